@@ -1,0 +1,66 @@
+#!/bin/sh
+# Set up a fresh Debian 12 machine for airlock: install the Debian packages it
+# builds, tests and benchmarks with, then build it.
+#   contrib/setup.sh run    install, build, run airlockd on its built-in default
+#   contrib/setup.sh test   install, build, run the whole test suite (plain
+#                           build, then again under ASan+UBSan)
+#   contrib/setup.sh deps   install the packages only
+set -eu
+
+# Libraries (pkg-config names in configure.ac): ldns, libuv, sqlite3, cJSON,
+# libpsl, cmocka.  Tools: autotools, DNS clients for the end-to-end tests
+# (dig, kdig, drill), dnspython for the fake upstream, and the benchmark peers.
+PACKAGES="build-essential autoconf automake libtool pkg-config
+ libldns-dev libuv1-dev libsqlite3-dev libcjson-dev libpsl-dev libcmocka-dev
+ sqlite3 bind9-dnsutils knot-dnsutils ldnsutils python3 python3-dnspython
+ iproute2 procps dnsperf unbound dnsmasq-base nsd"
+
+mode=${1:-run}
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+as_root() {
+	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+install_deps() {
+	missing=""
+	for p in $PACKAGES; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+			missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	echo "setup: installing:$missing"
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	# shellcheck disable=SC2086
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends $missing
+	# The packaged daemons must not hold ports or run behind the tests' back.
+	for s in unbound nsd dnsmasq; do
+		as_root systemctl disable --now "$s" >/dev/null 2>&1 || true
+	done
+}
+
+build() {
+	builddir=$1; shift
+	[ -x configure ] || autoreconf -fi
+	mkdir -p "$builddir"
+	(cd "$builddir" && "$top/configure" -q "$@" && make -s -j"$(nproc)")
+}
+
+case $mode in
+deps)
+	install_deps ;;
+run)
+	install_deps
+	build build
+	exec build/src/airlockd ;;
+test)
+	install_deps
+	build build
+	make -C build -s -j"$(nproc)" check
+	build build-san --enable-sanitizers
+	make -C build-san -s -j"$(nproc)" check ;;
+*)
+	echo "usage: $0 run|test|deps" >&2; exit 2 ;;
+esac

@@ -1,0 +1,59 @@
+/* The daemon's configuration: one JSON file, or the built-in default.
+ * A loaded config is immutable and reference-counted, so a reload can swap
+ * it under running workers. */
+#ifndef AIRLOCK_CONFIG_H
+#define AIRLOCK_CONFIG_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include "airlock/addr.h"
+#include "airlock/err.h"
+#include "airlock/zone.h"
+
+#define AL_DEFAULT_PORT 5353
+
+struct al_endpoint {
+	struct al_ip ip;
+	uint16_t port;
+};
+
+struct al_config {
+	char *path; /* NULL for the built-in default */
+
+	struct al_endpoint *listen;
+	size_t nlisten;
+	struct al_endpoint *upstreams;
+	size_t nupstreams;
+	struct al_zone *zones;
+	size_t nzones;
+	struct al_zonemap *zonemap;
+
+	size_t cache_bytes;
+	uint32_t min_ttl, max_ttl, max_negative_ttl;
+
+	uint32_t upstream_timeout_ms;  /* one try at one upstream */
+	uint32_t query_timeout_ms;     /* whole client query */
+	uint32_t tcp_idle_ms;
+	uint32_t upstream_holddown_ms; /* a failed upstream is skipped this long */
+
+	uint32_t tcp_clients; /* open client TCP connections, all threads */
+	uint32_t inflight;    /* upstream questions in flight, per thread */
+	uint16_t edns_size;   /* advertised and used towards upstreams */
+	unsigned threads;
+
+	int refs;
+};
+
+/* Parse text as the config file named path (path only labels messages). */
+int al_config_parse(const char *text, const char *path,
+		    struct al_config **out, struct al_err *err);
+int al_config_load(const char *path, struct al_config **out, struct al_err *err);
+/* Built-in default: 127.0.0.1 and ::1 port 5353, loopback clients only,
+ * upstreams from resolv_conf (normally "/etc/resolv.conf"). */
+int al_config_default(const char *resolv_conf, struct al_config **out,
+		      struct al_err *err);
+
+struct al_config *al_config_ref(struct al_config *cfg);
+void al_config_unref(struct al_config *cfg);
+
+#endif

@@ -1,0 +1,13 @@
+/* The daemon's main thread: starts the workers, turns signals into a
+ * graceful stop (SIGTERM, SIGINT), a config reload (SIGHUP) and a counters
+ * line in the log (SIGUSR1). */
+#ifndef AIRLOCK_DAEMON_H
+#define AIRLOCK_DAEMON_H
+
+#include "airlock/config.h"
+
+/* Runs until stopped; takes the caller's reference on cfg.  Returns the
+ * process exit status. */
+int al_daemon_run(struct al_config *cfg);
+
+#endif

@@ -1,0 +1,43 @@
+/* Per-worker counters: each worker thread owns its own, so updates take no
+ * lock; the daemon adds them up. */
+#ifndef AIRLOCK_STATS_H
+#define AIRLOCK_STATS_H
+
+#include <stdint.h>
+
+#define AL_STATS_FIELDS(X)                                                     \
+	X(queries, "client queries received")                                  \
+	X(queries_tcp, "of which over TCP")                                    \
+	X(refused_no_zone, "REFUSED: client in no zone")                       \
+	X(dropped_malformed, "dropped: too short or a response")               \
+	X(formerr, "FORMERR sent")                                             \
+	X(notimp, "NOTIMP sent")                                               \
+	X(badvers, "BADVERS sent")                                             \
+	X(refused_other, "REFUSED: zone transfer or class")                    \
+	X(cache_hits, "answered from cache")                                   \
+	X(cache_misses, "sent upstream")                                       \
+	X(coalesced, "joined an identical question in flight")                 \
+	X(servfail, "SERVFAIL sent")                                           \
+	X(truncated, "TC sent (answer too large for UDP)")                     \
+	X(overload, "SERVFAIL: too many questions in flight")                  \
+	X(upstream_sent, "upstream queries sent (UDP and TCP)")                \
+	X(upstream_tcp, "upstream queries over TCP")                           \
+	X(upstream_timeouts, "upstream tries timed out")                       \
+	X(upstream_errors, "upstream tries failed (error rcode, socket)")      \
+	X(upstream_mismatch, "upstream replies ignored (wrong address, ID or question)") \
+	X(tcp_accepted, "TCP connections accepted")                            \
+	X(tcp_rejected, "TCP connections over the cap, closed")                \
+	X(tcp_idle_closed, "TCP connections closed when idle")                 \
+	X(send_errors, "replies that could not be sent")
+
+struct al_stats {
+#define AL_STATS_MEMBER(name, help) uint64_t name;
+	AL_STATS_FIELDS(AL_STATS_MEMBER)
+#undef AL_STATS_MEMBER
+};
+
+void al_stats_add(struct al_stats *sum, const struct al_stats *s);
+/* One "name=value" line of every nonzero counter, for the log. */
+void al_stats_format(const struct al_stats *s, char *buf, unsigned long len);
+
+#endif

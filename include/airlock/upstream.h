@@ -1,0 +1,36 @@
+/* The forwarder: sends a question to the configured upstream resolvers and
+ * hands back the first acceptable reply.  Each try uses a fresh random ID
+ * and a fresh UDP socket (kernel-chosen random source port); a reply counts
+ * only if its source address and port, ID and question all match (RFC
+ * 5452).  Timeouts move on to the next upstream and hold the failed one
+ * down for a while; TC moves to TCP on the same upstream.  One per worker
+ * thread, driven by that worker's loop. */
+#ifndef AIRLOCK_UPSTREAM_H
+#define AIRLOCK_UPSTREAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "airlock/config.h"
+#include "airlock/msg.h"
+#include "airlock/stats.h"
+
+struct al_fwd;
+
+/* reply is NULL when every upstream failed or the query timed out; it is
+ * valid only during the call. */
+typedef void (*al_fwd_cb)(void *arg, const uint8_t *reply, size_t len);
+
+int al_fwd_new(uv_loop_t *loop, struct al_stats *stats, struct al_fwd **out);
+/* Takes the upstream list and timeouts of cfg; health of upstreams that
+ * stay in the list is kept. */
+int al_fwd_configure(struct al_fwd *fwd, const struct al_config *cfg);
+int al_fwd_query(struct al_fwd *fwd, const struct al_query *q, al_fwd_cb cb,
+		 void *arg);
+size_t al_fwd_pending(const struct al_fwd *fwd);
+/* Only once al_fwd_pending() is 0 and the loop has run the close
+ * callbacks. */
+void al_fwd_free(struct al_fwd *fwd);
+
+#endif

@@ -1,0 +1,26 @@
+/* A worker: one thread, one libuv loop, its own sockets, cache, forwarder
+ * and in-flight table.  It runs the query pipeline: zone lookup, parse,
+ * cache, forward (identical questions coalesced), reply. */
+#ifndef AIRLOCK_WORKER_H
+#define AIRLOCK_WORKER_H
+
+#include "airlock/config.h"
+#include "airlock/err.h"
+#include "airlock/stats.h"
+
+struct al_worker;
+
+/* Binds the listen sockets (errors show here, before any thread runs). */
+int al_worker_new(unsigned id, struct al_config *cfg, struct al_worker **out,
+		  struct al_err *err);
+int al_worker_start(struct al_worker *w);
+/* Thread-safe: the worker switches to cfg (it takes a reference). */
+void al_worker_set_config(struct al_worker *w, struct al_config *cfg);
+/* Thread-safe: stop reading, answer what is in flight, then exit. */
+void al_worker_stop(struct al_worker *w);
+void al_worker_join(struct al_worker *w);
+/* Counters; read only after al_worker_join(). */
+const struct al_stats *al_worker_stats(const struct al_worker *w);
+void al_worker_free(struct al_worker *w);
+
+#endif

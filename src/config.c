@@ -1,0 +1,569 @@
+/* Loads and checks the JSON config.  Every error names the file, the JSON
+ * path, the bad value and what was expected; unknown keys are errors. */
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "airlock/config.h"
+
+#define MAX_UPSTREAMS 32
+#define MAX_FILE (4u << 20)
+
+struct ctx {
+	const char *file;
+	struct al_err *err;
+};
+
+static int fail(struct ctx *c, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(struct ctx *c, const char *path, const char *fmt, ...)
+{
+	char what[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return al_err_set(c->err, "%s: %s: %s", c->file, path, what);
+}
+
+/* The value as it appeared, for messages: strings quoted, others printed. */
+static const char *show(const cJSON *v, char *buf, size_t len)
+{
+	char *s;
+
+	if (cJSON_IsString(v)) {
+		snprintf(buf, len, "\"%s\"", v->valuestring);
+		return buf;
+	}
+	s = cJSON_PrintUnformatted(v);
+	snprintf(buf, len, "%s", s ? s : "?");
+	if (len > 4 && s && strlen(s) >= len)
+		memcpy(buf + len - 4, "...", 4);
+	free(s);
+	return buf;
+}
+
+static void join(char *out, size_t len, const char *path, const char *key)
+{
+	if (*path)
+		snprintf(out, len, "%s.%s", path, key);
+	else
+		snprintf(out, len, "%s", key);
+}
+
+static void index_path(char *out, size_t len, const char *path, int i)
+{
+	if (snprintf(out, len, "%s[%d]", path, i) >= (int)len)
+		out[len - 1] = '\0'; /* deep paths are cut, never overrun */
+}
+
+static int check_keys(struct ctx *c, const cJSON *obj, const char *path,
+		      const char *const *allowed)
+{
+	const cJSON *it;
+	char where[256], list[256];
+	size_t i, off;
+
+	if (!cJSON_IsObject(obj)) {
+		char v[80];
+		return fail(c, *path ? path : "(top)", "%s is not an object (expected { ... })",
+			    show(obj, v, sizeof(v)));
+	}
+	cJSON_ArrayForEach(it, obj) {
+		for (i = 0; allowed[i]; i++)
+			if (strcmp(it->string, allowed[i]) == 0)
+				break;
+		if (allowed[i])
+			continue;
+		for (i = 0, off = 0; allowed[i] && off < sizeof(list); i++)
+			off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s",
+						i ? ", " : "", allowed[i]);
+		join(where, sizeof(where), path, it->string);
+		return fail(c, where, "unknown key (expected one of: %s)", list);
+	}
+	return 0;
+}
+
+static int get_uint(struct ctx *c, const cJSON *obj, const char *key,
+		    const char *path, double min, double max, uint32_t *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	char where[256], shown[80];
+
+	if (!v)
+		return 0; /* keep the default */
+	join(where, sizeof(where), path, key);
+	if (!cJSON_IsNumber(v) || v->valuedouble != (double)(long long)v->valuedouble ||
+	    v->valuedouble < min || v->valuedouble > max)
+		return fail(c, where, "%s is not valid (expected an integer from %.0f to %.0f)",
+			    show(v, shown, sizeof(shown)), min, max);
+	*out = (uint32_t)v->valuedouble;
+	return 0;
+}
+
+static int get_endpoint(struct ctx *c, const cJSON *item, const char *path,
+			struct al_endpoint *ep)
+{
+	static const char *const keys[] = { "address", "port", NULL };
+	const cJSON *a;
+	char where[256], shown[80];
+	uint32_t port = 53;
+	int rc;
+
+	if ((rc = check_keys(c, item, path, keys)) < 0)
+		return rc;
+	a = cJSON_GetObjectItemCaseSensitive(item, "address");
+	join(where, sizeof(where), path, "address");
+	if (!a)
+		return fail(c, where, "missing (expected an IP address, e.g. \"127.0.0.1\")");
+	if (!cJSON_IsString(a) || al_ip_parse(a->valuestring, &ep->ip) < 0)
+		return fail(c, where, "%s is not an IP address (expected e.g. \"127.0.0.1\" or \"::1\")",
+			    show(a, shown, sizeof(shown)));
+	if ((rc = get_uint(c, item, "port", path, 1, 65535, &port)) < 0)
+		return rc;
+	ep->port = (uint16_t)port;
+	return 0;
+}
+
+static int get_array(struct ctx *c, const cJSON *root, const char *key,
+		     const char *path, const char *expect, const cJSON **out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
+	char where[256], shown[80];
+
+	join(where, sizeof(where), path, key);
+	*out = v;
+	if (!v)
+		return 0;
+	if (!cJSON_IsArray(v))
+		return fail(c, where, "%s is not a list (expected %s)",
+			    show(v, shown, sizeof(shown)), expect);
+	if (cJSON_GetArraySize(v) == 0)
+		return fail(c, where, "empty list (expected %s)", expect);
+	return 0;
+}
+
+static int get_endpoints(struct ctx *c, const cJSON *root, const char *key,
+			 size_t max, struct al_endpoint **out, size_t *n)
+{
+	const cJSON *arr, *it;
+	char where[64];
+	int rc, i = 0;
+
+	rc = get_array(c, root, key, "", "a list of {\"address\": ..., \"port\": ...}", &arr);
+	if (rc < 0 || !arr)
+		return rc;
+	if ((size_t)cJSON_GetArraySize(arr) > max)
+		return fail(c, key, "%d entries (expected at most %zu)",
+			    cJSON_GetArraySize(arr), max);
+	free(*out);
+	*out = calloc((size_t)cJSON_GetArraySize(arr), sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	*n = 0;
+	cJSON_ArrayForEach(it, arr) {
+		index_path(where, sizeof(where), key, i++);
+		if ((rc = get_endpoint(c, it, where, &(*out)[*n])) < 0)
+			return rc;
+		(*n)++;
+	}
+	return 0;
+}
+
+static int read_resolv_conf(const char *path, struct al_config *cfg);
+
+/* "upstreams": "/etc/resolv.conf" takes the nameservers of that file. */
+static int get_upstreams(struct ctx *c, const cJSON *root, struct al_config *cfg)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "upstreams");
+
+	if (!cJSON_IsString(v))
+		return get_endpoints(c, root, "upstreams", MAX_UPSTREAMS, &cfg->upstreams,
+				     &cfg->nupstreams);
+	if (!(cfg->upstreams = calloc(MAX_UPSTREAMS, sizeof(*cfg->upstreams))))
+		return -ENOMEM;
+	if (read_resolv_conf(v->valuestring, cfg) < 0)
+		return fail(c, "upstreams", "cannot read \"%s\": %s (expected a resolv.conf file)",
+			    v->valuestring, strerror(errno));
+	if (!cfg->nupstreams)
+		return fail(c, "upstreams", "\"%s\" lists no usable nameserver (expected \"nameserver ADDRESS\" lines)",
+			    v->valuestring);
+	return 0;
+}
+
+static bool valid_zone_name(const char *s)
+{
+	if (!*s || strlen(s) > 63)
+		return false;
+	for (; *s; s++)
+		if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) &&
+		    *s != '-' && *s != '_')
+			return false;
+	return true;
+}
+
+static int get_zone(struct ctx *c, const cJSON *item, const char *path,
+		    struct al_zone *z)
+{
+	static const char *const keys[] = { "name", "cidrs", NULL };
+	const cJSON *name, *cidrs, *it;
+	char where[256], shown[80];
+	int rc, i = 0;
+
+	if ((rc = check_keys(c, item, path, keys)) < 0)
+		return rc;
+	name = cJSON_GetObjectItemCaseSensitive(item, "name");
+	join(where, sizeof(where), path, "name");
+	if (!name)
+		return fail(c, where, "missing (expected a zone name, e.g. \"inference\")");
+	if (!cJSON_IsString(name) || !valid_zone_name(name->valuestring))
+		return fail(c, where, "%s is not a zone name (expected 1-63 of a-z, 0-9, '-', '_')",
+			    show(name, shown, sizeof(shown)));
+	if (!(z->name = strdup(name->valuestring)))
+		return -ENOMEM;
+	if ((rc = get_array(c, item, "cidrs", path, "a list of CIDRs, e.g. [\"10.0.2.0/24\"]",
+			    &cidrs)) < 0)
+		return rc;
+	if (!cidrs) {
+		join(where, sizeof(where), path, "cidrs");
+		return fail(c, where, "missing (expected a list of CIDRs, e.g. [\"10.0.2.0/24\"])");
+	}
+	z->cidrs = calloc((size_t)cJSON_GetArraySize(cidrs), sizeof(*z->cidrs));
+	if (!z->cidrs)
+		return -ENOMEM;
+	cJSON_ArrayForEach(it, cidrs) {
+		char cpath[256];
+		join(where, sizeof(where), path, "cidrs");
+		index_path(cpath, sizeof(cpath), where, i++);
+		if (!cJSON_IsString(it) || al_cidr_parse(it->valuestring, &z->cidrs[z->ncidrs]) < 0)
+			return fail(c, cpath, "%s is not a CIDR (expected e.g. \"10.0.3.0/24\" or \"fd00:3::/64\", host bits zero)",
+				    show(it, shown, sizeof(shown)));
+		z->ncidrs++;
+	}
+	return 0;
+}
+
+static int get_zones(struct ctx *c, const cJSON *root, struct al_config *cfg)
+{
+	const cJSON *arr, *it;
+	char where[64], shown[80];
+	size_t i;
+	int rc, n = 0;
+
+	rc = get_array(c, root, "zones", "", "a list of {\"name\": ..., \"cidrs\": [...]}", &arr);
+	if (rc < 0 || !arr)
+		return rc;
+	cfg->zones = calloc((size_t)cJSON_GetArraySize(arr), sizeof(*cfg->zones));
+	if (!cfg->zones)
+		return -ENOMEM;
+	cJSON_ArrayForEach(it, arr) {
+		struct al_zone *z = &cfg->zones[cfg->nzones];
+		index_path(where, sizeof(where), "zones", n++);
+		z->index = (unsigned)cfg->nzones;
+		cfg->nzones++;
+		if ((rc = get_zone(c, it, where, z)) < 0)
+			return rc;
+		for (i = 0; i + 1 < cfg->nzones; i++)
+			if (strcmp(cfg->zones[i].name, z->name) == 0) {
+				char npath[80];
+				join(npath, sizeof(npath), where, "name");
+				return fail(c, npath, "%s is already the name of zones[%zu] (expected unique names)",
+					    show(cJSON_GetObjectItemCaseSensitive(it, "name"), shown, sizeof(shown)), i);
+			}
+	}
+	return 0;
+}
+
+static int get_section(struct ctx *c, const cJSON *root, const char *key,
+		       const char *const *keys, const cJSON **out)
+{
+	*out = cJSON_GetObjectItemCaseSensitive(root, key);
+	if (!*out)
+		return 0;
+	return check_keys(c, *out, key, keys);
+}
+
+static int get_tunables(struct ctx *c, const cJSON *root, struct al_config *cfg)
+{
+	static const char *const cache_keys[] = { "size_mib", "min_ttl", "max_ttl", "max_negative_ttl", NULL };
+	static const char *const timeout_keys[] = { "upstream_ms", "query_ms", "tcp_idle_ms",
+						    "upstream_holddown_ms", NULL };
+	static const char *const limit_keys[] = { "tcp_clients", "inflight", NULL };
+	static const char *const edns_keys[] = { "buffer_size", NULL };
+	const cJSON *s;
+	uint32_t mib = (uint32_t)(cfg->cache_bytes >> 20), edns = cfg->edns_size, threads = cfg->threads;
+	int rc;
+
+	if ((rc = get_section(c, root, "cache", cache_keys, &s)) < 0 ||
+	    (s && ((rc = get_uint(c, s, "size_mib", "cache", 1, 65536, &mib)) < 0 ||
+		   (rc = get_uint(c, s, "min_ttl", "cache", 0, 86400, &cfg->min_ttl)) < 0 ||
+		   (rc = get_uint(c, s, "max_ttl", "cache", 1, 604800, &cfg->max_ttl)) < 0 ||
+		   (rc = get_uint(c, s, "max_negative_ttl", "cache", 0, 86400, &cfg->max_negative_ttl)) < 0)))
+		return rc;
+	if (cfg->min_ttl > cfg->max_ttl)
+		return fail(c, "cache.min_ttl", "%u is above cache.max_ttl %u (expected min_ttl <= max_ttl)",
+			    cfg->min_ttl, cfg->max_ttl);
+	if ((rc = get_section(c, root, "timeouts", timeout_keys, &s)) < 0 ||
+	    (s && ((rc = get_uint(c, s, "upstream_ms", "timeouts", 50, 60000, &cfg->upstream_timeout_ms)) < 0 ||
+		   (rc = get_uint(c, s, "query_ms", "timeouts", 100, 120000, &cfg->query_timeout_ms)) < 0 ||
+		   (rc = get_uint(c, s, "tcp_idle_ms", "timeouts", 100, 600000, &cfg->tcp_idle_ms)) < 0 ||
+		   (rc = get_uint(c, s, "upstream_holddown_ms", "timeouts", 0, 3600000, &cfg->upstream_holddown_ms)) < 0)))
+		return rc;
+	if (cfg->query_timeout_ms < cfg->upstream_timeout_ms)
+		return fail(c, "timeouts.query_ms", "%u is below timeouts.upstream_ms %u (expected query_ms >= upstream_ms)",
+			    cfg->query_timeout_ms, cfg->upstream_timeout_ms);
+	if ((rc = get_section(c, root, "limits", limit_keys, &s)) < 0 ||
+	    (s && ((rc = get_uint(c, s, "tcp_clients", "limits", 1, 100000, &cfg->tcp_clients)) < 0 ||
+		   (rc = get_uint(c, s, "inflight", "limits", 16, 1000000, &cfg->inflight)) < 0)))
+		return rc;
+	if ((rc = get_section(c, root, "edns", edns_keys, &s)) < 0 ||
+	    (s && (rc = get_uint(c, s, "buffer_size", "edns", 512, 4096, &edns)) < 0))
+		return rc;
+	if ((rc = get_uint(c, root, "threads", "", 1, 64, &threads)) < 0)
+		return rc;
+	cfg->cache_bytes = (size_t)mib << 20;
+	cfg->edns_size = (uint16_t)edns;
+	cfg->threads = threads;
+	return 0;
+}
+
+static struct al_config *config_new(void)
+{
+	struct al_config *cfg = calloc(1, sizeof(*cfg));
+
+	if (!cfg)
+		return NULL;
+	cfg->refs = 1;
+	cfg->cache_bytes = 32u << 20;
+	cfg->min_ttl = 0;
+	cfg->max_ttl = 86400;
+	cfg->max_negative_ttl = 3600;
+	cfg->upstream_timeout_ms = 1500;
+	cfg->query_timeout_ms = 5000;
+	cfg->tcp_idle_ms = 10000;
+	cfg->upstream_holddown_ms = 5000;
+	cfg->tcp_clients = 1000;
+	cfg->inflight = 4096;
+	cfg->edns_size = 1232;
+	cfg->threads = 1;
+	return cfg;
+}
+
+static bool same_endpoint(const struct al_endpoint *a, const struct al_endpoint *b)
+{
+	return a->port == b->port && al_ip_equal(&a->ip, &b->ip);
+}
+
+/* An upstream equal to a listen address would forward to itself. */
+static int check_loops(struct ctx *c, const struct al_config *cfg)
+{
+	size_t i, j;
+	char where[64], ip[AL_ADDRSTRLEN];
+
+	for (i = 0; i < cfg->nupstreams; i++)
+		for (j = 0; j < cfg->nlisten; j++)
+			if (same_endpoint(&cfg->upstreams[i], &cfg->listen[j])) {
+				index_path(where, sizeof(where), "upstreams", (int)i);
+				return fail(c, where, "%s port %u is also listen[%zu] (expected another resolver: airlockd would forward to itself)",
+					    al_ip_format(&cfg->upstreams[i].ip, ip, sizeof(ip)),
+					    cfg->upstreams[i].port, j);
+			}
+	return 0;
+}
+
+static int finish(struct ctx *c, struct al_config *cfg)
+{
+	struct al_err zerr;
+	int rc;
+
+	if ((rc = check_loops(c, cfg)) < 0)
+		return rc;
+	rc = al_zonemap_new(cfg->zones, cfg->nzones, &cfg->zonemap, &zerr);
+	if (rc == -EINVAL)
+		return fail(c, "zones", "%s (expected each CIDR in one zone)", zerr.msg);
+	return rc;
+}
+
+static void line_col(const char *text, const char *at, int *line, int *col)
+{
+	const char *p;
+
+	*line = 1;
+	*col = 1;
+	for (p = text; p < at && *p; p++) {
+		if (*p == '\n') {
+			(*line)++;
+			*col = 1;
+		} else {
+			(*col)++;
+		}
+	}
+}
+
+int al_config_parse(const char *text, const char *path,
+		    struct al_config **out, struct al_err *err)
+{
+	static const char *const top_keys[] = { "listen", "upstreams", "zones", "cache", "timeouts",
+						"limits", "edns", "threads", NULL };
+	struct ctx c = { path, err };
+	struct al_config *cfg;
+	const char *end = NULL;
+	cJSON *root;
+	int rc;
+
+	root = cJSON_ParseWithOpts(text, &end, 1);
+	if (!root) {
+		int line, col;
+		line_col(text, end ? end : text, &line, &col);
+		return al_err_set(err, "%s:%d:%d: invalid JSON near \"%.20s\" (expected a JSON object; check commas, quotes and brackets)",
+				  path, line, col, end ? end : "");
+	}
+	if (!(cfg = config_new())) {
+		cJSON_Delete(root);
+		return -ENOMEM;
+	}
+	if ((cfg->path = strdup(path)) == NULL)
+		rc = -ENOMEM;
+	else if ((rc = check_keys(&c, root, "", top_keys)) < 0 ||
+		 (rc = get_endpoints(&c, root, "listen", 64, &cfg->listen, &cfg->nlisten)) < 0 ||
+		 (rc = get_upstreams(&c, root, cfg)) < 0 ||
+		 (rc = get_zones(&c, root, cfg)) < 0 ||
+		 (rc = get_tunables(&c, root, cfg)) < 0)
+		;
+	else if (!cfg->nlisten)
+		rc = fail(&c, "listen", "missing (expected e.g. [{\"address\": \"127.0.0.1\", \"port\": 53}])");
+	else if (!cfg->nupstreams)
+		rc = fail(&c, "upstreams", "missing (expected e.g. [{\"address\": \"169.254.169.253\", \"port\": 53}])");
+	else if (!cfg->nzones)
+		rc = fail(&c, "zones", "missing (expected at least one zone: clients in no zone are refused)");
+	else
+		rc = finish(&c, cfg);
+	cJSON_Delete(root);
+	if (rc < 0) {
+		if (rc == -ENOMEM)
+			al_err_set(err, "%s: out of memory", path);
+		al_config_unref(cfg);
+		return rc;
+	}
+	*out = cfg;
+	return 0;
+}
+
+int al_config_load(const char *path, struct al_config **out, struct al_err *err)
+{
+	FILE *f = fopen(path, "rb");
+	char *text;
+	size_t n;
+	int rc;
+
+	if (!f)
+		return al_err_set(err, "%s: cannot open: %s", path, strerror(errno));
+	text = malloc(MAX_FILE + 1);
+	if (!text) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	n = fread(text, 1, MAX_FILE + 1, f);
+	if (ferror(f) || n > MAX_FILE) {
+		rc = al_err_set(err, "%s: %s", path,
+				ferror(f) ? strerror(errno) : "larger than 4 MiB (expected a config file)");
+	} else {
+		text[n] = '\0';
+		rc = al_config_parse(text, path, out, err);
+	}
+	free(text);
+	fclose(f);
+	return rc;
+}
+
+/* "nameserver ADDR" lines; scoped IPv6 ("fe80::1%eth0") are skipped. */
+static int read_resolv_conf(const char *path, struct al_config *cfg)
+{
+	char line[512], addr[128];
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f) && cfg->nupstreams < MAX_UPSTREAMS) {
+		struct al_endpoint ep = { .port = 53 };
+		size_t j;
+		bool loop = false;
+
+		if (sscanf(line, " nameserver %127s", addr) != 1 || al_ip_parse(addr, &ep.ip) < 0)
+			continue;
+		for (j = 0; j < cfg->nlisten; j++)
+			loop |= same_endpoint(&ep, &cfg->listen[j]);
+		if (!loop)
+			cfg->upstreams[cfg->nupstreams++] = ep;
+	}
+	fclose(f);
+	return 0;
+}
+
+int al_config_default(const char *resolv_conf, struct al_config **out,
+		      struct al_err *err)
+{
+	static const char *const listen[] = { "127.0.0.1", "::1" };
+	static const char *const loopback[] = { "127.0.0.0/8", "::1/128" };
+	struct ctx c = { "(built-in default)", err };
+	struct al_config *cfg = config_new();
+	size_t i;
+	int rc = -ENOMEM;
+
+	if (!cfg)
+		return -ENOMEM;
+	cfg->listen = calloc(2, sizeof(*cfg->listen));
+	cfg->upstreams = calloc(MAX_UPSTREAMS, sizeof(*cfg->upstreams));
+	cfg->zones = calloc(1, sizeof(*cfg->zones));
+	if (!cfg->listen || !cfg->upstreams || !cfg->zones ||
+	    !(cfg->zones[0].cidrs = calloc(2, sizeof(struct al_cidr))) ||
+	    !(cfg->zones[0].name = strdup("loopback")))
+		goto out;
+	for (i = 0; i < 2; i++) {
+		al_ip_parse(listen[i], &cfg->listen[i].ip);
+		cfg->listen[i].port = AL_DEFAULT_PORT;
+		al_cidr_parse(loopback[i], &cfg->zones[0].cidrs[i]);
+	}
+	cfg->nlisten = 2;
+	cfg->zones[0].ncidrs = 2;
+	cfg->nzones = 1;
+	read_resolv_conf(resolv_conf, cfg); /* none: warned at start */
+	rc = finish(&c, cfg);
+out:
+	if (rc < 0) {
+		al_config_unref(cfg);
+		return rc;
+	}
+	*out = cfg;
+	return 0;
+}
+
+struct al_config *al_config_ref(struct al_config *cfg)
+{
+	__atomic_add_fetch(&cfg->refs, 1, __ATOMIC_RELAXED);
+	return cfg;
+}
+
+void al_config_unref(struct al_config *cfg)
+{
+	size_t i;
+
+	if (!cfg || __atomic_sub_fetch(&cfg->refs, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	al_zonemap_free(cfg->zonemap);
+	for (i = 0; i < cfg->nzones; i++) {
+		free(cfg->zones[i].name);
+		free(cfg->zones[i].cidrs);
+	}
+	free(cfg->zones);
+	free(cfg->listen);
+	free(cfg->upstreams);
+	free(cfg->path);
+	free(cfg);
+}

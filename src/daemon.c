@@ -1,0 +1,168 @@
+/* Workers, signals and reloads: see daemon.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "airlock/daemon.h"
+#include "airlock/log.h"
+#include "airlock/worker.h"
+
+struct daemon {
+	uv_loop_t loop;
+	uv_signal_t sigterm, sigint, sighup, sigusr1;
+	struct al_config *cfg;
+	struct al_worker **workers;
+	unsigned nworkers, nstarted;
+	int stopping;
+};
+
+static int same_sockets(const struct al_config *a, const struct al_config *b)
+{
+	return a->nlisten == b->nlisten && a->threads == b->threads &&
+	       memcmp(a->listen, b->listen, a->nlisten * sizeof(*a->listen)) == 0;
+}
+
+static void reload(struct daemon *d)
+{
+	struct al_config *cfg;
+	struct al_err err;
+	unsigned i;
+
+	if (!d->cfg->path) {
+		al_warn("reload: running on the built-in default, nothing to reload");
+		return;
+	}
+	if (al_config_load(d->cfg->path, &cfg, &err) < 0) {
+		al_err("reload failed: %s; the running config stays in force", err.msg);
+		return;
+	}
+	if (!same_sockets(d->cfg, cfg)) {
+		/* Workers keep the sockets they bound at start. */
+		al_warn("reload: changes to listen or threads take effect at restart; keeping the current sockets");
+	}
+	for (i = 0; i < d->nworkers; i++)
+		al_worker_set_config(d->workers[i], cfg);
+	al_config_unref(d->cfg);
+	d->cfg = cfg;
+	al_info("reloaded %s: %zu zones, %zu upstreams", cfg->path, cfg->nzones, cfg->nupstreams);
+}
+
+static void log_stats(struct daemon *d, const char *when)
+{
+	struct al_stats sum;
+	char line[2048];
+	unsigned i;
+
+	memset(&sum, 0, sizeof(sum));
+	for (i = 0; i < d->nworkers; i++)
+		al_stats_add(&sum, al_worker_stats(d->workers[i]));
+	al_stats_format(&sum, line, sizeof(line));
+	al_info("counters %s: %s", when, line[0] ? line : "(none)");
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+	struct daemon *d = s->data;
+	unsigned i;
+
+	switch (signum) {
+	case SIGHUP:
+		reload(d);
+		break;
+	case SIGUSR1:
+		/* Racy reads of counters owned by other threads: good enough
+		 * for a glance, exact at exit. */
+		log_stats(d, "so far");
+		break;
+	default:
+		if (d->stopping)
+			break;
+		d->stopping = 1;
+		al_info("stopping: answering queries in flight");
+		for (i = 0; i < d->nworkers; i++)
+			al_worker_stop(d->workers[i]);
+		uv_close((uv_handle_t *)&d->sigterm, NULL);
+		uv_close((uv_handle_t *)&d->sigint, NULL);
+		uv_close((uv_handle_t *)&d->sighup, NULL);
+		uv_close((uv_handle_t *)&d->sigusr1, NULL);
+	}
+}
+
+static void watch(struct daemon *d, uv_signal_t *s, int signum)
+{
+	uv_signal_init(&d->loop, s);
+	s->data = d;
+	uv_signal_start(s, on_signal, signum);
+}
+
+static void describe(const struct al_config *cfg)
+{
+	char where[AL_ADDRSTRLEN];
+	size_t i;
+
+	for (i = 0; i < cfg->nlisten; i++)
+		al_info("listening on %s port %u (udp, tcp)",
+			al_ip_format(&cfg->listen[i].ip, where, sizeof(where)), cfg->listen[i].port);
+	for (i = 0; i < cfg->nupstreams; i++)
+		al_info("upstream %s port %u",
+			al_ip_format(&cfg->upstreams[i].ip, where, sizeof(where)), cfg->upstreams[i].port);
+	if (!cfg->nupstreams)
+		al_warn("no upstream resolver: every query that is not cached gets SERVFAIL");
+	al_info("%zu zones, %u threads, cache %zu MiB, config %s", cfg->nzones, cfg->threads,
+		cfg->cache_bytes >> 20, cfg->path ? cfg->path : "(built-in default)");
+}
+
+int al_daemon_run(struct al_config *cfg)
+{
+	struct daemon d;
+	struct al_err err;
+	unsigned i;
+	int rc, status = 0;
+
+	memset(&d, 0, sizeof(d));
+	d.cfg = cfg;
+	d.workers = calloc(cfg->threads, sizeof(*d.workers));
+	if (!d.workers || uv_loop_init(&d.loop) < 0) {
+		al_err("out of memory");
+		free(d.workers);
+		al_config_unref(cfg);
+		return 1;
+	}
+	for (i = 0; i < cfg->threads; i++) {
+		if ((rc = al_worker_new(i, cfg, &d.workers[i], &err)) < 0) {
+			al_err("%s", err.msg);
+			status = 1;
+			break;
+		}
+		d.nworkers++;
+	}
+	for (i = 0; status == 0 && i < d.nworkers; i++) {
+		if ((rc = al_worker_start(d.workers[i])) < 0) {
+			al_err("cannot start worker %u: %s", i, uv_strerror(rc));
+			status = 1;
+		}
+		d.nstarted++;
+	}
+	if (status == 0) {
+		describe(cfg);
+		watch(&d, &d.sigterm, SIGTERM);
+		watch(&d, &d.sigint, SIGINT);
+		watch(&d, &d.sighup, SIGHUP);
+		watch(&d, &d.sigusr1, SIGUSR1);
+		uv_run(&d.loop, UV_RUN_DEFAULT);
+	} else {
+		for (i = 0; i < d.nstarted; i++)
+			al_worker_stop(d.workers[i]);
+	}
+	for (i = 0; i < d.nstarted; i++)
+		al_worker_join(d.workers[i]);
+	if (status == 0)
+		log_stats(&d, "at exit");
+	for (i = 0; i < d.nworkers; i++)
+		al_worker_free(d.workers[i]);
+	free(d.workers);
+	uv_loop_close(&d.loop);
+	al_config_unref(d.cfg);
+	return status;
+}

@@ -1,0 +1,481 @@
+/* The forwarder: see upstream.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "airlock/log.h"
+#include "airlock/rand.h"
+#include "airlock/upstream.h"
+
+struct upstream {
+	struct sockaddr_storage sa;
+	socklen_t salen;
+	uint64_t down_until;
+	uint32_t fails;
+};
+
+struct al_fwd {
+	uv_loop_t *loop;
+	struct al_stats *stats;
+	struct upstream *ups;
+	size_t nups;
+	uint32_t try_ms, total_ms, holddown_ms;
+	uint16_t edns_size;
+	size_t pending;
+	uint8_t rbuf[AL_MAX_MSG];
+};
+
+struct udp_try;
+struct tcp_try;
+
+struct txn {
+	struct al_fwd *fwd;
+	al_fwd_cb cb;
+	void *arg;
+	uint64_t deadline;
+	uint64_t tried; /* bit per upstream index */
+	int up;
+	struct sockaddr_storage sa; /* the current try's upstream */
+	uint16_t id;
+	uint8_t qname[AL_MAX_NAME];
+	size_t qname_len;
+	uint16_t qtype, qclass;
+	bool do_bit, cd;
+	uint8_t wire[2 + AL_HDR + AL_MAX_NAME + 4 + 11]; /* length prefix + query */
+	size_t wlen;
+	struct udp_try *udp;
+	struct tcp_try *tcp;
+	uv_timer_t timer;
+};
+
+struct udp_try {
+	uv_udp_t h;
+	struct txn *t; /* NULL once abandoned */
+};
+
+struct tcp_try {
+	uv_tcp_t h;
+	uv_connect_t conn;
+	uv_write_t wr;
+	struct txn *t;
+	uint8_t *in;
+	size_t inlen, incap;
+};
+
+static void start_try(struct txn *t);
+
+int al_fwd_new(uv_loop_t *loop, struct al_stats *stats, struct al_fwd **out)
+{
+	struct al_fwd *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -ENOMEM;
+	f->loop = loop;
+	f->stats = stats;
+	*out = f;
+	return 0;
+}
+
+int al_fwd_configure(struct al_fwd *f, const struct al_config *cfg)
+{
+	struct upstream *ups = calloc(cfg->nupstreams ? cfg->nupstreams : 1, sizeof(*ups));
+	size_t i, j;
+
+	if (!ups)
+		return -ENOMEM;
+	for (i = 0; i < cfg->nupstreams; i++) {
+		al_sockaddr_make(&cfg->upstreams[i].ip, cfg->upstreams[i].port, &ups[i].sa,
+				 &ups[i].salen);
+		for (j = 0; j < f->nups; j++)
+			if (al_sockaddr_equal((struct sockaddr *)&f->ups[j].sa,
+					      (struct sockaddr *)&ups[i].sa)) {
+				ups[i].down_until = f->ups[j].down_until;
+				ups[i].fails = f->ups[j].fails;
+			}
+	}
+	free(f->ups);
+	f->ups = ups;
+	f->nups = cfg->nupstreams;
+	f->try_ms = cfg->upstream_timeout_ms;
+	f->total_ms = cfg->query_timeout_ms;
+	f->holddown_ms = cfg->upstream_holddown_ms;
+	f->edns_size = cfg->edns_size;
+	return 0;
+}
+
+size_t al_fwd_pending(const struct al_fwd *f)
+{
+	return f->pending;
+}
+
+void al_fwd_free(struct al_fwd *f)
+{
+	if (!f)
+		return;
+	free(f->ups);
+	free(f);
+}
+
+/* The current upstream entry, if the list still holds it after a reload. */
+static struct upstream *current(struct txn *t)
+{
+	struct al_fwd *f = t->fwd;
+
+	if (t->up < 0 || (size_t)t->up >= f->nups ||
+	    !al_sockaddr_equal((struct sockaddr *)&f->ups[t->up].sa, (struct sockaddr *)&t->sa))
+		return NULL;
+	return &f->ups[t->up];
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+	if (h->type == UV_TCP) {
+		struct tcp_try *tt = h->data;
+		free(tt->in);
+		free(tt);
+	} else {
+		free(h->data);
+	}
+}
+
+static void drop_tries(struct txn *t)
+{
+	if (t->udp) {
+		t->udp->t = NULL;
+		uv_close((uv_handle_t *)&t->udp->h, on_handle_closed);
+		t->udp = NULL;
+	}
+	if (t->tcp) {
+		t->tcp->t = NULL;
+		uv_close((uv_handle_t *)&t->tcp->h, on_handle_closed);
+		t->tcp = NULL;
+	}
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+static void finish(struct txn *t, const uint8_t *reply, size_t len)
+{
+	drop_tries(t);
+	t->fwd->pending--;
+	t->cb(t->arg, reply, len);
+	uv_close((uv_handle_t *)&t->timer, on_timer_closed);
+}
+
+/* RFC 5452 9.1: the reply must answer our ID and our question. */
+static bool matches(const struct txn *t, const uint8_t *p, size_t len)
+{
+	uint8_t name[AL_MAX_NAME];
+	size_t off = AL_HDR;
+	int n;
+
+	if (len < AL_HDR || al_get16(p) != t->id || !(p[2] & 0x80) ||
+	    AL_OPCODE(al_get16(p + 2)) != 0 || al_get16(p + 4) != 1)
+		return false;
+	n = al_msg_read_name(p, len, &off, name);
+	return n == (int)t->qname_len && memcmp(name, t->qname, (size_t)n) == 0 &&
+	       off + 4 <= len && al_get16(p + off) == t->qtype &&
+	       al_get16(p + off + 2) == t->qclass;
+}
+
+static void try_failed(struct txn *t, bool hold_down)
+{
+	struct upstream *u = current(t);
+
+	if (u) {
+		u->fails++;
+		if (hold_down && t->fwd->holddown_ms)
+			u->down_until = uv_now(t->fwd->loop) + t->fwd->holddown_ms;
+	}
+	drop_tries(t);
+	start_try(t);
+}
+
+/* A matched reply: deliver it, or try elsewhere when the upstream could not
+ * answer. */
+static void got_reply(struct txn *t, const uint8_t *p, size_t len)
+{
+	struct upstream *u;
+
+	switch (al_get16(p + 2) & 0xf) {
+	case AL_RCODE_SERVFAIL:
+	case AL_RCODE_REFUSED:
+	case AL_RCODE_NOTIMP:
+	case AL_RCODE_FORMERR:
+		t->fwd->stats->upstream_errors++;
+		try_failed(t, false);
+		return;
+	}
+	if ((u = current(t)) != NULL) {
+		u->fails = 0;
+		u->down_until = 0;
+	}
+	finish(t, p, len);
+}
+
+static void on_timeout(uv_timer_t *timer)
+{
+	struct txn *t = timer->data;
+
+	t->fwd->stats->upstream_timeouts++;
+	try_failed(t, true);
+}
+
+static void tcp_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	struct tcp_try *tt = h->data;
+	(void)hint;
+
+	if (tt->incap - tt->inlen < 4096) {
+		size_t cap = tt->incap ? tt->incap * 2 : 8192;
+		uint8_t *in = cap > AL_MAX_MSG + 2 + 4096 ? NULL : realloc(tt->in, cap);
+		if (!in) {
+			*buf = uv_buf_init(NULL, 0);
+			return;
+		}
+		tt->in = in;
+		tt->incap = cap;
+	}
+	*buf = uv_buf_init((char *)tt->in + tt->inlen, (unsigned)(tt->incap - tt->inlen));
+}
+
+static void tcp_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	struct tcp_try *tt = s->data;
+	struct txn *t = tt->t;
+	size_t need;
+	(void)buf;
+
+	if (!t)
+		return;
+	if (nread < 0) {
+		t->fwd->stats->upstream_errors++;
+		try_failed(t, true);
+		return;
+	}
+	tt->inlen += (size_t)nread;
+	if (tt->inlen < 2)
+		return;
+	need = al_get16(tt->in);
+	if (tt->inlen < 2 + need)
+		return;
+	if (!matches(t, tt->in + 2, need)) {
+		t->fwd->stats->upstream_mismatch++;
+		try_failed(t, false);
+		return;
+	}
+	got_reply(t, tt->in + 2, need);
+}
+
+static void tcp_written(uv_write_t *req, int status)
+{
+	struct tcp_try *tt = req->data;
+
+	if (!tt->t || status == 0)
+		return;
+	tt->t->fwd->stats->upstream_errors++;
+	try_failed(tt->t, true);
+}
+
+static void tcp_connected(uv_connect_t *req, int status)
+{
+	struct tcp_try *tt = req->data;
+	struct txn *t = tt->t;
+	uv_buf_t b;
+
+	if (!t)
+		return;
+	if (status < 0) {
+		t->fwd->stats->upstream_errors++;
+		try_failed(t, true);
+		return;
+	}
+	b = uv_buf_init((char *)t->wire, (unsigned)t->wlen + 2);
+	tt->wr.data = tt;
+	if (uv_write(&tt->wr, (uv_stream_t *)&tt->h, &b, 1, tcp_written) < 0 ||
+	    uv_read_start((uv_stream_t *)&tt->h, tcp_alloc, tcp_read) < 0) {
+		t->fwd->stats->upstream_errors++;
+		try_failed(t, true);
+	}
+}
+
+static void start_tcp(struct txn *t)
+{
+	struct tcp_try *tt = calloc(1, sizeof(*tt));
+	uint64_t now = uv_now(t->fwd->loop);
+	uint64_t wait = t->deadline > now ? t->deadline - now : 1;
+
+	if (!tt) {
+		try_failed(t, false);
+		return;
+	}
+	tt->t = t;
+	tt->h.data = tt;
+	tt->conn.data = tt;
+	uv_timer_start(&t->timer, on_timeout, wait < t->fwd->try_ms ? wait : t->fwd->try_ms, 0);
+	uv_tcp_init(t->fwd->loop, &tt->h);
+	t->tcp = tt;
+	t->fwd->stats->upstream_sent++;
+	t->fwd->stats->upstream_tcp++;
+	if (uv_tcp_connect(&tt->conn, &tt->h, (struct sockaddr *)&t->sa, tcp_connected) < 0) {
+		t->fwd->stats->upstream_errors++;
+		try_failed(t, true);
+	}
+}
+
+static void udp_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	struct udp_try *ut = h->data;
+	(void)hint;
+
+	/* One buffer per forwarder: a datagram is handled before the next read. */
+	if (ut->t)
+		*buf = uv_buf_init((char *)ut->t->fwd->rbuf, sizeof(ut->t->fwd->rbuf));
+	else
+		*buf = uv_buf_init(NULL, 0);
+}
+
+static void udp_read(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
+		     const struct sockaddr *from, unsigned flags)
+{
+	struct udp_try *ut = h->data;
+	struct txn *t = ut->t;
+	const uint8_t *p = (const uint8_t *)buf->base;
+	(void)flags;
+
+	if (!t || nread == 0 || !from)
+		return;
+	if (nread < 0) {
+		t->fwd->stats->upstream_errors++;
+		try_failed(t, true);
+		return;
+	}
+	if (!al_sockaddr_equal(from, (struct sockaddr *)&t->sa) || !matches(t, p, (size_t)nread)) {
+		t->fwd->stats->upstream_mismatch++;
+		return; /* keep waiting for the genuine reply */
+	}
+	if (p[2] & (AL_FLAG_TC >> 8)) {
+		drop_tries(t);
+		start_tcp(t);
+		return;
+	}
+	got_reply(t, p, (size_t)nread);
+}
+
+static int start_udp(struct txn *t)
+{
+	struct udp_try *ut = calloc(1, sizeof(*ut));
+	struct sockaddr_storage any;
+	uv_buf_t b;
+	int rc;
+
+	if (!ut)
+		return -ENOMEM;
+	ut->t = t;
+	ut->h.data = ut;
+	if ((rc = uv_udp_init(t->fwd->loop, &ut->h)) < 0) {
+		free(ut);
+		return rc;
+	}
+	t->udp = ut;
+	memset(&any, 0, sizeof(any));
+	any.ss_family = t->sa.ss_family;
+	b = uv_buf_init((char *)t->wire + 2, (unsigned)t->wlen);
+	if ((rc = uv_udp_bind(&ut->h, (struct sockaddr *)&any, 0)) < 0 ||
+	    (rc = uv_udp_recv_start(&ut->h, udp_alloc, udp_read)) < 0)
+		return rc;
+	rc = uv_udp_try_send(&ut->h, &b, 1, (struct sockaddr *)&t->sa);
+	if (rc < 0)
+		return rc;
+	t->fwd->stats->upstream_sent++;
+	return 0;
+}
+
+/* First untried upstream that is not held down; when all are held down,
+ * the one that comes back soonest. */
+static int pick(const struct txn *t, uint64_t now)
+{
+	const struct al_fwd *f = t->fwd;
+	int best = -1;
+	size_t i;
+
+	for (i = 0; i < f->nups; i++) {
+		if (t->tried & (1ull << i))
+			continue;
+		if (f->ups[i].down_until <= now)
+			return (int)i;
+		if (best < 0 || f->ups[i].down_until < f->ups[best].down_until)
+			best = (int)i;
+	}
+	return best;
+}
+
+static void build_query(struct txn *t)
+{
+	uint8_t *p = t->wire + 2;
+	size_t off = AL_HDR;
+
+	memset(p, 0, AL_HDR);
+	al_put16(p, t->id);
+	al_put16(p + 2, (uint16_t)(AL_FLAG_RD | (t->cd ? AL_FLAG_CD : 0)));
+	al_put16(p + 4, 1);
+	al_put16(p + 10, 1);
+	memcpy(p + off, t->qname, t->qname_len);
+	off += t->qname_len;
+	al_put16(p + off, t->qtype);
+	al_put16(p + off + 2, t->qclass);
+	off = al_msg_put_opt(p, off + 4, sizeof(t->wire) - 2, t->fwd->edns_size, 0, t->do_bit);
+	t->wlen = off;
+	al_put16(t->wire, (uint16_t)off);
+}
+
+static void start_try(struct txn *t)
+{
+	uint64_t now = uv_now(t->fwd->loop), wait;
+	int up;
+
+	if (now >= t->deadline || (up = pick(t, now)) < 0) {
+		finish(t, NULL, 0);
+		return;
+	}
+	t->up = up;
+	t->tried |= 1ull << up;
+	t->sa = t->fwd->ups[up].sa;
+	t->id = al_rand16();
+	build_query(t);
+	wait = t->deadline - now;
+	if (wait > t->fwd->try_ms)
+		wait = t->fwd->try_ms;
+	uv_timer_start(&t->timer, on_timeout, wait, 0);
+	if (start_udp(t) < 0) {
+		t->fwd->stats->upstream_errors++;
+		try_failed(t, false);
+	}
+}
+
+int al_fwd_query(struct al_fwd *f, const struct al_query *q, al_fwd_cb cb, void *arg)
+{
+	struct txn *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return -ENOMEM;
+	t->fwd = f;
+	t->cb = cb;
+	t->arg = arg;
+	t->up = -1;
+	memcpy(t->qname, q->qname_lc, q->qname_len);
+	t->qname_len = q->qname_len;
+	t->qtype = q->qtype;
+	t->qclass = q->qclass;
+	t->do_bit = q->do_bit;
+	t->cd = (q->flags & AL_FLAG_CD) != 0;
+	t->deadline = uv_now(f->loop) + f->total_ms;
+	uv_timer_init(f->loop, &t->timer);
+	t->timer.data = t;
+	f->pending++;
+	start_try(t);
+	return 0;
+}

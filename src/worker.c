@@ -1,0 +1,401 @@
+/* The per-thread query pipeline: see worker.h. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "airlock/answer.h"
+#include "airlock/cache.h"
+#include "airlock/hash.h"
+#include "airlock/listener.h"
+#include "airlock/log.h"
+#include "airlock/msg.h"
+#include "airlock/rand.h"
+#include "airlock/upstream.h"
+#include "airlock/worker.h"
+
+#define FLIGHT_BUCKETS 4096
+#define DRAIN_CHECK_MS 20
+
+struct waiter {
+	struct waiter *next;
+	struct al_client client;
+	struct al_query q;
+};
+
+/* One question on its way upstream and the clients waiting for it. */
+struct flight {
+	struct flight *chain;
+	struct al_worker *w;
+	struct waiter *waiters;
+	uint64_t hash;
+	size_t keylen;
+	uint8_t key[AL_CACHE_KEY_MAX];
+};
+
+struct al_worker {
+	unsigned id;
+	uv_loop_t loop;
+	uv_thread_t thread;
+	uv_async_t wake;
+	uv_timer_t drain;
+	pthread_mutex_t mu;
+	struct al_config *next_cfg; /* under mu */
+	int stop_requested;         /* under mu */
+	int stopping;
+	int started;
+
+	struct al_config *cfg;
+	struct al_listener *listener;
+	struct al_cache *cache;
+	struct al_fwd *fwd;
+	struct flight *flights[FLIGHT_BUCKETS];
+	size_t nflights;
+	uint64_t seed;
+	struct al_stats stats;
+	uint8_t out[AL_MAX_MSG];
+};
+
+static uint64_t now_ms(struct al_worker *w)
+{
+	return uv_now(&w->loop);
+}
+
+static size_t udp_limit(const struct al_worker *w, const struct al_client *c,
+			const struct al_query *q)
+{
+	size_t lim;
+
+	if (al_client_is_tcp(c))
+		return AL_MAX_MSG;
+	if (!q->edns)
+		return 512;
+	lim = q->udp_size;
+	return lim < w->cfg->edns_size ? lim : w->cfg->edns_size;
+}
+
+static void reply_error(struct al_worker *w, struct al_client *c,
+			const struct al_query *q, int rcode)
+{
+	size_t n = al_msg_error(q, rcode, w->cfg->edns_size, w->out, sizeof(w->out));
+
+	if (rcode == AL_RCODE_SERVFAIL)
+		w->stats.servfail++;
+	if (n)
+		al_client_reply(c, w->out, n);
+	else
+		al_client_release(c);
+}
+
+static void reply_answer(struct al_worker *w, struct al_client *c,
+			 const struct al_query *q, const struct al_answer *a)
+{
+	size_t lim = udp_limit(w, c, q);
+	size_t n = al_answer_render(a, q, now_ms(w), w->cfg->edns_size, lim, w->out,
+				    sizeof(w->out));
+
+	if (!n) {
+		reply_error(w, c, q, AL_RCODE_SERVFAIL);
+		return;
+	}
+	if (al_get16(w->out + 2) & AL_FLAG_TC)
+		w->stats.truncated++;
+	al_client_reply(c, w->out, n);
+}
+
+static struct flight **flight_find(struct al_worker *w, const uint8_t *key,
+				   size_t keylen, uint64_t h)
+{
+	struct flight **pp = &w->flights[h & (FLIGHT_BUCKETS - 1)];
+
+	for (; *pp; pp = &(*pp)->chain)
+		if ((*pp)->hash == h && (*pp)->keylen == keylen &&
+		    memcmp((*pp)->key, key, keylen) == 0)
+			break;
+	return pp;
+}
+
+static void on_upstream(void *arg, const uint8_t *reply, size_t len)
+{
+	struct flight *f = arg, **pp;
+	struct al_worker *w = f->w;
+	struct al_ttl_policy pol = { w->cfg->min_ttl, w->cfg->max_ttl, w->cfg->max_negative_ttl };
+	struct al_answer *a = NULL;
+	struct waiter *wt, *next;
+
+	pp = flight_find(w, f->key, f->keylen, f->hash);
+	if (*pp == f)
+		*pp = f->chain;
+	w->nflights--;
+	if (reply && al_answer_new(reply, len, &pol, now_ms(w), &a) < 0) {
+		al_debug("malformed upstream reply (%zu bytes): SERVFAIL", len);
+		a = NULL;
+	}
+	for (wt = f->waiters; wt; wt = next) {
+		next = wt->next;
+		if (a)
+			reply_answer(w, &wt->client, &wt->q, a);
+		else
+			reply_error(w, &wt->client, &wt->q, AL_RCODE_SERVFAIL);
+		free(wt);
+	}
+	if (a && a->lifetime > 0 && !w->stopping)
+		al_cache_put_take(w->cache, f->key, f->keylen, a);
+	else
+		al_answer_free(a);
+	free(f);
+}
+
+/* Joins an identical question in flight, or starts one.  The client moves
+ * into the waiter list. */
+static void forward(struct al_worker *w, struct al_client *c, const struct al_query *q,
+		    const uint8_t *key, size_t keylen)
+{
+	uint64_t h = al_hash(key, keylen, w->seed);
+	struct flight **pp = flight_find(w, key, keylen, h), *f = *pp;
+	struct waiter *wt = malloc(sizeof(*wt));
+
+	if (!wt) {
+		reply_error(w, c, q, AL_RCODE_SERVFAIL);
+		return;
+	}
+	wt->q = *q;
+	wt->client = *c;
+	if (f) {
+		w->stats.coalesced++;
+		wt->next = f->waiters;
+		f->waiters = wt;
+		return;
+	}
+	if (w->nflights >= w->cfg->inflight || !(f = calloc(1, sizeof(*f)))) {
+		w->stats.overload++;
+		reply_error(w, &wt->client, q, AL_RCODE_SERVFAIL);
+		free(wt);
+		return;
+	}
+	wt->next = NULL;
+	f->w = w;
+	f->waiters = wt;
+	f->hash = h;
+	f->keylen = keylen;
+	memcpy(f->key, key, keylen);
+	f->chain = *pp;
+	*pp = f;
+	w->nflights++;
+	w->stats.cache_misses++;
+	if (al_fwd_query(w->fwd, q, on_upstream, f) < 0)
+		on_upstream(f, NULL, 0);
+}
+
+static void on_query(void *arg, struct al_client *c, const uint8_t *pkt, size_t len)
+{
+	struct al_worker *w = arg;
+	const struct al_answer *a;
+	struct al_query q;
+	struct al_ip ip;
+	uint8_t key[AL_CACHE_KEY_MAX];
+	size_t keylen;
+	int rc;
+
+	w->stats.queries++;
+	rc = al_msg_parse_query(pkt, len, &q);
+	if (rc < 0) {
+		w->stats.dropped_malformed++;
+		al_client_release(c);
+		return;
+	}
+	if (al_ip_from_sockaddr((struct sockaddr *)&c->peer, &ip) < 0 ||
+	    !al_zonemap_match(w->cfg->zonemap, &ip)) {
+		/* Never an open resolver.  The reply is no larger than the
+		 * query: no amplification. */
+		w->stats.refused_no_zone++;
+		reply_error(w, c, &q, AL_RCODE_REFUSED);
+		return;
+	}
+	if (rc > 0) {
+		if (rc == AL_RCODE_FORMERR)
+			w->stats.formerr++;
+		else if (rc == AL_RCODE_NOTIMP)
+			w->stats.notimp++;
+		else
+			w->stats.badvers++;
+		reply_error(w, c, &q, rc);
+		return;
+	}
+	if (q.qtype == AL_TYPE_AXFR || q.qtype == AL_TYPE_IXFR || q.qtype == AL_TYPE_OPT) {
+		w->stats.refused_other++;
+		reply_error(w, c, &q, AL_RCODE_REFUSED);
+		return;
+	}
+	keylen = al_cache_key(&q, key);
+	a = al_cache_get(w->cache, key, keylen, now_ms(w));
+	if (a) {
+		w->stats.cache_hits++;
+		reply_answer(w, c, &q, a);
+		return;
+	}
+	forward(w, c, &q, key, keylen);
+}
+
+static int apply_config(struct al_worker *w, struct al_config *cfg)
+{
+	uint32_t conns = (cfg->tcp_clients + cfg->threads - 1) / cfg->threads;
+	struct al_cache *cache;
+	int rc;
+
+	if ((rc = al_fwd_configure(w->fwd, cfg)) < 0)
+		return rc;
+	if (!w->cache || !w->cfg || w->cfg->cache_bytes != cfg->cache_bytes) {
+		if ((rc = al_cache_new(cfg->cache_bytes / cfg->threads, &cache)) < 0)
+			return rc;
+		al_cache_free(w->cache);
+		w->cache = cache;
+	}
+	if (w->listener)
+		al_listener_set_limits(w->listener, conns, cfg->tcp_idle_ms);
+	if (w->cfg)
+		al_config_unref(w->cfg);
+	w->cfg = cfg;
+	return 0;
+}
+
+static void on_drain(uv_timer_t *t)
+{
+	struct al_worker *w = t->data;
+
+	if (w->nflights || al_fwd_pending(w->fwd) || al_listener_conns(w->listener))
+		return;
+	uv_timer_stop(t);
+	al_listener_close(w->listener);
+	uv_close((uv_handle_t *)&w->wake, NULL);
+	uv_close((uv_handle_t *)&w->drain, NULL);
+}
+
+static void on_wake(uv_async_t *a)
+{
+	struct al_worker *w = a->data;
+	struct al_config *cfg;
+	int stop;
+
+	pthread_mutex_lock(&w->mu);
+	cfg = w->next_cfg;
+	w->next_cfg = NULL;
+	stop = w->stop_requested;
+	pthread_mutex_unlock(&w->mu);
+	if (cfg && apply_config(w, cfg) < 0) {
+		al_err("worker %u: out of memory applying the new config", w->id);
+		al_config_unref(cfg);
+	}
+	if (stop && !w->stopping) {
+		w->stopping = 1;
+		al_listener_stop(w->listener);
+		uv_timer_start(&w->drain, on_drain, 0, DRAIN_CHECK_MS);
+	}
+}
+
+int al_worker_new(unsigned id, struct al_config *cfg, struct al_worker **out,
+		  struct al_err *err)
+{
+	struct al_worker *w = calloc(1, sizeof(*w));
+	int rc;
+
+	if (!w)
+		return -ENOMEM;
+	w->id = id;
+	w->seed = al_rand64();
+	pthread_mutex_init(&w->mu, NULL);
+	if ((rc = uv_loop_init(&w->loop)) < 0) {
+		free(w);
+		return al_err_set(err, "event loop: %s", uv_strerror(rc)), rc;
+	}
+	uv_async_init(&w->loop, &w->wake, on_wake);
+	w->wake.data = w;
+	uv_timer_init(&w->loop, &w->drain);
+	w->drain.data = w;
+	if ((rc = al_fwd_new(&w->loop, &w->stats, &w->fwd)) < 0 ||
+	    (rc = apply_config(w, al_config_ref(cfg))) < 0 ||
+	    (rc = al_listener_new(&w->loop, cfg, on_query, w, &w->stats, &w->listener, err)) < 0) {
+		if (rc == -ENOMEM)
+			al_err_set(err, "out of memory");
+		w->listener = NULL;
+		uv_close((uv_handle_t *)&w->wake, NULL);
+		uv_close((uv_handle_t *)&w->drain, NULL);
+		uv_run(&w->loop, UV_RUN_DEFAULT);
+		al_worker_free(w);
+		return rc;
+	}
+	al_listener_set_limits(w->listener, (cfg->tcp_clients + cfg->threads - 1) / cfg->threads,
+			       cfg->tcp_idle_ms);
+	*out = w;
+	return 0;
+}
+
+static void run(void *arg)
+{
+	struct al_worker *w = arg;
+
+	uv_run(&w->loop, UV_RUN_DEFAULT);
+}
+
+int al_worker_start(struct al_worker *w)
+{
+	int rc = al_listener_start(w->listener);
+
+	if (rc < 0)
+		return rc;
+	if ((rc = uv_thread_create(&w->thread, run, w)) < 0)
+		return rc;
+	w->started = 1;
+	return 0;
+}
+
+void al_worker_set_config(struct al_worker *w, struct al_config *cfg)
+{
+	struct al_config *old;
+
+	pthread_mutex_lock(&w->mu);
+	old = w->next_cfg;
+	w->next_cfg = al_config_ref(cfg);
+	pthread_mutex_unlock(&w->mu);
+	al_config_unref(old);
+	uv_async_send(&w->wake);
+}
+
+void al_worker_stop(struct al_worker *w)
+{
+	pthread_mutex_lock(&w->mu);
+	w->stop_requested = 1;
+	pthread_mutex_unlock(&w->mu);
+	uv_async_send(&w->wake);
+}
+
+void al_worker_join(struct al_worker *w)
+{
+	uv_thread_join(&w->thread);
+}
+
+const struct al_stats *al_worker_stats(const struct al_worker *w)
+{
+	return &w->stats;
+}
+
+void al_worker_free(struct al_worker *w)
+{
+	if (!w)
+		return;
+	if (!w->started && w->listener) {
+		/* Never ran: close its handles here. */
+		al_listener_close(w->listener);
+		uv_close((uv_handle_t *)&w->wake, NULL);
+		uv_close((uv_handle_t *)&w->drain, NULL);
+		uv_run(&w->loop, UV_RUN_DEFAULT);
+	}
+	uv_loop_close(&w->loop);
+	al_listener_free(w->listener);
+	al_cache_free(w->cache);
+	al_fwd_free(w->fwd);
+	al_config_unref(w->cfg);
+	al_config_unref(w->next_cfg);
+	pthread_mutex_destroy(&w->mu);
+	free(w);
+}
