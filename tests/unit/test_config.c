@@ -1,0 +1,255 @@
+/* Config loading: every bad input gets a message naming the file, the JSON
+ * path, the value and what is expected; good configs load with defaults. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "airlock/config.h"
+
+#define BASE_LISTEN "\"listen\": [{\"address\": \"127.0.0.1\", \"port\": 5353}]"
+#define BASE_UP "\"upstreams\": [{\"address\": \"127.0.0.1\", \"port\": 5300}]"
+#define BASE_ZONES "\"zones\": [{\"name\": \"inference\", \"cidrs\": [\"127.0.2.0/24\"]}]"
+#define BASE BASE_LISTEN ", " BASE_UP ", " BASE_ZONES
+
+static void expect_error(const char *text, const char *const *needles)
+{
+	struct al_config *cfg = NULL;
+	struct al_err err = { "" };
+
+	assert_int_equal(al_config_parse(text, "airlock.json", &cfg, &err), -EINVAL);
+	assert_null(cfg);
+	assert_non_null(strstr(err.msg, "airlock.json"));
+	for (; *needles; needles++)
+		if (!strstr(err.msg, *needles))
+			fail_msg("message \"%s\" lacks \"%s\"", err.msg, *needles);
+}
+
+#define EXPECT_ERROR(text, ...)                                                \
+	do {                                                                   \
+		const char *const needles_[] = { __VA_ARGS__, NULL };           \
+		expect_error(text, needles_);                                  \
+	} while (0)
+
+static void test_config_loads_minimal_with_defaults(void **state)
+{
+	struct al_config *cfg;
+	struct al_err err;
+	(void)state;
+
+	assert_int_equal(al_config_parse("{" BASE "}", "a.json", &cfg, &err), 0);
+	assert_int_equal(cfg->nlisten, 1);
+	assert_int_equal(cfg->listen[0].port, 5353);
+	assert_int_equal(cfg->nupstreams, 1);
+	assert_int_equal(cfg->nzones, 1);
+	assert_string_equal(cfg->zones[0].name, "inference");
+	assert_int_equal(cfg->edns_size, 1232);
+	assert_int_equal(cfg->threads, 1);
+	assert_int_equal(cfg->max_ttl, 86400);
+	assert_int_equal(cfg->cache_bytes, 32u << 20);
+	al_config_unref(cfg);
+}
+
+static void test_config_reads_every_section(void **state)
+{
+	struct al_config *cfg;
+	struct al_err err;
+	(void)state;
+
+	assert_int_equal(al_config_parse("{" BASE ", \"cache\": {\"size_mib\": 8, \"min_ttl\": 5, \"max_ttl\": 600,"
+					 " \"max_negative_ttl\": 60}, \"timeouts\": {\"upstream_ms\": 700,"
+					 " \"query_ms\": 3000, \"tcp_idle_ms\": 2000, \"upstream_holddown_ms\": 0},"
+					 " \"limits\": {\"tcp_clients\": 10, \"inflight\": 100},"
+					 " \"edns\": {\"buffer_size\": 1400}, \"threads\": 2}",
+					 "a.json", &cfg, &err), 0);
+	assert_int_equal(cfg->cache_bytes, 8u << 20);
+	assert_int_equal(cfg->min_ttl, 5);
+	assert_int_equal(cfg->max_ttl, 600);
+	assert_int_equal(cfg->max_negative_ttl, 60);
+	assert_int_equal(cfg->upstream_timeout_ms, 700);
+	assert_int_equal(cfg->query_timeout_ms, 3000);
+	assert_int_equal(cfg->tcp_idle_ms, 2000);
+	assert_int_equal(cfg->upstream_holddown_ms, 0);
+	assert_int_equal(cfg->tcp_clients, 10);
+	assert_int_equal(cfg->inflight, 100);
+	assert_int_equal(cfg->edns_size, 1400);
+	assert_int_equal(cfg->threads, 2);
+	al_config_unref(cfg);
+}
+
+static void test_config_rejects_unknown_key(void **state)
+{
+	(void)state;
+	EXPECT_ERROR("{" BASE ", \"cahce\": {}}", "cahce", "unknown key", "cache");
+	EXPECT_ERROR("{" BASE ", \"cache\": {\"size\": 3}}", "cache.size", "unknown key", "size_mib");
+	EXPECT_ERROR("{" BASE_LISTEN ", " BASE_UP ", \"zones\": [{\"name\": \"a\", \"cidrs\": "
+		     "[\"10.0.0.0/8\"], \"cidr\": 1}]}", "zones[0].cidr", "unknown key");
+}
+
+static void test_config_rejects_bad_cidr_with_its_path(void **state)
+{
+	(void)state;
+	EXPECT_ERROR("{" BASE_LISTEN ", " BASE_UP ", \"zones\": [{\"name\": \"a\", \"cidrs\": [\"10.0.1.0/24\"]},"
+		     " {\"name\": \"b\", \"cidrs\": [\"10.0.300.0/24\"]}]}",
+		     "zones[1].cidrs[0]", "\"10.0.300.0/24\"", "not a CIDR", "expected");
+	EXPECT_ERROR("{" BASE_LISTEN ", " BASE_UP ", \"zones\": [{\"name\": \"a\", \"cidrs\": [\"10.0.1.7/24\"]}]}",
+		     "zones[0].cidrs[0]", "host bits");
+	EXPECT_ERROR("{" BASE_LISTEN ", " BASE_UP ", \"zones\": [{\"name\": \"a\", \"cidrs\": [42]}]}",
+		     "zones[0].cidrs[0]", "42");
+}
+
+static void test_config_rejects_bad_values(void **state)
+{
+	(void)state;
+	EXPECT_ERROR("{\"listen\": [{\"address\": \"127.0.0.1\", \"port\": 70000}], " BASE_UP ", " BASE_ZONES "}",
+		     "listen[0].port", "70000", "1 to 65535");
+	EXPECT_ERROR("{\"listen\": [{\"address\": \"localhost\"}], " BASE_UP ", " BASE_ZONES "}",
+		     "listen[0].address", "\"localhost\"", "not an IP address");
+	EXPECT_ERROR("{" BASE ", \"threads\": 0}", "threads", "1 to 64");
+	EXPECT_ERROR("{" BASE ", \"threads\": 1.5}", "threads", "1.5", "integer");
+	EXPECT_ERROR("{" BASE ", \"cache\": {\"size_mib\": \"big\"}}", "cache.size_mib", "\"big\"");
+	EXPECT_ERROR("{" BASE ", \"cache\": {\"min_ttl\": 900, \"max_ttl\": 600}}", "cache.min_ttl", "max_ttl");
+	EXPECT_ERROR("{" BASE ", \"timeouts\": {\"upstream_ms\": 5000, \"query_ms\": 1000}}",
+		     "timeouts.query_ms", "upstream_ms");
+	EXPECT_ERROR("{" BASE ", \"edns\": {\"buffer_size\": 100}}", "edns.buffer_size", "512 to 4096");
+	EXPECT_ERROR("{" BASE_LISTEN ", " BASE_UP ", \"zones\": [{\"name\": \"Inference\", \"cidrs\": [\"10.0.0.0/8\"]}]}",
+		     "zones[0].name", "\"Inference\"");
+	EXPECT_ERROR("{" BASE_LISTEN ", " BASE_UP ", \"zones\": [{\"name\": \"a\", \"cidrs\": [\"10.1.0.0/16\"]},"
+		     " {\"name\": \"a\", \"cidrs\": [\"10.2.0.0/16\"]}]}", "zones[1].name", "zones[0]");
+	EXPECT_ERROR("{" BASE_LISTEN ", " BASE_UP ", \"zones\": []}", "zones", "empty list");
+	EXPECT_ERROR("{" BASE_LISTEN ", " BASE_UP ", \"zones\": [{\"name\": \"a\", \"cidrs\": [\"10.1.0.0/16\"]},"
+		     " {\"name\": \"b\", \"cidrs\": [\"10.1.0.0/16\"]}]}", "zones", "\"a\"", "\"b\"");
+}
+
+static void test_config_rejects_missing_sections(void **state)
+{
+	(void)state;
+	EXPECT_ERROR("{" BASE_UP ", " BASE_ZONES "}", "listen", "missing");
+	EXPECT_ERROR("{" BASE_LISTEN ", " BASE_ZONES "}", "upstreams", "missing");
+	EXPECT_ERROR("{" BASE_LISTEN ", " BASE_UP "}", "zones", "missing");
+	EXPECT_ERROR("[]", "not an object");
+}
+
+static void test_config_rejects_forwarding_to_itself(void **state)
+{
+	(void)state;
+	EXPECT_ERROR("{" BASE_LISTEN ", \"upstreams\": [{\"address\": \"127.0.0.1\", \"port\": 5353}], " BASE_ZONES "}",
+		     "upstreams[0]", "listen[0]", "itself");
+}
+
+static void test_config_reports_json_syntax_line(void **state)
+{
+	(void)state;
+	EXPECT_ERROR("{\n  \"listen\": [\n    {\"address\": \"127.0.0.1\",}\n  ]\n}", "airlock.json:3:", "invalid JSON");
+}
+
+static void test_config_load_names_missing_file(void **state)
+{
+	struct al_config *cfg = NULL;
+	struct al_err err;
+	(void)state;
+
+	assert_int_equal(al_config_load("/nonexistent/airlock.json", &cfg, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "/nonexistent/airlock.json"));
+	assert_non_null(strstr(err.msg, "No such file"));
+}
+
+static char *write_temp(const char *text)
+{
+	char *path = strdup("/tmp/airlock-test-XXXXXX");
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return path;
+}
+
+static void test_config_default_reads_resolv_conf(void **state)
+{
+	char *resolv = write_temp("# comment\nnameserver 127.0.0.1\nnameserver ::1\n"
+				  "nameserver fe80::1%eth0\nsearch example\nnameserver 192.0.2.53\n");
+	struct al_config *cfg;
+	struct al_err err;
+	char buf[AL_ADDRSTRLEN];
+	(void)state;
+
+	assert_int_equal(al_config_default(resolv, &cfg, &err), 0);
+	assert_int_equal(cfg->nlisten, 2);
+	assert_int_equal(cfg->listen[0].port, AL_DEFAULT_PORT);
+	/* port 53 upstreams are not our port 5353 listeners, so all three
+	 * plain addresses stay; the scoped one is skipped. */
+	assert_int_equal(cfg->nupstreams, 3);
+	assert_string_equal(al_ip_format(&cfg->upstreams[2].ip, buf, sizeof(buf)), "192.0.2.53");
+	assert_int_equal(cfg->nzones, 1);
+	assert_int_equal(cfg->zones[0].ncidrs, 2);
+	al_config_unref(cfg);
+	unlink(resolv);
+	free(resolv);
+}
+
+static void test_config_upstreams_from_resolv_conf_file(void **state)
+{
+	char *resolv = write_temp("nameserver 127.0.0.1\n");
+	char text[512];
+	struct al_config *cfg;
+	struct al_err err;
+	(void)state;
+
+	snprintf(text, sizeof(text), "{" BASE_LISTEN ", \"upstreams\": \"%s\", " BASE_ZONES "}", resolv);
+	assert_int_equal(al_config_parse(text, "a.json", &cfg, &err), 0);
+	assert_int_equal(cfg->nupstreams, 1);
+	assert_int_equal(cfg->upstreams[0].port, 53);
+	al_config_unref(cfg);
+	/* Listening on 127.0.0.1:53, the same nameserver would be ourselves. */
+	snprintf(text, sizeof(text), "{\"listen\": [{\"address\": \"127.0.0.1\"}], \"upstreams\": \"%s\", "
+		 BASE_ZONES "}", resolv);
+	EXPECT_ERROR(text, "upstreams", "no usable nameserver");
+	EXPECT_ERROR("{" BASE_LISTEN ", \"upstreams\": \"/nonexistent/resolv.conf\", " BASE_ZONES "}",
+		     "upstreams", "/nonexistent/resolv.conf");
+	unlink(resolv);
+	free(resolv);
+}
+
+static void test_config_shipped_zone_files_load(void **state)
+{
+	static const char *const files[] = { "zones/reference.json", "zones/demo.json" };
+	char path[1024];
+	struct al_config *cfg;
+	struct al_err err = { "" };
+	size_t i;
+	(void)state;
+
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/%s", TOP_SRCDIR, files[i]);
+		if (al_config_load(path, &cfg, &err) != 0)
+			fail_msg("%s", err.msg);
+		assert_int_equal(cfg->nzones, 5);
+		al_config_unref(cfg);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_config_loads_minimal_with_defaults),
+		cmocka_unit_test(test_config_reads_every_section),
+		cmocka_unit_test(test_config_rejects_unknown_key),
+		cmocka_unit_test(test_config_rejects_bad_cidr_with_its_path),
+		cmocka_unit_test(test_config_rejects_bad_values),
+		cmocka_unit_test(test_config_rejects_missing_sections),
+		cmocka_unit_test(test_config_rejects_forwarding_to_itself),
+		cmocka_unit_test(test_config_reports_json_syntax_line),
+		cmocka_unit_test(test_config_load_names_missing_file),
+		cmocka_unit_test(test_config_default_reads_resolv_conf),
+		cmocka_unit_test(test_config_upstreams_from_resolv_conf_file),
+		cmocka_unit_test(test_config_shipped_zone_files_load),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
