@@ -2,8 +2,8 @@
 # Set up a fresh Debian 12 machine for airlock: install the Debian packages it
 # builds, tests and benchmarks with, then build it.
 #   contrib/setup.sh run    install, build, run airlockd on its built-in default
-#   contrib/setup.sh test   install, build, run the whole test suite (plain
-#                           build, then again under ASan+UBSan)
+#   contrib/setup.sh test   install, build, run the whole test suite (make
+#                           distcheck, then again built with ASan+UBSan)
 #   contrib/setup.sh deps   install the packages only
 set -eu
 
@@ -58,7 +58,8 @@ run)
 test)
 	install_deps
 	build build
-	make -C build -s -j"$(nproc)" check
+	# distcheck: the tarball builds out of tree and passes the whole suite.
+	make -C build -s -j"$(nproc)" distcheck
 	build build-san --enable-sanitizers
 	make -C build-san -s -j"$(nproc)" check ;;
 *)

@@ -1,0 +1,74 @@
+#!/bin/bash
+# SIGHUP reloads the config: a broken file is reported and the old config
+# keeps serving; a good one takes effect (here: the zone moves).
+. "$(dirname "$0")/lib.sh"
+setup
+
+pick_ports 2
+LPORT=${PORTS[0]} UPORT=${PORTS[1]}
+start_fake up "$UPORT"
+CFG=$T/airlock.json
+write_config "$CFG" "$LPORT" "$UPORT" "127.0.2.0/24"
+start_airlockd "$CFG" "$LPORT"
+ERR=$T/airlockd.err
+
+# wait_stderr PATTERN COUNT TIMEOUT_MS: until COUNT lines match PATTERN.
+wait_stderr() {
+    local deadline
+    deadline=$(($(now_ms) + $3))
+    while [ "$(now_ms)" -lt "$deadline" ]; do
+        [ "$(grep -c -- "$1" "$ERR")" -ge "$2" ] && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+# expect_status_soon SOURCE NAME STATUS WHAT: the reload may land a moment
+# after its log line; poll up to 2 s for the expected status.
+expect_status_soon() {
+    local deadline out=$T/soon
+    deadline=$(($(now_ms) + 2000))
+    while :; do
+        q "$1" "$2" A >"$out"
+        [ "$(status_of "$out")" = "$3" ] && return 0
+        [ "$(now_ms)" -lt "$deadline" ] || break
+        sleep 0.1
+    done
+    expect_status "$out" "$3" "$4"
+}
+
+q 127.0.2.1 before-a.example A >"$T/before"
+expect_status "$T/before" NOERROR "from 127.0.2.1 before any reload"
+expect_answer "$T/before" A 192.0.2.1 "from 127.0.2.1 before any reload"
+
+# A broken config: reload fails, the old one keeps serving.
+printf '{ "listen": [ {"address": "127.0.0.1", "port": %s} ],\n  "upstreams": [\n' \
+    "$LPORT" >"$CFG"
+kill -HUP "$AL_PID"
+wait_stderr 'reload failed' 1 3000 \
+    || fail "after SIGHUP with invalid JSON: expected a 'reload failed' line on stderr, saw none"
+line=$(grep -- 'reload failed' "$ERR" | head -n 1)
+case $line in
+*airlock.json*) ;;
+*) fail "the 'reload failed' line should name the file airlock.json, saw: $line" ;;
+esac
+kill -0 "$AL_PID" 2>/dev/null || fail "airlockd exited after a failed reload"
+q 127.0.2.1 broken-a.example A >"$T/broken"
+expect_status "$T/broken" NOERROR "from 127.0.2.1 after the failed reload (old config)"
+expect_answer "$T/broken" A 192.0.2.1 "from 127.0.2.1 after the failed reload (old config)"
+q 127.0.3.1 broken-b.example A >"$T/broken3"
+expect_status "$T/broken3" REFUSED "from 127.0.3.1 after the failed reload (old config)"
+
+# A good config moving the zone to 127.0.3.0/24.
+write_config "$CFG.new" "$LPORT" "$UPORT" "127.0.3.0/24"
+mv "$CFG.new" "$CFG"
+reloaded_before=$(grep -c 'reloaded' "$ERR")
+kill -HUP "$AL_PID"
+wait_stderr 'reloaded' $((reloaded_before + 1)) 3000 \
+    || fail "after SIGHUP with a valid config: expected a 'reloaded' line on stderr, saw none"
+expect_status_soon 127.0.3.1 moved-a.example NOERROR "from 127.0.3.1 after the reload"
+q 127.0.3.1 moved-a.example A >"$T/moved"
+expect_answer "$T/moved" A 192.0.2.1 "from 127.0.3.1 after the reload"
+expect_status_soon 127.0.2.1 moved-b.example REFUSED "from 127.0.2.1 after the reload"
+
+pass

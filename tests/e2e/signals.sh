@@ -1,0 +1,35 @@
+#!/bin/bash
+# SIGTERM: the query in flight is still answered, then airlockd exits 0.
+. "$(dirname "$0")/lib.sh"
+setup
+
+pick_ports 2
+LPORT=${PORTS[0]} UPORT=${PORTS[1]}
+start_fake up "$UPORT"
+write_config "$T/airlock.json" "$LPORT" "$UPORT" "127.0.2.0/24" upstream_ms=3000
+start_airlockd "$T/airlock.json" "$LPORT"
+
+q 127.0.2.1 delay1000-a.example A >"$T/inflight" &
+dig_pid=$!
+# The query is in flight once the upstream has it; then ~200 ms more.
+wait_log "$T/up.log" delay1000-a.example 2000 \
+    || fail "the upstream never saw delay1000-a.example"
+sleep 0.2
+t0=$(now_ms)
+kill -TERM "$AL_PID"
+
+wait "$dig_pid"
+expect_status "$T/inflight" NOERROR "delay1000-a.example in flight during SIGTERM"
+expect_answer "$T/inflight" A 192.0.2.1 "delay1000-a.example in flight during SIGTERM"
+
+wait_exit "$AL_PID" 3000
+[ "$EXIT_STATUS" != running ] \
+    || fail "airlockd still running 3 s after SIGTERM (in-flight query long done)"
+expect_eq "airlockd exit status after SIGTERM" 0 "$EXIT_STATUS"
+elapsed=$(($(now_ms) - t0))
+expect_int "ms from SIGTERM to exit" -le 3000 "$elapsed"
+if grep -Eq 'Sanitizer|runtime error:' "$T/airlockd.err"; then
+    fail "airlockd stderr has a sanitizer report"
+fi
+
+pass

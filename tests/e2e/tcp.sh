@@ -1,0 +1,107 @@
+#!/bin/bash
+# DNS over TCP: kdig gets an answer; two queries pipelined on one connection
+# are answered as they complete (the fast one first); a connection that sends
+# nothing is closed after tcp_idle_ms.
+. "$(dirname "$0")/lib.sh"
+setup
+command -v kdig >/dev/null 2>&1 || skip "kdig not installed (knot-dnsutils)"
+
+pick_ports 2
+LPORT=${PORTS[0]} UPORT=${PORTS[1]}
+start_fake up "$UPORT"
+write_config "$T/airlock.json" "$LPORT" "$UPORT" "127.0.2.0/24" \
+    tcp_idle_ms=1000 upstream_ms=2000
+start_airlockd "$T/airlock.json" "$LPORT"
+
+# kdig over TCP.
+kdig -p "$LPORT" @127.0.0.1 -b 127.0.2.1 +tcp +retry=0 +time=3 \
+    kdig-a.example A >"$T/kdig" 2>&1
+expect_status "$T/kdig" NOERROR "kdig +tcp kdig-a.example"
+expect_answer "$T/kdig" A 192.0.2.1 "kdig +tcp kdig-a.example"
+grep -q '(TCP)' "$T/kdig" || fail_out "$T/kdig" "kdig +tcp: expected the reply over TCP"
+
+# Pipelining: delay800 then fast on one connection; fast must come back first.
+"$PY" - "$LPORT" >"$T/pipeline" 2>&1 <<'PYEOF'
+import socket, struct, sys, time
+import dns.message, dns.rcode
+
+port = int(sys.argv[1])
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.bind(("127.0.2.1", 0))
+s.settimeout(5)
+s.connect(("127.0.0.1", port))
+slow = dns.message.make_query("delay800-a.example.", "A", use_edns=0)
+fast = dns.message.make_query("fast-a.example.", "A", use_edns=0)
+fast.id = (slow.id + 1) & 0xFFFF
+wire = b""
+for m in (slow, fast):
+    w = m.to_wire()
+    wire += struct.pack("!H", len(w)) + w
+t0 = time.monotonic()
+s.sendall(wire)
+
+def recv_exact(n):
+    buf = b""
+    while len(buf) < n:
+        chunk = s.recv(n - len(buf))
+        if not chunk:
+            raise EOFError("connection closed after %d of %d bytes" % (len(buf), n))
+        buf += chunk
+    return buf
+
+got = []
+try:
+    for _ in range(2):
+        (n,) = struct.unpack("!H", recv_exact(2))
+        r = dns.message.from_wire(recv_exact(n))
+        addrs = [rd.address for rr in r.answer for rd in rr if rr.rdtype == 1]
+        got.append((r.id, r.question[0].name.to_text().lower(),
+                    dns.rcode.to_text(r.rcode()), addrs,
+                    int((time.monotonic() - t0) * 1000)))
+except Exception as e:
+    print("error after %d replies: %s" % (len(got), e))
+for g in got:
+    print("reply id=%d name=%s rcode=%s a=%s after=%dms" % g)
+order = [g[1] for g in got]
+if order != ["fast-a.example.", "delay800-a.example."]:
+    sys.exit("expected replies for fast-a.example. then delay800-a.example., saw %s" % order)
+for (qid, name, rcode, addrs, _), m in zip(got, (fast, slow)):
+    if qid != m.id or rcode != "NOERROR" or addrs != ["192.0.2.1"]:
+        sys.exit("%s: expected id %d NOERROR A 192.0.2.1, saw id %d %s %s"
+                 % (name, m.id, qid, rcode, addrs))
+if got[0][4] >= 700:
+    sys.exit("fast-a.example. answered after %d ms: it waited for the slow query" % got[0][4])
+PYEOF
+rc=$?
+[ $rc -eq 0 ] || fail_out "$T/pipeline" "pipelined TCP queries on one connection"
+
+# Idle: a connection that sends nothing is closed after tcp_idle_ms (1000).
+"$PY" - "$LPORT" >"$T/idle" 2>&1 <<'PYEOF'
+import socket, sys, time
+
+port = int(sys.argv[1])
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.bind(("127.0.2.1", 0))
+s.connect(("127.0.0.1", port))
+s.settimeout(3.5)
+t0 = time.monotonic()
+try:
+    data = s.recv(1)
+    how = "EOF" if data == b"" else "data %r" % data
+except socket.timeout:
+    sys.exit("idle connection still open after 3.5 s (tcp_idle_ms 1000)")
+except ConnectionResetError:
+    how = "reset"
+ms = int((time.monotonic() - t0) * 1000)
+print("idle connection ended by %s after %d ms" % (how, ms))
+if how.startswith("data"):
+    sys.exit("expected the server to close the idle connection, it sent %s" % how)
+if ms < 500:
+    sys.exit("expected the close after about 1000 ms (tcp_idle_ms), saw %d ms" % ms)
+if ms > 3000:
+    sys.exit("expected the close within 3000 ms, saw %d ms" % ms)
+PYEOF
+rc=$?
+[ $rc -eq 0 ] || fail_out "$T/idle" "idle TCP connection"
+
+pass
