@@ -48,6 +48,13 @@ build() {
 	(cd "$builddir" && "$top/configure" -q "$@" && make -s -j"$(nproc)")
 }
 
+# One closing line over the plain and the sanitizer runs.
+summary() {
+	awk '/^# (PASS|XFAIL):/ { p += $3 } /^# (FAIL|XPASS|ERROR):/ { f += $3 }
+	     /^# SKIP:/ { s += $3 }
+	     END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$@"
+}
+
 case $mode in
 deps)
 	install_deps ;;
@@ -58,10 +65,14 @@ run)
 test)
 	install_deps
 	build build
-	# distcheck: the tarball builds out of tree and passes the whole suite.
-	make -C build -s -j"$(nproc)" distcheck
+	make -C build -s -j"$(nproc)" check
 	build build-san --enable-sanitizers
-	make -C build-san -s -j"$(nproc)" check ;;
+	make -C build-san -s -j"$(nproc)" check
+	# The release tarball builds out of tree and passes the suite too.
+	make -C build -s -j"$(nproc)" distcheck >build/distcheck.out 2>&1 ||
+		{ tail -n 60 build/distcheck.out; exit 1; }
+	echo "setup: make distcheck passed"
+	summary build/test-suite.log build-san/test-suite.log ;;
 *)
 	echo "usage: $0 run|test|deps" >&2; exit 2 ;;
 esac

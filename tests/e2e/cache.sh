@@ -2,7 +2,7 @@
 # The cache: a repeated name reaches the upstream once and its TTL counts
 # down; lookups ignore case but the reply echoes the client's question;
 # NXDOMAIN is cached with its SOA; max_ttl clamps long TTLs.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.sh" || exit 1
 setup
 
 pick_ports 2

@@ -2,7 +2,7 @@
 # Config checking with `airlock check-config FILE` and `airlockd -t -c FILE`:
 # the shipped configs pass; each kind of mistake exits 1 with a message that
 # names the file and says where and what the mistake is.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.sh" || exit 1
 setup
 [ -x "$AIRLOCK" ] || fail "airlock not built: $AIRLOCK (set AIRLOCK)"
 

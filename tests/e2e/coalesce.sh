@@ -1,7 +1,7 @@
 #!/bin/bash
 # Coalescing: ten clients asking for the same name at once are all answered
 # from a single upstream query.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.sh" || exit 1
 setup
 
 pick_ports 2

@@ -2,7 +2,7 @@
 # EDNS and malformed input: EDNS version 1 gets BADVERS; replies advertise a
 # UDP size of 1232; garbage gets FORMERR or silence and the daemon keeps
 # answering; an opcode other than QUERY gets NOTIMP.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.sh" || exit 1
 setup
 
 pick_ports 2

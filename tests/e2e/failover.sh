@@ -2,7 +2,7 @@
 # Upstream failover: a silent first upstream times out and the second
 # answers; the silent one is then held down, so the next query goes straight
 # to the second. When every upstream fails the client gets SERVFAIL.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.sh" || exit 1
 setup
 
 pick_ports 6

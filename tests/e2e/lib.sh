@@ -9,6 +9,9 @@
 # Environment (all optional; `make check` sets the first four): AIRLOCKD,
 # AIRLOCK, FAKE_UPSTREAM, TOP_SRCDIR (default: the parent of tests/),
 # builddir, KEEP_TMP=1 to keep the test's temp dir for inspection.
+# By hand, from the top of a built tree:
+#   AIRLOCKD=$PWD/build/src/airlockd AIRLOCK=$PWD/build/src/airlock \
+#       tests/e2e/cache.sh
 
 set -u
 

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Clients outside every zone's CIDRs get REFUSED over UDP and TCP, and their
 # queries never reach an upstream; clients inside a zone are answered.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.sh" || exit 1
 setup
 
 pick_ports 2

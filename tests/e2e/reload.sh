@@ -1,7 +1,7 @@
 #!/bin/bash
 # SIGHUP reloads the config: a broken file is reported and the old config
 # keeps serving; a good one takes effect (here: the zone moves).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.sh" || exit 1
 setup
 
 pick_ports 2

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SIGTERM: the query in flight is still answered, then airlockd exits 0.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.sh" || exit 1
 setup
 
 pick_ports 2

@@ -2,7 +2,7 @@
 # Answer checks: a reply with the wrong ID, the wrong question or from the
 # wrong source port is ignored, and the real reply that follows 50 ms later
 # is used and cached; the forged address 198.51.100.66 never reaches a client.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.sh" || exit 1
 setup
 
 pick_ports 2

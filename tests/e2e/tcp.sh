@@ -2,7 +2,7 @@
 # DNS over TCP: kdig gets an answer; two queries pipelined on one connection
 # are answered as they complete (the fast one first); a connection that sends
 # nothing is closed after tcp_idle_ms.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.sh" || exit 1
 setup
 command -v kdig >/dev/null 2>&1 || skip "kdig not installed (knot-dnsutils)"
 

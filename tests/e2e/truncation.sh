@@ -2,7 +2,7 @@
 # Truncation: a TC reply from the upstream is retried over TCP and the client
 # gets the full answer; a reply too big for the client's UDP buffer (512, or
 # no EDNS) comes back with TC set; over TCP the client gets all of it.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.sh" || exit 1
 setup
 
 pick_ports 2
