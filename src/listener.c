@@ -11,7 +11,10 @@
 #include "airlock/msg.h"
 
 #define TCP_BACKLOG 256
-#define TCP_PIPELINE_MAX 64 /* queries in flight per connection */
+/* Queries unanswered plus replies unwritten, per connection: past this the
+ * connection is not read, so a client that sends without reading cannot
+ * make the server buffer without bound. */
+#define TCP_PIPELINE_MAX 64
 #define TCP_BUF (2 + AL_MAX_MSG)
 /* libuv reads up to this many datagrams per recvmmsg(2) call, one 64 KiB
  * slot each: under load one system call instead of twenty. */
@@ -45,6 +48,7 @@ struct al_conn {
 	int writes;   /* writes in progress */
 	int closing;  /* 2 handles to close */
 	int eof;
+	int draining; /* conn_drain() is on the stack */
 	size_t inlen;
 	uint8_t in[TCP_BUF];
 };
@@ -116,19 +120,22 @@ static void conn_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 
 static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 
-static void conn_resume(struct al_conn *c)
+static int conn_busy(const struct al_conn *c)
 {
-	if (!c->closing && !c->eof && !c->l->stopped && c->pending < TCP_PIPELINE_MAX)
-		uv_read_start((uv_stream_t *)&c->h, conn_alloc, conn_read);
+	return c->pending + c->writes >= TCP_PIPELINE_MAX;
 }
 
-/* Hands every complete frame in the buffer to the query callback. */
+/* Hands every complete frame in the buffer to the query callback, as long
+ * as the connection is not busy; reads more only when it is not. */
 static void conn_drain(struct al_conn *c)
 {
 	struct al_listener *l = c->l;
 	size_t off = 0;
 
-	while (!c->closing && c->inlen - off >= 2 && c->pending < TCP_PIPELINE_MAX) {
+	if (c->draining)
+		return; /* a reply made inside the loop below: it re-checks */
+	c->draining = 1;
+	while (!c->closing && c->inlen - off >= 2 && !conn_busy(c)) {
 		size_t n = al_get16(c->in + off);
 		struct al_client cl = { .conn = c, .peer = c->peer };
 		if (c->inlen - off < 2 + n)
@@ -141,8 +148,13 @@ static void conn_drain(struct al_conn *c)
 	}
 	memmove(c->in, c->in + off, c->inlen - off);
 	c->inlen -= off;
-	if (c->pending >= TCP_PIPELINE_MAX)
+	c->draining = 0;
+	if (c->closing)
+		return;
+	if (conn_busy(c) || c->eof || l->stopped)
 		uv_read_stop((uv_stream_t *)&c->h);
+	else
+		uv_read_start((uv_stream_t *)&c->h, conn_alloc, conn_read);
 }
 
 static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
@@ -202,7 +214,7 @@ static void on_accept(uv_stream_t *server, int status)
 	uv_tcp_getpeername(&c->h, (struct sockaddr *)&c->peer, &len);
 	uv_tcp_nodelay(&c->h, 1);
 	uv_timer_start(&c->idle, on_idle, l->idle_ms, l->idle_ms);
-	conn_resume(c);
+	uv_read_start((uv_stream_t *)&c->h, conn_alloc, conn_read);
 }
 
 static void written(uv_write_t *req, int status)
@@ -214,6 +226,9 @@ static void written(uv_write_t *req, int status)
 	if (status < 0 && status != UV_ECANCELED) {
 		c->l->stats->send_errors++;
 		conn_close(c);
+	} else if (c->writes + c->pending == TCP_PIPELINE_MAX - 1) {
+		conn_drain(c); /* was busy: take the queries waiting in the buffer */
+		conn_maybe_close(c);
 	} else {
 		conn_maybe_close(c);
 	}
@@ -271,8 +286,8 @@ void al_client_release(struct al_client *cl)
 		return;
 	cl->conn = NULL;
 	c->pending--;
-	if (c->pending == TCP_PIPELINE_MAX - 1)
-		conn_resume(c);
+	if (c->writes + c->pending == TCP_PIPELINE_MAX - 1)
+		conn_drain(c);
 	conn_maybe_close(c);
 	conn_unref(c);
 }

@@ -75,6 +75,52 @@ PYEOF
 rc=$?
 [ $rc -eq 0 ] || fail_out "$T/pipeline" "pipelined TCP queries on one connection"
 
+# Past the per-connection pipeline limit (64 unanswered): 200 queries sent
+# in one burst on one connection, half of them slow, all get their answer.
+"$PY" - "$LPORT" >"$T/burst" 2>&1 <<'PYEOF'
+import socket, struct, sys
+import dns.message, dns.rcode
+
+port = int(sys.argv[1])
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.bind(("127.0.2.1", 0))
+s.settimeout(10)
+s.connect(("127.0.0.1", port))
+want = {}
+wire = b""
+for i in range(200):
+    name = ("delay300-b%d.example." if i % 2 else "burst%d.example.") % i
+    m = dns.message.make_query(name, "A", use_edns=0)
+    m.id = i
+    want[i] = name
+    w = m.to_wire()
+    wire += struct.pack("!H", len(w)) + w
+s.sendall(wire)
+
+def recv_exact(n):
+    buf = b""
+    while len(buf) < n:
+        chunk = s.recv(n - len(buf))
+        if not chunk:
+            raise EOFError("closed after %d of %d bytes" % (len(buf), n))
+        buf += chunk
+    return buf
+
+bad = []
+for _ in range(200):
+    (n,) = struct.unpack("!H", recv_exact(2))
+    r = dns.message.from_wire(recv_exact(n))
+    name = want.pop(r.id, None)
+    addrs = [rd.address for rr in r.answer for rd in rr if rr.rdtype == 1]
+    if name is None or r.question[0].name.to_text().lower() != name or addrs != ["192.0.2.1"]:
+        bad.append((r.id, r.question[0].name.to_text(), dns.rcode.to_text(r.rcode()), addrs))
+if bad or want:
+    sys.exit("wrong replies %s; unanswered ids %s" % (bad[:5], sorted(want)[:10]))
+print("200 answers on one connection")
+PYEOF
+rc=$?
+[ $rc -eq 0 ] || fail_out "$T/burst" "200 pipelined TCP queries on one connection"
+
 # Idle: a connection that sends nothing is closed after tcp_idle_ms (1000).
 "$PY" - "$LPORT" >"$T/idle" 2>&1 <<'PYEOF'
 import socket, sys, time
