@@ -27,6 +27,8 @@ static int scan_rr(const uint8_t *pkt, const struct al_rr *rr, void *arg)
 	if (s->cut)
 		return 0; /* records after the OPT are dropped */
 	if (rr->type == AL_TYPE_OPT) {
+		if (rr->section != 3)
+			return -1; /* RFC 6891 6.1.1: OPT only in additional */
 		s->cut = rr->owner_off;
 		return 0;
 	}
@@ -88,13 +90,19 @@ int al_answer_new(const uint8_t *reply, size_t len,
 
 	if (len < AL_HDR || len > AL_MAX_MSG || al_get16(reply + 4) != 1)
 		return -EINVAL;
-	if (al_msg_skip_name(reply, len, &qend) < 0 || qend + 4 > len ||
-	    reply[qend - 1] != 0 /* the question name must not be compressed */)
+	/* The question name must be plain labels: render overwrites it with
+	 * the client's spelling of the same length. */
+	while (qend < len && reply[qend] != 0) {
+		if (reply[qend] & 0xc0)
+			return -EINVAL;
+		qend += 1u + reply[qend];
+	}
+	if (++qend + 4 > len)
 		return -EINVAL;
 	if (!(s = calloc(1, sizeof(*s))))
 		return -ENOMEM;
 	s->pol = pol;
-	if (al_msg_walk(reply, len, scan_rr, s) != 0 || s->overflow) {
+	if (al_msg_walk(reply, len, scan_rr, s) != 0 || s->overflow) { /* incl. misplaced OPT */
 		free(s);
 		return -EINVAL;
 	}

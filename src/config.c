@@ -99,8 +99,8 @@ static int get_uint(struct ctx *c, const cJSON *obj, const char *key,
 	if (!v)
 		return 0; /* keep the default */
 	join(where, sizeof(where), path, key);
-	if (!cJSON_IsNumber(v) || v->valuedouble != (double)(long long)v->valuedouble ||
-	    v->valuedouble < min || v->valuedouble > max)
+	if (!cJSON_IsNumber(v) || !(v->valuedouble >= min && v->valuedouble <= max) ||
+	    v->valuedouble != (double)(long long)v->valuedouble)
 		return fail(c, where, "%s is not valid (expected an integer from %.0f to %.0f)",
 			    show(v, shown, sizeof(shown)), min, max);
 	*out = (uint32_t)v->valuedouble;

@@ -141,6 +141,7 @@ int al_daemon_run(struct al_config *cfg)
 		if ((rc = al_worker_start(d.workers[i])) < 0) {
 			al_err("cannot start worker %u: %s", i, uv_strerror(rc));
 			status = 1;
+			break;
 		}
 		d.nstarted++;
 	}

@@ -49,6 +49,7 @@ struct al_conn {
 	int closing;  /* 2 handles to close */
 	int eof;
 	int draining; /* conn_drain() is on the stack */
+	int wrote;    /* a write completed since the last idle tick */
 	size_t inlen;
 	uint8_t in[TCP_BUF];
 };
@@ -102,8 +103,12 @@ static void on_idle(uv_timer_t *t)
 {
 	struct al_conn *c = t->data;
 
-	if (c->pending || c->writes) {
-		uv_timer_again(t); /* still owes answers: not idle */
+	/* Waiting on upstreams is not idle (the query deadline bounds it);
+	 * replies that the client has not taken for a whole idle period are:
+	 * a client that never reads must not hold the connection. */
+	if ((c->pending && !c->writes) || (c->writes && c->wrote)) {
+		c->wrote = 0;
+		uv_timer_again(t);
 		return;
 	}
 	c->l->stats->tcp_idle_closed++;
@@ -223,6 +228,7 @@ static void written(uv_write_t *req, int status)
 	struct al_conn *c = w->conn;
 
 	c->writes--;
+	c->wrote = 1;
 	if (status < 0 && status != UV_ECANCELED) {
 		c->l->stats->send_errors++;
 		conn_close(c);

@@ -46,6 +46,8 @@ struct txn {
 	struct udp_try *udp;
 	struct tcp_try *tcp;
 	uv_timer_t timer;
+	uint64_t try_start; /* when the current try began */
+	uint64_t try_len;   /* its timeout: shorter than try_ms near the deadline */
 };
 
 struct udp_try {
@@ -220,8 +222,10 @@ static void on_timeout(uv_timer_t *timer)
 {
 	struct txn *t = timer->data;
 
+	/* A try cut short by the query deadline says nothing about the
+	 * upstream: only a full try_ms of silence holds it down. */
 	t->fwd->stats->upstream_timeouts++;
-	try_failed(t, true);
+	try_failed(t, t->try_len >= t->fwd->try_ms);
 }
 
 static void tcp_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
@@ -229,15 +233,10 @@ static void tcp_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 	struct tcp_try *tt = h->data;
 	(void)hint;
 
-	if (tt->incap - tt->inlen < 4096) {
-		size_t cap = tt->incap ? tt->incap * 2 : 8192;
-		uint8_t *in = cap > AL_MAX_MSG + 2 + 4096 ? NULL : realloc(tt->in, cap);
-		if (!in) {
-			*buf = uv_buf_init(NULL, 0);
-			return;
-		}
-		tt->in = in;
-		tt->incap = cap;
+	if (!tt->in) {
+		/* One reply of at most 64 KiB plus its length prefix. */
+		tt->in = malloc(2 + AL_MAX_MSG);
+		tt->incap = tt->in ? 2 + AL_MAX_MSG : 0;
 	}
 	*buf = uv_buf_init((char *)tt->in + tt->inlen, (unsigned)(tt->incap - tt->inlen));
 }
@@ -253,7 +252,7 @@ static void tcp_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		return;
 	if (nread < 0) {
 		t->fwd->stats->upstream_errors++;
-		try_failed(t, true);
+		try_failed(t, nread != UV_ENOBUFS); /* our memory, not their fault */
 		return;
 	}
 	tt->inlen += (size_t)nread;
@@ -315,7 +314,9 @@ static void start_tcp(struct txn *t)
 	tt->t = t;
 	tt->h.data = tt;
 	tt->conn.data = tt;
-	uv_timer_start(&t->timer, on_timeout, wait < t->fwd->try_ms ? wait : t->fwd->try_ms, 0);
+	t->try_start = now;
+	t->try_len = wait < t->fwd->try_ms ? wait : t->fwd->try_ms;
+	uv_timer_start(&t->timer, on_timeout, t->try_len, 0);
 	uv_tcp_init(t->fwd->loop, &tt->h);
 	t->tcp = tt;
 	t->fwd->stats->upstream_sent++;
@@ -449,6 +450,8 @@ static void start_try(struct txn *t)
 	wait = t->deadline - now;
 	if (wait > t->fwd->try_ms)
 		wait = t->fwd->try_ms;
+	t->try_start = now;
+	t->try_len = wait;
 	uv_timer_start(&t->timer, on_timeout, wait, 0);
 	if (start_udp(t) < 0) {
 		t->fwd->stats->upstream_errors++;

@@ -35,6 +35,8 @@ struct flight {
 
 struct al_worker {
 	unsigned id;
+	unsigned nworkers; /* fixed at start: a reload cannot change it */
+	size_t cache_bytes; /* this worker's share */
 	uv_loop_t loop;
 	uv_thread_t thread;
 	uv_async_t wake;
@@ -237,22 +239,29 @@ static void on_query(void *arg, struct al_client *c, const uint8_t *pkt, size_t 
 	forward(w, c, &q, key, keylen);
 }
 
+/* This worker's share of the connection cap. */
+static uint32_t conn_share(const struct al_worker *w, const struct al_config *cfg)
+{
+	return (cfg->tcp_clients + w->nworkers - 1) / w->nworkers;
+}
+
 static int apply_config(struct al_worker *w, struct al_config *cfg)
 {
-	uint32_t conns = (cfg->tcp_clients + cfg->threads - 1) / cfg->threads;
+	size_t share = cfg->cache_bytes / w->nworkers;
 	struct al_cache *cache;
 	int rc;
 
 	if ((rc = al_fwd_configure(w->fwd, cfg)) < 0)
 		return rc;
-	if (!w->cache || !w->cfg || w->cfg->cache_bytes != cfg->cache_bytes) {
-		if ((rc = al_cache_new(cfg->cache_bytes / cfg->threads, &cache)) < 0)
+	if (!w->cache || share != w->cache_bytes) {
+		if ((rc = al_cache_new(share, &cache)) < 0)
 			return rc;
 		al_cache_free(w->cache);
 		w->cache = cache;
+		w->cache_bytes = share;
 	}
 	if (w->listener)
-		al_listener_set_limits(w->listener, conns, cfg->tcp_idle_ms);
+		al_listener_set_limits(w->listener, conn_share(w, cfg), cfg->tcp_idle_ms);
 	if (w->cfg)
 		al_config_unref(w->cfg);
 	w->cfg = cfg;
@@ -302,6 +311,7 @@ int al_worker_new(unsigned id, struct al_config *cfg, struct al_worker **out,
 	if (!w)
 		return -ENOMEM;
 	w->id = id;
+	w->nworkers = cfg->threads;
 	w->seed = al_rand64();
 	pthread_mutex_init(&w->mu, NULL);
 	if ((rc = uv_loop_init(&w->loop)) < 0) {
@@ -324,8 +334,7 @@ int al_worker_new(unsigned id, struct al_config *cfg, struct al_worker **out,
 		al_worker_free(w);
 		return rc;
 	}
-	al_listener_set_limits(w->listener, (cfg->tcp_clients + cfg->threads - 1) / cfg->threads,
-			       cfg->tcp_idle_ms);
+	al_listener_set_limits(w->listener, conn_share(w, cfg), cfg->tcp_idle_ms);
 	*out = w;
 	return 0;
 }

@@ -21,8 +21,16 @@ static int by_prefix_desc(const void *a, const void *b)
 {
 	const struct entry *x = a, *y = b;
 
+	int c;
+
+	/* Longest first; equal prefixes side by side, so duplicates are
+	 * neighbours. */
 	if (x->cidr.prefix != y->cidr.prefix)
 		return y->cidr.prefix - x->cidr.prefix;
+	if (x->cidr.ip.family != y->cidr.ip.family)
+		return x->cidr.ip.family - y->cidr.ip.family;
+	if ((c = memcmp(x->cidr.ip.bytes, y->cidr.ip.bytes, sizeof(x->cidr.ip.bytes))) != 0)
+		return c;
 	return x->zone->index < y->zone->index ? -1 : x->zone->index > y->zone->index;
 }
 

@@ -121,6 +121,54 @@ PYEOF
 rc=$?
 [ $rc -eq 0 ] || fail_out "$T/burst" "200 pipelined TCP queries on one connection"
 
+# A ~63 KB answer: airlockd gets TC over UDP, fetches it over TCP from the
+# upstream, and serves all 240 records to a TCP client.
+q 127.0.2.1 huge-a.example TXT +tcp >"$T/huge"
+expect_status "$T/huge" NOERROR "dig +tcp huge-a.example TXT"
+expect_eq "TXT records in the ~63 KB answer" 240 "$(section_of "$T/huge" ANSWER | grep -c 'TXT')"
+
+# A client that sends queries for that answer but never reads: its replies
+# stall in the socket buffers, and the connection must still be closed
+# about one idle period (1000 ms) after writing stopped making progress.
+"$PY" - "$LPORT" >"$T/stall" 2>&1 <<'PYEOF'
+import socket, struct, sys, time
+import dns.message
+
+port = int(sys.argv[1])
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.bind(("127.0.2.1", 0))
+s.connect(("127.0.0.1", port))
+wire = b""
+for i in range(64):
+    m = dns.message.make_query("huge-a.example.", "TXT", use_edns=0)
+    m.id = i
+    w = m.to_wire()
+    wire += struct.pack("!H", len(w)) + w
+s.sendall(wire)
+time.sleep(4)  # never read meanwhile
+s.settimeout(5)
+total, closed = 0, False
+try:
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            closed = True
+            break
+        total += len(chunk)
+except ConnectionResetError:
+    closed = True
+except socket.timeout:
+    pass
+full = 64 * 63000
+print("read %d bytes after the stall; closed by server: %s" % (total, closed))
+if not closed or total >= full:
+    sys.exit("a client that does not read kept its connection: read %d bytes, closed=%s"
+             % (total, closed))
+PYEOF
+rc=$?
+[ $rc -eq 0 ] || fail_out "$T/stall" "TCP client that never reads is disconnected"
+
 # Idle: a connection that sends nothing is closed after tcp_idle_ms (1000).
 "$PY" - "$LPORT" >"$T/idle" 2>&1 <<'PYEOF'
 import socket, sys, time

@@ -42,6 +42,7 @@ behaviour by the first label of the qname (prefix, case-insensitive):
   nx*         NXDOMAIN, SOA of the parent name in authority (TTL 300, min 60)
   nodata*     NOERROR, no answer, SOA in authority
   big*        60 A records 192.0.2.1..60 (TC over UDP if it does not fit)
+  huge*       TXT: 240 records of 250 bytes each, a ~63 KB answer (TCP only)
   ttlN*       normal answer with TTL N
   cname*      CNAME to target.example. plus the target's records
   otherwise   A -> --answer-a, AAAA -> --answer-aaaa, TXT -> "fake",
@@ -58,6 +59,7 @@ SPOOF_DELAY_S = 0.050
 EVIL_NAME = dns.name.from_text("evil.example.")
 CNAME_TARGET = dns.name.from_text("target.example.")
 BIG_COUNT = 60
+HUGE_COUNT = 240
 MAX_DELAY_MS = 60000
 TCP_IDLE_S = 30.0
 
@@ -281,6 +283,12 @@ class Fake:
             addrs = ["192.0.2.%d" % i for i in range(1, BIG_COUNT + 1)]
             r.answer.append(dns.rrset.from_text_list(
                 q.name, DEFAULT_TTL, "IN", "A", addrs))
+            return one(r)
+        if first.startswith("huge") and q.rdtype == dns.rdatatype.TXT:
+            r = self.reply(query)
+            r.answer.append(dns.rrset.from_text_list(
+                q.name, DEFAULT_TTL, "IN", "TXT",
+                ['"%03d%s"' % (i, "x" * 247) for i in range(HUGE_COUNT)]))
             return one(r)
         m = TTL_RE.match(first)
         if m:

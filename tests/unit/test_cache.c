@@ -173,6 +173,33 @@ static void test_answer_rejects_malformed(void **state)
 	assert_null(a);
 }
 
+static void test_answer_rejects_opt_outside_additional(void **state)
+{
+	uint8_t pkt[512];
+	size_t n = test_reply(pkt, sizeof(pkt), 1, "www.example.", AL_TYPE_A, 0, 1, www_a);
+	struct al_answer *a = NULL;
+	(void)state;
+
+	/* The OPT is the last record: counting it in the answer section puts
+	 * it there. */
+	assert_int_equal(al_get16(pkt + 10), 1);
+	al_put16(pkt + 6, 2);
+	al_put16(pkt + 10, 0);
+	assert_int_equal(al_answer_new(pkt, n, &policy, 0, &a), -EINVAL);
+	assert_null(a);
+}
+
+static void test_answer_rejects_compressed_question(void **state)
+{
+	/* ID 0x0000 so the pointer C0 00 lands on the header. */
+	uint8_t pkt[] = { 0, 0, 0x81, 0x80, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 0x00, 0, 1, 0, 1 };
+	struct al_answer *a = NULL;
+	(void)state;
+
+	assert_int_equal(al_answer_new(pkt, sizeof(pkt), &policy, 0, &a), -EINVAL);
+	assert_null(a);
+}
+
 static void put(struct al_cache *c, const char *name, uint64_t now)
 {
 	struct al_query q = query(name, AL_TYPE_A, 0);
@@ -306,6 +333,8 @@ int main(void)
 		cmocka_unit_test(test_negative_answer_cached_for_soa_minimum),
 		cmocka_unit_test(test_uncacheable_answers_have_no_lifetime),
 		cmocka_unit_test(test_answer_rejects_malformed),
+		cmocka_unit_test(test_answer_rejects_opt_outside_additional),
+		cmocka_unit_test(test_answer_rejects_compressed_question),
 		cmocka_unit_test(test_cache_key_ignores_case_but_not_do_bit),
 		cmocka_unit_test(test_cache_drops_expired),
 		cmocka_unit_test(test_cache_evicts_least_recently_used_within_bytes),

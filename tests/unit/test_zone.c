@@ -77,6 +77,19 @@ static void test_zone_rejects_cidr_in_two_zones(void **state)
 	assert_non_null(strstr(err.msg, "\"sandbox\""));
 }
 
+static void test_zone_rejects_duplicate_cidr_not_listed_next_to_it(void **state)
+{
+	struct al_cidr a[] = { cidr("10.0.0.0/8"), cidr("11.0.0.0/8") }, b[] = { cidr("10.0.0.0/8") };
+	struct al_zone zones[] = { { "a", a, 2, 0 }, { "b", b, 1, 1 } };
+	struct al_zonemap *m = NULL;
+	struct al_err err;
+	(void)state;
+
+	assert_int_equal(al_zonemap_new(zones, 2, &m, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "\"a\""));
+	assert_non_null(strstr(err.msg, "\"b\""));
+}
+
 static void test_cidr_parse_rejects_bad_input(void **state)
 {
 	struct al_cidr c;
@@ -118,6 +131,7 @@ int main(void)
 		cmocka_unit_test(test_zone_longest_prefix_wins),
 		cmocka_unit_test(test_zone_matches_ipv6_and_not_across_families),
 		cmocka_unit_test(test_zone_rejects_cidr_in_two_zones),
+		cmocka_unit_test(test_zone_rejects_duplicate_cidr_not_listed_next_to_it),
 		cmocka_unit_test(test_cidr_parse_rejects_bad_input),
 		cmocka_unit_test(test_mapped_ipv6_client_is_ipv4),
 	};
