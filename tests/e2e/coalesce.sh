@@ -4,11 +4,7 @@
 . "$(dirname "$0")/lib.sh" || exit 1
 setup
 
-pick_ports 2
-LPORT=${PORTS[0]} UPORT=${PORTS[1]}
-start_fake up "$UPORT"
-write_config "$T/airlock.json" "$LPORT" "$UPORT" "127.0.2.0/24" upstream_ms=2000
-start_airlockd "$T/airlock.json" "$LPORT"
+start_one_upstream upstream_ms=2000
 
 digs=""
 for i in 1 2 3 4 5 6 7 8 9 10; do

@@ -5,11 +5,7 @@
 . "$(dirname "$0")/lib.sh" || exit 1
 setup
 
-pick_ports 2
-LPORT=${PORTS[0]} UPORT=${PORTS[1]}
-start_fake up "$UPORT"
-write_config "$T/airlock.json" "$LPORT" "$UPORT" "127.0.2.0/24" buffer_size=1232
-start_airlockd "$T/airlock.json" "$LPORT"
+start_one_upstream buffer_size=1232
 C=127.0.2.1
 
 q $C edns1-a.example A +edns=1 +noednsnegotiation >"$T/badvers"

@@ -20,6 +20,7 @@ TOP_SRCDIR=${TOP_SRCDIR:-$(cd "$E2E_DIR/../.." && pwd)}
 ZONES_DIR=$TOP_SRCDIR/zones
 TEST_NAME=$(basename "$0" .sh)
 PY=/usr/bin/python3
+export PYTHONPATH="$E2E_DIR${PYTHONPATH:+:$PYTHONPATH}" # dnstcp.py
 
 # First executable among: the environment's value, the build dir, the source
 # tree (an in-tree build).
@@ -259,6 +260,18 @@ start_airlockd() {
         sleep 0.1
     done
     fail "airlockd ($name) did not answer on 127.0.0.1:$port within 5 s"
+}
+
+# start_one_upstream [key=value...]: the common set-up: one fake upstream
+# "up" (log $T/up.log) and one airlockd ($T/airlock.json, settings as for
+# write_config) whose only zone is 127.0.2.0/24. Sets LPORT and UPORT.
+LPORT="" UPORT=""
+start_one_upstream() {
+    pick_ports 2
+    LPORT=${PORTS[0]} UPORT=${PORTS[1]}
+    start_fake up "$UPORT"
+    write_config "$T/airlock.json" "$LPORT" "$UPORT" "127.0.2.0/24" "$@"
+    start_airlockd "$T/airlock.json" "$LPORT"
 }
 
 # wait_exit PID TIMEOUT_MS: waits for a child of this shell to exit; sets

@@ -4,11 +4,7 @@
 . "$(dirname "$0")/lib.sh" || exit 1
 setup
 
-pick_ports 2
-LPORT=${PORTS[0]} UPORT=${PORTS[1]}
-start_fake up "$UPORT"
-write_config "$T/airlock.json" "$LPORT" "$UPORT" "127.0.2.0/24"
-start_airlockd "$T/airlock.json" "$LPORT"
+start_one_upstream
 
 q 127.0.3.1 outside-udp.example A >"$T/out1"
 expect_status "$T/out1" REFUSED "UDP query from 127.0.3.1 (no zone)"

@@ -3,11 +3,7 @@
 . "$(dirname "$0")/lib.sh" || exit 1
 setup
 
-pick_ports 2
-LPORT=${PORTS[0]} UPORT=${PORTS[1]}
-start_fake up "$UPORT"
-write_config "$T/airlock.json" "$LPORT" "$UPORT" "127.0.2.0/24" upstream_ms=3000
-start_airlockd "$T/airlock.json" "$LPORT"
+start_one_upstream upstream_ms=3000
 
 q 127.0.2.1 delay1000-a.example A >"$T/inflight" &
 dig_pid=$!

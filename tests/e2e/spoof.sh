@@ -5,11 +5,7 @@
 . "$(dirname "$0")/lib.sh" || exit 1
 setup
 
-pick_ports 2
-LPORT=${PORTS[0]} UPORT=${PORTS[1]}
-start_fake up "$UPORT"
-write_config "$T/airlock.json" "$LPORT" "$UPORT" "127.0.2.0/24"
-start_airlockd "$T/airlock.json" "$LPORT"
+start_one_upstream
 C=127.0.2.1
 
 for name in wrongid-a.example wrongq-a.example wrongport-a.example; do

@@ -6,12 +6,7 @@
 setup
 command -v kdig >/dev/null 2>&1 || skip "kdig not installed (knot-dnsutils)"
 
-pick_ports 2
-LPORT=${PORTS[0]} UPORT=${PORTS[1]}
-start_fake up "$UPORT"
-write_config "$T/airlock.json" "$LPORT" "$UPORT" "127.0.2.0/24" \
-    tcp_idle_ms=1000 upstream_ms=2000
-start_airlockd "$T/airlock.json" "$LPORT"
+start_one_upstream tcp_idle_ms=1000 upstream_ms=2000
 
 # kdig over TCP.
 kdig -p "$LPORT" @127.0.0.1 -b 127.0.2.1 +tcp +retry=0 +time=3 \
@@ -22,41 +17,23 @@ grep -q '(TCP)' "$T/kdig" || fail_out "$T/kdig" "kdig +tcp: expected the reply o
 
 # Pipelining: delay800 then fast on one connection; fast must come back first.
 "$PY" - "$LPORT" >"$T/pipeline" 2>&1 <<'PYEOF'
-import socket, struct, sys, time
+import sys, time
 import dns.message, dns.rcode
+from dnstcp import a_addrs, connect, read_reply, send_queries
 
-port = int(sys.argv[1])
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-s.bind(("127.0.2.1", 0))
-s.settimeout(5)
-s.connect(("127.0.0.1", port))
+s = connect(int(sys.argv[1]))
 slow = dns.message.make_query("delay800-a.example.", "A", use_edns=0)
 fast = dns.message.make_query("fast-a.example.", "A", use_edns=0)
 fast.id = (slow.id + 1) & 0xFFFF
-wire = b""
-for m in (slow, fast):
-    w = m.to_wire()
-    wire += struct.pack("!H", len(w)) + w
 t0 = time.monotonic()
-s.sendall(wire)
-
-def recv_exact(n):
-    buf = b""
-    while len(buf) < n:
-        chunk = s.recv(n - len(buf))
-        if not chunk:
-            raise EOFError("connection closed after %d of %d bytes" % (len(buf), n))
-        buf += chunk
-    return buf
+send_queries(s, (slow, fast))
 
 got = []
 try:
     for _ in range(2):
-        (n,) = struct.unpack("!H", recv_exact(2))
-        r = dns.message.from_wire(recv_exact(n))
-        addrs = [rd.address for rr in r.answer for rd in rr if rr.rdtype == 1]
+        r = read_reply(s)
         got.append((r.id, r.question[0].name.to_text().lower(),
-                    dns.rcode.to_text(r.rcode()), addrs,
+                    dns.rcode.to_text(r.rcode()), a_addrs(r),
                     int((time.monotonic() - t0) * 1000)))
 except Exception as e:
     print("error after %d replies: %s" % (len(got), e))
@@ -78,42 +55,26 @@ rc=$?
 # Past the per-connection pipeline limit (64 unanswered): 200 queries sent
 # in one burst on one connection, half of them slow, all get their answer.
 "$PY" - "$LPORT" >"$T/burst" 2>&1 <<'PYEOF'
-import socket, struct, sys
+import sys
 import dns.message, dns.rcode
+from dnstcp import a_addrs, connect, read_reply, send_queries
 
-port = int(sys.argv[1])
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-s.bind(("127.0.2.1", 0))
-s.settimeout(10)
-s.connect(("127.0.0.1", port))
-want = {}
-wire = b""
+s = connect(int(sys.argv[1]), timeout=10)
+want, msgs = {}, []
 for i in range(200):
     name = ("delay300-b%d.example." if i % 2 else "burst%d.example.") % i
     m = dns.message.make_query(name, "A", use_edns=0)
     m.id = i
     want[i] = name
-    w = m.to_wire()
-    wire += struct.pack("!H", len(w)) + w
-s.sendall(wire)
-
-def recv_exact(n):
-    buf = b""
-    while len(buf) < n:
-        chunk = s.recv(n - len(buf))
-        if not chunk:
-            raise EOFError("closed after %d of %d bytes" % (len(buf), n))
-        buf += chunk
-    return buf
+    msgs.append(m)
+send_queries(s, msgs)
 
 bad = []
 for _ in range(200):
-    (n,) = struct.unpack("!H", recv_exact(2))
-    r = dns.message.from_wire(recv_exact(n))
+    r = read_reply(s)
     name = want.pop(r.id, None)
-    addrs = [rd.address for rr in r.answer for rd in rr if rr.rdtype == 1]
-    if name is None or r.question[0].name.to_text().lower() != name or addrs != ["192.0.2.1"]:
-        bad.append((r.id, r.question[0].name.to_text(), dns.rcode.to_text(r.rcode()), addrs))
+    if name is None or r.question[0].name.to_text().lower() != name or a_addrs(r) != ["192.0.2.1"]:
+        bad.append((r.id, r.question[0].name.to_text(), dns.rcode.to_text(r.rcode()), a_addrs(r)))
 if bad or want:
     sys.exit("wrong replies %s; unanswered ids %s" % (bad[:5], sorted(want)[:10]))
 print("200 answers on one connection")
@@ -131,21 +92,17 @@ expect_eq "TXT records in the ~63 KB answer" 240 "$(section_of "$T/huge" ANSWER 
 # stall in the socket buffers, and the connection must still be closed
 # about one idle period (1000 ms) after writing stopped making progress.
 "$PY" - "$LPORT" >"$T/stall" 2>&1 <<'PYEOF'
-import socket, struct, sys, time
+import socket, sys, time
 import dns.message
+from dnstcp import connect, send_queries
 
-port = int(sys.argv[1])
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-s.bind(("127.0.2.1", 0))
-s.connect(("127.0.0.1", port))
-wire = b""
+s = connect(int(sys.argv[1]), timeout=None, rcvbuf=4096)
+msgs = []
 for i in range(64):
     m = dns.message.make_query("huge-a.example.", "TXT", use_edns=0)
     m.id = i
-    w = m.to_wire()
-    wire += struct.pack("!H", len(w)) + w
-s.sendall(wire)
+    msgs.append(m)
+send_queries(s, msgs)
 time.sleep(4)  # never read meanwhile
 s.settimeout(5)
 total, closed = 0, False
@@ -172,12 +129,9 @@ rc=$?
 # Idle: a connection that sends nothing is closed after tcp_idle_ms (1000).
 "$PY" - "$LPORT" >"$T/idle" 2>&1 <<'PYEOF'
 import socket, sys, time
+from dnstcp import connect
 
-port = int(sys.argv[1])
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-s.bind(("127.0.2.1", 0))
-s.connect(("127.0.0.1", port))
-s.settimeout(3.5)
+s = connect(int(sys.argv[1]), timeout=3.5)
 t0 = time.monotonic()
 try:
     data = s.recv(1)

@@ -6,11 +6,7 @@
 setup
 command -v ss >/dev/null 2>&1 || skip "ss not installed (iproute2)"
 
-pick_ports 2
-LPORT=${PORTS[0]} UPORT=${PORTS[1]}
-start_fake up "$UPORT"
-write_config "$T/airlock.json" "$LPORT" "$UPORT" "127.0.2.0/24" threads=2
-start_airlockd "$T/airlock.json" "$LPORT"
+start_one_upstream threads=2
 
 udp=$(ss -H -uln "sport = :$LPORT" | wc -l)
 tcp=$(ss -H -tln "sport = :$LPORT" | wc -l)
