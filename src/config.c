@@ -333,6 +333,30 @@ static int get_tunables(struct ctx *c, const cJSON *root, struct al_config *cfg)
 	return 0;
 }
 
+static int get_log(struct ctx *c, const cJSON *root, struct al_config *cfg)
+{
+	static const char *const keys[] = { "path", "queue", "batch_rows", "batch_ms", NULL };
+	const cJSON *s, *path;
+	char shown[80];
+	int rc;
+
+	if ((rc = get_section(c, root, "log", keys, &s)) < 0 || !s)
+		return rc;
+	path = cJSON_GetObjectItemCaseSensitive(s, "path");
+	if (!path)
+		return fail(c, "log.path", "missing (expected the query log file, e.g. \"/var/lib/airlock/log.db\")");
+	if (!cJSON_IsString(path) || !path->valuestring[0])
+		return fail(c, "log.path", "%s is not a file name (expected e.g. \"/var/lib/airlock/log.db\")",
+			    show(path, shown, sizeof(shown)));
+	if (!(cfg->log_path = strdup(path->valuestring)))
+		return -ENOMEM;
+	if ((rc = get_uint(c, s, "queue", "log", 16, 4194304, &cfg->log_queue)) < 0 ||
+	    (rc = get_uint(c, s, "batch_rows", "log", 1, 100000, &cfg->log_batch_rows)) < 0 ||
+	    (rc = get_uint(c, s, "batch_ms", "log", 1, 10000, &cfg->log_batch_ms)) < 0)
+		return rc;
+	return 0;
+}
+
 static struct al_config *config_new(void)
 {
 	struct al_config *cfg = calloc(1, sizeof(*cfg));
@@ -352,6 +376,9 @@ static struct al_config *config_new(void)
 	cfg->inflight = 4096;
 	cfg->edns_size = 1232;
 	cfg->threads = 1;
+	cfg->log_queue = 65536;
+	cfg->log_batch_rows = 1000;
+	cfg->log_batch_ms = 100;
 	return cfg;
 }
 
@@ -410,7 +437,7 @@ int al_config_parse(const char *text, const char *path,
 		    struct al_config **out, struct al_err *err)
 {
 	static const char *const top_keys[] = { "listen", "upstreams", "zones", "cache", "timeouts",
-						"limits", "edns", "threads", NULL };
+						"limits", "edns", "threads", "log", NULL };
 	struct ctx c = { path, err };
 	struct al_config *cfg;
 	const char *end = NULL;
@@ -434,7 +461,8 @@ int al_config_parse(const char *text, const char *path,
 		 (rc = get_endpoints(&c, root, "listen", 64, &cfg->listen, &cfg->nlisten)) < 0 ||
 		 (rc = get_upstreams(&c, root, cfg)) < 0 ||
 		 (rc = get_zones(&c, root, cfg)) < 0 ||
-		 (rc = get_tunables(&c, root, cfg)) < 0)
+		 (rc = get_tunables(&c, root, cfg)) < 0 ||
+		 (rc = get_log(&c, root, cfg)) < 0)
 		;
 	else if (!cfg->nlisten)
 		rc = fail(&c, "listen", "missing (expected e.g. [{\"address\": \"127.0.0.1\", \"port\": 53}])");
@@ -565,5 +593,6 @@ void al_config_unref(struct al_config *cfg)
 	free(cfg->listen);
 	free(cfg->upstreams);
 	free(cfg->path);
+	free(cfg->log_path);
 	free(cfg);
 }

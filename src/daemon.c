@@ -6,12 +6,14 @@
 
 #include "airlock/daemon.h"
 #include "airlock/log.h"
+#include "airlock/querylog.h"
 #include "airlock/worker.h"
 
 struct daemon {
 	uv_loop_t loop;
 	uv_signal_t sigterm, sigint, sighup, sigusr1;
 	struct al_config *cfg;
+	struct al_qlog *qlog;
 	struct al_worker **workers;
 	unsigned nworkers, nstarted;
 	int stopping;
@@ -37,6 +39,10 @@ static void reload(struct daemon *d)
 		al_err("reload failed: %s; the running config stays in force", err.msg);
 		return;
 	}
+	if ((d->cfg->log_path == NULL) != (cfg->log_path == NULL) ||
+	    (cfg->log_path && strcmp(cfg->log_path, d->cfg->log_path) != 0))
+		al_warn("reload: a change of log.path takes effect at restart; logging to %s",
+			d->cfg->log_path ? d->cfg->log_path : "(nowhere)");
 	if (!same_sockets(d->cfg, cfg)) {
 		/* Workers keep the sockets they bound at start. */
 		al_warn("reload: changes to listen or threads take effect at restart; keeping the current sockets");
@@ -59,6 +65,13 @@ static void log_stats(struct daemon *d, const char *when)
 		al_stats_add(&sum, al_worker_stats(d->workers[i]));
 	al_stats_format(&sum, line, sizeof(line));
 	al_info("counters %s: %s", when, line[0] ? line : "(none)");
+	if (d->qlog) {
+		struct al_qlog_stats q;
+		al_qlog_get_stats(d->qlog, &q);
+		al_info("query log %s: %llu rows written, %llu dropped (%llu gap rows), %llu write errors, %zu queued",
+			d->cfg->log_path, (unsigned long long)q.written, (unsigned long long)q.dropped,
+			(unsigned long long)q.gap_rows, (unsigned long long)q.write_errors, q.queued);
+	}
 }
 
 static void on_signal(uv_signal_t *s, int signum)
@@ -129,8 +142,15 @@ int al_daemon_run(struct al_config *cfg)
 		al_config_unref(cfg);
 		return 1;
 	}
-	for (i = 0; i < cfg->threads; i++) {
-		if ((rc = al_worker_new(i, cfg, &d.workers[i], &err)) < 0) {
+	if (cfg->log_path) {
+		struct al_qlog_opts o = { cfg->log_queue, cfg->log_batch_rows, cfg->log_batch_ms };
+		if (al_qlog_open(cfg->log_path, &o, &d.qlog, &err) < 0) {
+			al_err("%s", err.msg);
+			status = 1;
+		}
+	}
+	for (i = 0; status == 0 && i < cfg->threads; i++) {
+		if ((rc = al_worker_new(i, cfg, d.qlog, &d.workers[i], &err)) < 0) {
 			al_err("%s", err.msg);
 			status = 1;
 			break;
@@ -158,6 +178,10 @@ int al_daemon_run(struct al_config *cfg)
 	}
 	for (i = 0; i < d.nstarted; i++)
 		al_worker_join(d.workers[i]);
+	if (d.qlog) {
+		al_qlog_close(d.qlog); /* flushes every queued row */
+		d.qlog = NULL;
+	}
 	if (status == 0)
 		log_stats(&d, "at exit");
 	for (i = 0; i < d.nworkers; i++)

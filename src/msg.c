@@ -1,6 +1,7 @@
 /* Reading and writing DNS wire format where the hot path needs it without
  * allocation: the client's question and EDNS0, short error replies, and a
  * walk over resource records (for TTLs). */
+#include <stdio.h>
 #include <string.h>
 
 #include "airlock/msg.h"
@@ -219,4 +220,38 @@ int al_msg_walk(const uint8_t *pkt, size_t len,
 				return rc;
 		}
 	return 0;
+}
+
+int al_msg_name_to_text(const uint8_t *name, char *out, size_t outlen)
+{
+	size_t o = 0, i;
+
+	if (outlen < 2)
+		return -1;
+	if (name[0] == 0) {
+		out[0] = '.';
+		out[1] = '\0';
+		return 1;
+	}
+	while (*name) {
+		uint8_t l = *name++;
+		for (i = 0; i < l; i++, name++) {
+			uint8_t ch = *name;
+			if (o + 5 >= outlen)
+				return -1;
+			if (ch == '.' || ch == '\\') {
+				out[o++] = '\\';
+				out[o++] = (char)ch;
+			} else if (ch <= ' ' || ch >= 0x7f) {
+				o += (size_t)snprintf(out + o, outlen - o, "\\%03u", ch);
+			} else {
+				out[o++] = (char)ch;
+			}
+		}
+		if (o + 2 >= outlen)
+			return -1;
+		out[o++] = '.';
+	}
+	out[o] = '\0';
+	return (int)o;
 }

@@ -163,7 +163,7 @@ static void finish(struct txn *t, const uint8_t *reply, size_t len)
 {
 	drop_tries(t);
 	t->fwd->pending--;
-	t->cb(t->arg, reply, len);
+	t->cb(t->arg, reply, len, t->up >= 0 ? (struct sockaddr *)&t->sa : NULL);
 	uv_close((uv_handle_t *)&t->timer, on_timer_closed);
 }
 

@@ -1,8 +1,10 @@
 /* The per-thread query pipeline: see worker.h. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "airlock/answer.h"
 #include "airlock/cache.h"
@@ -10,6 +12,7 @@
 #include "airlock/listener.h"
 #include "airlock/log.h"
 #include "airlock/msg.h"
+#include "airlock/querylog.h"
 #include "airlock/rand.h"
 #include "airlock/upstream.h"
 #include "airlock/worker.h"
@@ -17,10 +20,18 @@
 #define FLIGHT_BUCKETS 4096
 #define DRAIN_CHECK_MS 20
 
+/* Where and when a query came from, for its log row. */
+struct origin {
+	int64_t ts_us;   /* wall clock at arrival */
+	uint64_t t0_ns;  /* monotonic, for the latency */
+	char zone[64];   /* copied: a reload may free the config's */
+};
+
 struct waiter {
 	struct waiter *next;
 	struct al_client client;
 	struct al_query q;
+	struct origin o;
 };
 
 /* One question on its way upstream and the clients waiting for it. */
@@ -51,6 +62,7 @@ struct al_worker {
 	struct al_listener *listener;
 	struct al_cache *cache;
 	struct al_fwd *fwd;
+	struct al_qlog *qlog; /* shared, thread-safe; NULL: no query log */
 	struct flight *flights[FLIGHT_BUCKETS];
 	size_t nflights;
 	uint64_t seed;
@@ -76,33 +88,74 @@ static size_t udp_limit(const struct al_worker *w, const struct al_client *c,
 	return lim < w->cfg->edns_size ? lim : w->cfg->edns_size;
 }
 
-static void reply_error(struct al_worker *w, struct al_client *c,
-			const struct al_query *q, int rcode)
+/* The log row for a reply about to be sent (w->out, n bytes). */
+static void log_reply(struct al_worker *w, const struct al_client *c, const struct al_query *q,
+		      const struct origin *o, size_t n, enum al_action action,
+		      const char *reason, const struct sockaddr *upstream)
 {
-	size_t n = al_msg_error(q, rcode, w->cfg->edns_size, w->out, sizeof(w->out));
+	struct al_logrec r;
 
-	if (rcode == AL_RCODE_SERVFAIL)
-		w->stats.servfail++;
+	memset(&r, 0, sizeof(r));
+	r.time_us = o->ts_us;
+	r.latency_us = (uint32_t)((uv_hrtime() - o->t0_ns) / 1000);
+	al_ip_from_sockaddr((const struct sockaddr *)&c->peer, &r.client);
+	r.client_port = al_sockaddr_port((const struct sockaddr *)&c->peer);
+	r.tcp = al_client_is_tcp(c);
+	snprintf(r.zone, sizeof(r.zone), "%s", o->zone);
+	if (!q->qname_len || al_msg_name_to_text(q->qname_lc, r.qname, sizeof(r.qname)) < 0)
+		r.qname[0] = '\0';
+	r.qtype = q->qtype;
+	r.rcode = n >= 4 ? w->out[3] & 0xf : AL_RCODE_SERVFAIL;
+	r.action = action;
+	snprintf(r.reason, sizeof(r.reason), "%s", reason);
+	if (upstream)
+		al_sockaddr_format(upstream, r.upstream, sizeof(r.upstream));
+	if (n >= AL_HDR && al_get16(w->out + 6) > 0 && (r.reply = malloc(n)) != NULL) {
+		memcpy(r.reply, w->out, n);
+		r.reply_len = (uint16_t)n;
+	}
+	al_qlog_submit(w->qlog, &r);
+}
+
+/* Logs and sends w->out (n bytes; 0: nothing to send). */
+static void respond(struct al_worker *w, struct al_client *c, const struct al_query *q,
+		    const struct origin *o, size_t n, enum al_action action,
+		    const char *reason, const struct sockaddr *upstream)
+{
+	if (w->qlog)
+		log_reply(w, c, q, o, n, action, reason, upstream);
 	if (n)
 		al_client_reply(c, w->out, n);
 	else
 		al_client_release(c);
 }
 
-static void reply_answer(struct al_worker *w, struct al_client *c,
-			 const struct al_query *q, const struct al_answer *a)
+static void reply_error(struct al_worker *w, struct al_client *c, const struct al_query *q,
+			const struct origin *o, int rcode, enum al_action action,
+			const char *reason, const struct sockaddr *upstream)
+{
+	size_t n = al_msg_error(q, rcode, w->cfg->edns_size, w->out, sizeof(w->out));
+
+	if (rcode == AL_RCODE_SERVFAIL)
+		w->stats.servfail++;
+	respond(w, c, q, o, n, action, reason, upstream);
+}
+
+static void reply_answer(struct al_worker *w, struct al_client *c, const struct al_query *q,
+			 const struct origin *o, const struct al_answer *a,
+			 enum al_action action, const struct sockaddr *upstream)
 {
 	size_t lim = udp_limit(w, c, q);
 	size_t n = al_answer_render(a, q, now_ms(w), w->cfg->edns_size, lim, w->out,
 				    sizeof(w->out));
 
 	if (!n) {
-		reply_error(w, c, q, AL_RCODE_SERVFAIL);
+		reply_error(w, c, q, o, AL_RCODE_SERVFAIL, AL_ACT_FAILED, "reply too large", NULL);
 		return;
 	}
 	if (al_get16(w->out + 2) & AL_FLAG_TC)
 		w->stats.truncated++;
-	al_client_reply(c, w->out, n);
+	respond(w, c, q, o, n, action, "", upstream);
 }
 
 static struct flight **flight_find(struct al_worker *w, const uint8_t *key,
@@ -117,13 +170,15 @@ static struct flight **flight_find(struct al_worker *w, const uint8_t *key,
 	return pp;
 }
 
-static void on_upstream(void *arg, const uint8_t *reply, size_t len)
+static void on_upstream(void *arg, const uint8_t *reply, size_t len,
+			const struct sockaddr *upstream)
 {
 	struct flight *f = arg, **pp;
 	struct al_worker *w = f->w;
 	struct al_ttl_policy pol = { w->cfg->min_ttl, w->cfg->max_ttl, w->cfg->max_negative_ttl };
 	struct al_answer *a = NULL;
 	struct waiter *wt, *next;
+	const char *why = "upstreams failed";
 
 	pp = flight_find(w, f->key, f->keylen, f->hash);
 	if (*pp == f)
@@ -131,14 +186,15 @@ static void on_upstream(void *arg, const uint8_t *reply, size_t len)
 	w->nflights--;
 	if (reply && al_answer_new(reply, len, &pol, now_ms(w), &a) < 0) {
 		al_debug("malformed upstream reply (%zu bytes): SERVFAIL", len);
+		why = "malformed upstream reply";
 		a = NULL;
 	}
 	for (wt = f->waiters; wt; wt = next) {
 		next = wt->next;
 		if (a)
-			reply_answer(w, &wt->client, &wt->q, a);
+			reply_answer(w, &wt->client, &wt->q, &wt->o, a, AL_ACT_UPSTREAM, upstream);
 		else
-			reply_error(w, &wt->client, &wt->q, AL_RCODE_SERVFAIL);
+			reply_error(w, &wt->client, &wt->q, &wt->o, AL_RCODE_SERVFAIL, AL_ACT_FAILED, why, upstream);
 		free(wt);
 	}
 	if (a && a->lifetime > 0 && !w->stopping)
@@ -151,18 +207,19 @@ static void on_upstream(void *arg, const uint8_t *reply, size_t len)
 /* Joins an identical question in flight, or starts one.  The client moves
  * into the waiter list. */
 static void forward(struct al_worker *w, struct al_client *c, const struct al_query *q,
-		    const uint8_t *key, size_t keylen)
+		    const struct origin *o, const uint8_t *key, size_t keylen)
 {
 	uint64_t h = al_hash(key, keylen, w->seed);
 	struct flight **pp = flight_find(w, key, keylen, h), *f = *pp;
 	struct waiter *wt = malloc(sizeof(*wt));
 
 	if (!wt) {
-		reply_error(w, c, q, AL_RCODE_SERVFAIL);
+		reply_error(w, c, q, o, AL_RCODE_SERVFAIL, AL_ACT_FAILED, "out of memory", NULL);
 		return;
 	}
 	wt->q = *q;
 	wt->client = *c;
+	wt->o = *o;
 	if (f) {
 		w->stats.coalesced++;
 		wt->next = f->waiters;
@@ -171,7 +228,7 @@ static void forward(struct al_worker *w, struct al_client *c, const struct al_qu
 	}
 	if (w->nflights >= w->cfg->inflight || !(f = calloc(1, sizeof(*f)))) {
 		w->stats.overload++;
-		reply_error(w, &wt->client, q, AL_RCODE_SERVFAIL);
+		reply_error(w, &wt->client, q, o, AL_RCODE_SERVFAIL, AL_ACT_FAILED, "overload", NULL);
 		free(wt);
 		return;
 	}
@@ -186,15 +243,17 @@ static void forward(struct al_worker *w, struct al_client *c, const struct al_qu
 	w->nflights++;
 	w->stats.cache_misses++;
 	if (al_fwd_query(w->fwd, q, on_upstream, f) < 0)
-		on_upstream(f, NULL, 0);
+		on_upstream(f, NULL, 0, NULL);
 }
 
 static void on_query(void *arg, struct al_client *c, const uint8_t *pkt, size_t len)
 {
 	struct al_worker *w = arg;
 	const struct al_answer *a;
+	const struct al_zone *zone = NULL;
 	struct al_query q;
 	struct al_ip ip;
+	struct origin o;
 	uint8_t key[AL_CACHE_KEY_MAX];
 	size_t keylen;
 	int rc;
@@ -206,37 +265,48 @@ static void on_query(void *arg, struct al_client *c, const uint8_t *pkt, size_t 
 		al_client_release(c);
 		return;
 	}
-	if (al_ip_from_sockaddr((struct sockaddr *)&c->peer, &ip) < 0 ||
-	    !al_zonemap_match(w->cfg->zonemap, &ip)) {
+	if (al_ip_from_sockaddr((struct sockaddr *)&c->peer, &ip) == 0)
+		zone = al_zonemap_match(w->cfg->zonemap, &ip);
+	o.zone[0] = '\0';
+	if (w->qlog) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		o.ts_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+		o.t0_ns = uv_hrtime();
+		if (zone)
+			snprintf(o.zone, sizeof(o.zone), "%s", zone->name);
+	}
+	if (!zone) {
 		/* Never an open resolver.  The reply is no larger than the
 		 * query: no amplification. */
 		w->stats.refused_no_zone++;
-		reply_error(w, c, &q, AL_RCODE_REFUSED);
+		reply_error(w, c, &q, &o, AL_RCODE_REFUSED, AL_ACT_REFUSED, "no zone", NULL);
 		return;
 	}
 	if (rc > 0) {
+		const char *why = rc == AL_RCODE_FORMERR ? "formerr" : rc == AL_RCODE_NOTIMP ? "notimp" : "badvers";
 		if (rc == AL_RCODE_FORMERR)
 			w->stats.formerr++;
 		else if (rc == AL_RCODE_NOTIMP)
 			w->stats.notimp++;
 		else
 			w->stats.badvers++;
-		reply_error(w, c, &q, rc);
+		reply_error(w, c, &q, &o, rc, AL_ACT_REFUSED, why, NULL);
 		return;
 	}
 	if (q.qtype == AL_TYPE_AXFR || q.qtype == AL_TYPE_IXFR || q.qtype == AL_TYPE_OPT) {
 		w->stats.refused_other++;
-		reply_error(w, c, &q, AL_RCODE_REFUSED);
+		reply_error(w, c, &q, &o, AL_RCODE_REFUSED, AL_ACT_REFUSED, "zone transfer", NULL);
 		return;
 	}
 	keylen = al_cache_key(&q, key);
 	a = al_cache_get(w->cache, key, keylen, now_ms(w));
 	if (a) {
 		w->stats.cache_hits++;
-		reply_answer(w, c, &q, a);
+		reply_answer(w, c, &q, &o, a, AL_ACT_CACHE, NULL);
 		return;
 	}
-	forward(w, c, &q, key, keylen);
+	forward(w, c, &q, &o, key, keylen);
 }
 
 /* This worker's share of the connection cap. */
@@ -302,8 +372,8 @@ static void on_wake(uv_async_t *a)
 	}
 }
 
-int al_worker_new(unsigned id, struct al_config *cfg, struct al_worker **out,
-		  struct al_err *err)
+int al_worker_new(unsigned id, struct al_config *cfg, struct al_qlog *qlog,
+		  struct al_worker **out, struct al_err *err)
 {
 	struct al_worker *w = calloc(1, sizeof(*w));
 	int rc;
@@ -311,6 +381,7 @@ int al_worker_new(unsigned id, struct al_config *cfg, struct al_worker **out,
 	if (!w)
 		return -ENOMEM;
 	w->id = id;
+	w->qlog = qlog;
 	w->nworkers = cfg->threads;
 	w->seed = al_rand64();
 	pthread_mutex_init(&w->mu, NULL);

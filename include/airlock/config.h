@@ -41,6 +41,9 @@ struct al_config {
 	uint16_t edns_size;   /* advertised and used towards upstreams */
 	unsigned threads;
 
+	char *log_path;       /* SQLite query log; NULL: no log */
+	uint32_t log_queue, log_batch_rows, log_batch_ms;
+
 	int refs;
 };
 

@@ -75,6 +75,11 @@ int al_msg_skip_name(const uint8_t *pkt, size_t len, size_t *off);
 int al_msg_read_name(const uint8_t *pkt, size_t len, size_t *off,
 		     uint8_t *name);
 
+/* Uncompressed wire name -> presentation form with a trailing dot ("."
+ * for the root); bytes outside printable ASCII and the characters . \ are
+ * escaped (\DDD, \.).  Returns the length, -1 if out is too small. */
+int al_msg_name_to_text(const uint8_t *name, char *out, size_t outlen);
+
 /* One resource record as seen by al_msg_walk. */
 struct al_rr {
 	int section; /* 1 answer, 2 authority, 3 additional */

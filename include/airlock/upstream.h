@@ -18,9 +18,11 @@
 
 struct al_fwd;
 
-/* reply is NULL when every upstream failed or the query timed out; it is
+/* reply is NULL when every upstream failed or the query timed out; it and
+ * upstream (the one that answered, or was tried last; NULL if none) are
  * valid only during the call. */
-typedef void (*al_fwd_cb)(void *arg, const uint8_t *reply, size_t len);
+typedef void (*al_fwd_cb)(void *arg, const uint8_t *reply, size_t len,
+			  const struct sockaddr *upstream);
 
 int al_fwd_new(uv_loop_t *loop, struct al_stats *stats, struct al_fwd **out);
 /* Takes the upstream list and timeouts of cfg; health of upstreams that

@@ -53,6 +53,7 @@ static void test_config_loads_minimal_with_defaults(void **state)
 	assert_int_equal(cfg->threads, 1);
 	assert_int_equal(cfg->max_ttl, 86400);
 	assert_int_equal(cfg->cache_bytes, 32u << 20);
+	assert_null(cfg->log_path); /* no "log": no query log */
 	al_config_unref(cfg);
 }
 
@@ -66,7 +67,9 @@ static void test_config_reads_every_section(void **state)
 					 " \"max_negative_ttl\": 60}, \"timeouts\": {\"upstream_ms\": 700,"
 					 " \"query_ms\": 3000, \"tcp_idle_ms\": 2000, \"upstream_holddown_ms\": 0},"
 					 " \"limits\": {\"tcp_clients\": 10, \"inflight\": 100},"
-					 " \"edns\": {\"buffer_size\": 1400}, \"threads\": 2}",
+					 " \"edns\": {\"buffer_size\": 1400}, \"threads\": 2,"
+					 " \"log\": {\"path\": \"/tmp/q.db\", \"queue\": 1024, \"batch_rows\": 50,"
+					 " \"batch_ms\": 20}}",
 					 "a.json", &cfg, &err), 0);
 	assert_int_equal(cfg->cache_bytes, 8u << 20);
 	assert_int_equal(cfg->min_ttl, 5);
@@ -80,6 +83,10 @@ static void test_config_reads_every_section(void **state)
 	assert_int_equal(cfg->inflight, 100);
 	assert_int_equal(cfg->edns_size, 1400);
 	assert_int_equal(cfg->threads, 2);
+	assert_string_equal(cfg->log_path, "/tmp/q.db");
+	assert_int_equal(cfg->log_queue, 1024);
+	assert_int_equal(cfg->log_batch_rows, 50);
+	assert_int_equal(cfg->log_batch_ms, 20);
 	al_config_unref(cfg);
 }
 
@@ -118,6 +125,9 @@ static void test_config_rejects_bad_values(void **state)
 	EXPECT_ERROR("{" BASE ", \"timeouts\": {\"upstream_ms\": 5000, \"query_ms\": 1000}}",
 		     "timeouts.query_ms", "upstream_ms");
 	EXPECT_ERROR("{" BASE ", \"edns\": {\"buffer_size\": 100}}", "edns.buffer_size", "512 to 4096");
+	EXPECT_ERROR("{" BASE ", \"log\": {\"queue\": 100}}", "log.path", "missing");
+	EXPECT_ERROR("{" BASE ", \"log\": {\"path\": \"\"}}", "log.path", "not a file name");
+	EXPECT_ERROR("{" BASE ", \"log\": {\"path\": \"a.db\", \"batch_ms\": 0}}", "log.batch_ms", "1 to 10000");
 	EXPECT_ERROR("{" BASE_LISTEN ", " BASE_UP ", \"zones\": [{\"name\": \"Inference\", \"cidrs\": [\"10.0.0.0/8\"]}]}",
 		     "zones[0].name", "\"Inference\"");
 	EXPECT_ERROR("{" BASE_LISTEN ", " BASE_UP ", \"zones\": [{\"name\": \"a\", \"cidrs\": [\"10.1.0.0/16\"]},"

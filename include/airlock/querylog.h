@@ -1,0 +1,79 @@
+/* The query log: every client query, the answers given and why, in SQLite.
+ * The event loop only copies a record into a bounded queue; a writer thread
+ * owns the database connection and commits in batches.  A full queue drops
+ * records, counts them and writes a log_gaps row: loss is never silent. */
+#ifndef AIRLOCK_QUERYLOG_H
+#define AIRLOCK_QUERYLOG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
+
+#include "airlock/addr.h"
+#include "airlock/err.h"
+
+#define AL_QLOG_SCHEMA_VERSION 1
+
+/* How a query was answered (queries.action). */
+enum al_action {
+	AL_ACT_CACHE,
+	AL_ACT_UPSTREAM,
+	AL_ACT_LOCAL,
+	AL_ACT_BLOCKED,
+	AL_ACT_REFUSED,
+	AL_ACT_FAILED,
+};
+/* "cache", "upstream", ...; "unknown" for a value outside the enum. */
+const char *al_action_name(enum al_action a);
+
+struct al_logrec {
+	int64_t time_us;       /* UTC microseconds since the epoch */
+	struct al_ip client;
+	uint16_t client_port;
+	bool tcp;
+	char zone[64];         /* empty: in no zone */
+	char qname[256];       /* presentation form, lower case, trailing dot */
+	uint16_t qtype;
+	uint16_t rcode;
+	enum al_action action;
+	char reason[64];       /* rule or detector; empty for plain forwarding */
+	char upstream[AL_ADDRSTRLEN]; /* empty when none was asked */
+	uint32_t latency_us;
+	/* The reply sent (a DNS message), for its A/AAAA/CNAME answer rows;
+	 * owned by the record, freed by the log (NULL: none). */
+	uint8_t *reply;
+	uint16_t reply_len;
+};
+
+struct al_qlog_opts {
+	size_t queue_len;       /* records waiting for the writer */
+	unsigned batch_rows;    /* commit once this many rows wait ... */
+	unsigned batch_ms;      /* ... or this long after the writer last woke */
+};
+
+struct al_qlog_stats {
+	uint64_t submitted, written, dropped, gap_rows, write_errors;
+	size_t queued;
+};
+
+struct al_qlog;
+
+/* Opens (creating or migrating) the database and starts the writer.
+ * Errors name the path and what went wrong. */
+int al_qlog_open(const char *path, const struct al_qlog_opts *opts,
+		 struct al_qlog **out, struct al_err *err);
+/* Thread-safe, never blocks on disk: takes rec (and its reply) into the
+ * queue, or drops it and counts the loss.  Either way rec->reply now
+ * belongs to the log (it is set to NULL).  Returns 0 or -ENOSPC. */
+int al_qlog_submit(struct al_qlog *log, struct al_logrec *rec);
+/* Writes everything queued (and a gap row for what was dropped), logs the
+ * final counts, then stops the writer and closes the database. */
+void al_qlog_close(struct al_qlog *log);
+void al_qlog_get_stats(struct al_qlog *log, struct al_qlog_stats *out);
+
+/* Schema creation and forward migration on an open connection (used by
+ * al_qlog_open; exposed for tests and the CLI).  Returns 0 or -EIO. */
+struct sqlite3;
+int al_qlog_migrate(struct sqlite3 *db, struct al_err *err);
+
+#endif

@@ -1,0 +1,84 @@
+#!/bin/bash
+# The query log: each answered query is a row in SQLite with its client,
+# zone, transport, action and reason, and the A/AAAA/CNAME answers given are
+# rows linked to it; SIGTERM flushes everything; after kill -9 under load the
+# database is still valid.
+. "$(dirname "$0")/lib.sh" || exit 1
+setup
+command -v sqlite3 >/dev/null 2>&1 || skip "sqlite3 not installed"
+
+pick_ports 2
+LPORT=${PORTS[0]} UPORT=${PORTS[1]}
+start_fake up "$UPORT"
+DB=$T/log.db
+logged_config() {
+    cat >"$T/airlock.json" <<JSON
+{
+  "listen": [ {"address": "127.0.0.1", "port": $LPORT} ],
+  "upstreams": [ {"address": "127.0.0.1", "port": $UPORT} ],
+  "zones": [ {"name": "inference", "cidrs": ["127.0.2.0/24"]},
+             {"name": "data", "cidrs": ["127.0.3.0/24"]} ],
+  "timeouts": {"upstream_ms": 800},
+  "log": {"path": "$DB", "batch_ms": 50}
+}
+JSON
+}
+logged_config
+start_airlockd "$T/airlock.json" "$LPORT"
+
+q 127.0.2.7 cname-a.example A >"$T/o1"
+expect_answer "$T/o1" A 192.0.2.1 "cname-a.example A"
+q 127.0.2.7 cname-a.example A +tcp >"$T/o2"
+q 127.0.3.9 nx-a.example AAAA >"$T/o3"
+expect_status "$T/o3" NXDOMAIN "nx-a.example"
+q 127.0.9.1 outside.example A >"$T/o4"
+expect_status "$T/o4" REFUSED "client in no zone"
+q 127.0.2.7 servfail-a.example A >"$T/o5"
+expect_status "$T/o5" SERVFAIL "servfail-a.example"
+
+kill -TERM "$AL_PID"
+wait_exit "$AL_PID" 5000
+expect_eq "airlockd exit status after SIGTERM" 0 "$EXIT_STATUS"
+grep -q "query log .* closed: " "$T/airlockd.err" || fail "no closing line for the query log"
+
+sql() { sqlite3 -batch -noheader -separator '|' "$DB" "$1"; }
+# The readiness probes from 127.0.0.1 (no zone) are logged as refused too.
+expect_eq "rows for the test queries" \
+    "127.0.2.7|inference|udp|cname-a.example.|1|0|upstream||127.0.0.1:$UPORT
+127.0.2.7|inference|tcp|cname-a.example.|1|0|cache||
+127.0.3.9|data|udp|nx-a.example.|28|3|upstream||127.0.0.1:$UPORT
+127.0.9.1||udp|outside.example.|1|5|refused|no zone|
+127.0.2.7|inference|udp|servfail-a.example.|1|2|failed|upstreams failed|127.0.0.1:$UPORT" \
+    "$(sql "SELECT client, zone, transport, qname, qtype, rcode, action, reason, upstream
+            FROM queries WHERE qname != 'ready-probe.invalid.' ORDER BY id")"
+expect_eq "answer rows of the first cname-a.example query" \
+    "cname-a.example.|5|target.example.
+target.example.|1|192.0.2.1" \
+    "$(sql "SELECT name, type, data FROM answers WHERE query_id =
+            (SELECT MIN(id) FROM queries WHERE qname = 'cname-a.example.') ORDER BY rowid")"
+expect_eq "queries with an answer row (both cname-a.example)" 2 \
+    "$(sql "SELECT COUNT(DISTINCT query_id) FROM answers")"
+expect_eq "who resolved 192.0.2.1" "127.0.2.7|cname-a.example." \
+    "$(sql "SELECT DISTINCT q.client, q.qname FROM answers a JOIN queries q ON q.id = a.query_id
+            WHERE a.data = '192.0.2.1'")"
+expect_int "latency_us of the upstream answer" -gt 0 \
+    "$(sql "SELECT latency_us FROM queries WHERE action = 'upstream' LIMIT 1")"
+expect_eq "gap rows" 0 "$(sql "SELECT COUNT(*) FROM log_gaps")"
+
+# kill -9 in the middle of a stream of queries: the database stays valid.
+start_airlockd "$T/airlock.json" "$LPORT" airlockd2
+for i in $(seq 1 200); do
+    q 127.0.2.7 "k$i.example" A +tries=1 +time=1 >/dev/null &
+    [ $((i % 50)) -eq 0 ] && wait_log "$T/up.log" "k$i.example" 2000
+done
+kill -KILL "$AL_PID"
+wait_exit "$AL_PID" 2000
+for p in $(jobs -p); do case " $PIDS " in *" $p "*) ;; *) wait "$p" 2>/dev/null ;; esac; done
+expect_eq "integrity after kill -9" ok "$(sql "PRAGMA integrity_check")"
+expect_int "rows kept from before kill -9" -gt 0 "$(sql "SELECT COUNT(*) FROM queries WHERE qname LIKE 'k%'")"
+# And airlockd starts again on the same database at once.
+start_airlockd "$T/airlock.json" "$LPORT" airlockd3
+q 127.0.2.7 again.example A >"$T/o6"
+expect_answer "$T/o6" A 192.0.2.1 "first query after restart"
+
+pass

@@ -1,0 +1,565 @@
+/* The SQLite query log against a real database file in a fresh directory:
+ * schema and migrations, every field of a record, answer rows taken from
+ * the reply, batching, and loss under overflow recorded in log_gaps. */
+#include <dirent.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "airlock/msg.h"
+#include "airlock/querylog.h"
+#include "reply.h"
+
+#define T0 1795514400000000LL /* 2026-11-24T10:00:00Z in microseconds */
+
+struct fixture {
+	char dir[64];
+	char path[128]; /* dir/query.db, not yet created */
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/airlock-qlog-XXXXXX");
+	if (!mkdtemp(f->dir)) {
+		free(f);
+		return -1;
+	}
+	snprintf(f->path, sizeof(f->path), "%s/query.db", f->dir);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	DIR *d = opendir(f->dir);
+	struct dirent *e;
+	char file[512];
+	int rc;
+
+	while (d && (e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(file, sizeof(file), "%s/%s", f->dir, e->d_name);
+		unlink(file);
+	}
+	if (d)
+		closedir(d);
+	rc = rmdir(f->dir);
+	free(f);
+	return rc;
+}
+
+static sqlite3 *db_open(const char *path)
+{
+	sqlite3 *db = NULL;
+
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL),
+			 SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	return db;
+}
+
+static void db_exec(sqlite3 *db, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("%s: %s", sql, msg ? msg : sqlite3_errmsg(db));
+}
+
+/* The single integer a query returns. */
+static int64_t scalar(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t v;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Every row a query returns, columns joined by '|', each row ended by
+ * '\n': one string to compare exactly. */
+static const char *rows(sqlite3 *db, const char *sql, char *out, size_t cap)
+{
+	sqlite3_stmt *st = NULL;
+	size_t o = 0;
+	int i, rc;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+	out[0] = '\0';
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		for (i = 0; i < sqlite3_column_count(st); i++) {
+			const unsigned char *t = sqlite3_column_text(st, i);
+			o += (size_t)snprintf(out + o, cap - o, "%s%s", i ? "|" : "",
+					      t ? (const char *)t : "NULL");
+			assert_true(o < cap);
+		}
+		o += (size_t)snprintf(out + o, cap - o, "\n");
+		assert_true(o < cap);
+	}
+	assert_int_equal(rc, SQLITE_DONE);
+	sqlite3_finalize(st);
+	return out;
+}
+
+static struct al_qlog *log_open(const char *path, size_t queue_len, unsigned batch_rows,
+				unsigned batch_ms)
+{
+	struct al_qlog_opts opts = { queue_len, batch_rows, batch_ms };
+	struct al_qlog *log = NULL;
+	struct al_err err = { "" };
+
+	if (al_qlog_open(path, &opts, &log, &err) != 0)
+		fail_msg("al_qlog_open(%s): %s", path, err.msg);
+	assert_non_null(log);
+	return log;
+}
+
+static struct al_logrec record(int64_t time_us, const char *client, const char *qname)
+{
+	struct al_logrec r;
+
+	memset(&r, 0, sizeof(r));
+	r.time_us = time_us;
+	assert_int_equal(al_ip_parse(client, &r.client), 0);
+	r.client_port = 40000;
+	snprintf(r.zone, sizeof(r.zone), "inference");
+	snprintf(r.qname, sizeof(r.qname), "%s", qname);
+	r.qtype = AL_TYPE_A;
+	r.action = AL_ACT_UPSTREAM;
+	snprintf(r.upstream, sizeof(r.upstream), "127.0.0.1:5300");
+	r.latency_us = 1500;
+	return r;
+}
+
+/* The log frees the reply, so it gets its own heap copy. */
+static void attach_reply(struct al_logrec *r, const uint8_t *pkt, size_t len)
+{
+	r->reply = malloc(len);
+	assert_non_null(r->reply);
+	memcpy(r->reply, pkt, len);
+	r->reply_len = (uint16_t)len;
+}
+
+/* Polls the stats until the writer has committed n rows (10 s at most). */
+static void wait_written(struct al_qlog *log, uint64_t n, struct al_qlog_stats *st)
+{
+	struct timespec ms = { 0, 1000000 };
+	int i;
+
+	for (i = 0; i < 10000; i++) {
+		al_qlog_get_stats(log, st);
+		if (st->written >= n)
+			return;
+		nanosleep(&ms, NULL);
+	}
+	fail_msg("writer committed %llu rows of %llu within 10 s",
+		 (unsigned long long)st->written, (unsigned long long)n);
+}
+
+/* Index columns per table, e.g. "client,ts_us|qname|ts_us". */
+#define INDEXES(table)                                                         \
+	"SELECT group_concat(cols, '|') FROM (SELECT (SELECT group_concat(name, ',')"  \
+	" FROM (SELECT name FROM pragma_index_info(m.name) ORDER BY seqno)) AS cols" \
+	" FROM sqlite_master m WHERE m.type = 'index' AND m.sql IS NOT NULL"          \
+	" AND m.tbl_name = '" table "' ORDER BY cols)"
+#define COLUMNS(table)                                                         \
+	"SELECT group_concat(name || ' ' || type || (CASE WHEN \"notnull\" THEN ' NOT NULL'" \
+	" ELSE '' END) || (CASE WHEN pk THEN ' PK' ELSE '' END), ', ')"                \
+	" FROM (SELECT * FROM pragma_table_info('" table "') ORDER BY cid)"
+
+static void expect_schema_v1(sqlite3 *db)
+{
+	char out[1024];
+
+	assert_int_equal(scalar(db, "PRAGMA user_version"), AL_QLOG_SCHEMA_VERSION);
+	assert_int_equal(AL_QLOG_SCHEMA_VERSION, 1);
+	assert_string_equal(rows(db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
+				 out, sizeof(out)),
+			    "answers\nincidents\nlog_gaps\nqueries\n");
+	assert_string_equal(rows(db, COLUMNS("queries"), out, sizeof(out)),
+			    "id INTEGER PK, ts_us INTEGER NOT NULL, client TEXT NOT NULL,"
+			    " client_port INTEGER NOT NULL, zone TEXT NOT NULL,"
+			    " transport TEXT NOT NULL, qname TEXT NOT NULL, qtype INTEGER NOT NULL,"
+			    " rcode INTEGER NOT NULL, action TEXT NOT NULL, reason TEXT NOT NULL,"
+			    " upstream TEXT NOT NULL, latency_us INTEGER NOT NULL\n");
+	assert_string_equal(rows(db, COLUMNS("answers"), out, sizeof(out)),
+			    "query_id INTEGER NOT NULL, name TEXT NOT NULL, type INTEGER NOT NULL,"
+			    " data TEXT NOT NULL, ttl INTEGER NOT NULL\n");
+	assert_string_equal(rows(db, COLUMNS("incidents"), out, sizeof(out)),
+			    "id INTEGER PK, ts_us INTEGER NOT NULL, severity TEXT NOT NULL,"
+			    " kind TEXT NOT NULL, zone TEXT NOT NULL, client TEXT NOT NULL,"
+			    " name TEXT NOT NULL, detail TEXT NOT NULL, query_id INTEGER\n");
+	assert_string_equal(rows(db, COLUMNS("log_gaps"), out, sizeof(out)),
+			    "id INTEGER PK, ts_us INTEGER NOT NULL, first_lost_us INTEGER NOT NULL,"
+			    " last_lost_us INTEGER NOT NULL, rows_lost INTEGER NOT NULL,"
+			    " cause TEXT NOT NULL\n");
+	assert_string_equal(rows(db, INDEXES("queries"), out, sizeof(out)), "client,ts_us|qname|ts_us\n");
+	assert_string_equal(rows(db, INDEXES("answers"), out, sizeof(out)), "data|query_id\n");
+	assert_string_equal(rows(db, INDEXES("incidents"), out, sizeof(out)), "kind,ts_us|ts_us\n");
+	assert_string_equal(rows(db, INDEXES("log_gaps"), out, sizeof(out)), "NULL\n");
+	assert_string_equal(rows(db, "SELECT \"table\", \"from\", \"to\", on_delete"
+				     " FROM pragma_foreign_key_list('answers')", out, sizeof(out)),
+			    "queries|query_id|id|CASCADE\n");
+	assert_string_equal(rows(db, "SELECT \"table\", \"from\", \"to\", on_delete"
+				     " FROM pragma_foreign_key_list('incidents')", out, sizeof(out)),
+			    "queries|query_id|id|SET NULL\n");
+}
+
+static void test_qlog_open_creates_schema_in_wal_mode(void **state)
+{
+	struct fixture *f = *state;
+	struct al_qlog *log = log_open(f->path, 64, 100, 10);
+	char out[64];
+	sqlite3 *db;
+
+	al_qlog_close(log);
+	db = db_open(f->path);
+	expect_schema_v1(db);
+	assert_string_equal(rows(db, "PRAGMA journal_mode", out, sizeof(out)), "wal\n");
+	assert_int_equal(scalar(db, "SELECT count(*) FROM queries"), 0);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM log_gaps"), 0);
+	sqlite3_close(db);
+}
+
+static void test_qlog_migrate_upgrades_empty_database_once(void **state)
+{
+	struct fixture *f = *state;
+	struct al_err err = { "" };
+	sqlite3 *db = db_open(f->path);
+
+	assert_int_equal(scalar(db, "PRAGMA user_version"), 0);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM sqlite_master"), 0);
+	assert_int_equal(al_qlog_migrate(db, &err), 0);
+	expect_schema_v1(db);
+	db_exec(db, "INSERT INTO queries VALUES (7, 1, '127.0.2.1', 1, 'z', 'udp', 'a.', 1, 0,"
+		    " 'cache', '', '', 1)");
+	/* Already current: nothing is created or lost. */
+	assert_int_equal(al_qlog_migrate(db, &err), 0);
+	expect_schema_v1(db);
+	assert_int_equal(scalar(db, "SELECT id FROM queries"), 7);
+	sqlite3_close(db);
+
+	/* The migrated file opens as a query log as it is. */
+	al_qlog_close(log_open(f->path, 64, 100, 10));
+	db = db_open(f->path);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM queries"), 1);
+	sqlite3_close(db);
+}
+
+static void test_qlog_refuses_newer_schema_version(void **state)
+{
+	struct fixture *f = *state;
+	struct al_qlog_opts opts = { 64, 100, 10 };
+	struct al_qlog *log = NULL;
+	struct al_err err = { "" };
+	sqlite3 *db = db_open(f->path);
+
+	db_exec(db, "PRAGMA user_version = 99");
+	assert_int_equal(al_qlog_migrate(db, &err), -EIO);
+	if (!strstr(err.msg, "99"))
+		fail_msg("message \"%s\" lacks \"99\"", err.msg);
+	sqlite3_close(db);
+
+	memset(&err, 0, sizeof(err));
+	assert_true(al_qlog_open(f->path, &opts, &log, &err) < 0);
+	assert_null(log);
+	if (!strstr(err.msg, f->path) || !strstr(err.msg, "99"))
+		fail_msg("message \"%s\" lacks \"%s\" or \"99\"", err.msg, f->path);
+	db = db_open(f->path);
+	assert_int_equal(scalar(db, "PRAGMA user_version"), 99);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM sqlite_master"), 0);
+	sqlite3_close(db);
+}
+
+static void test_qlog_open_names_path_in_missing_directory(void **state)
+{
+	struct fixture *f = *state;
+	struct al_qlog_opts opts = { 64, 100, 10 };
+	struct al_qlog *log = NULL;
+	struct al_err err = { "" };
+	char path[192];
+
+	snprintf(path, sizeof(path), "%s/missing/query.db", f->dir);
+	assert_true(al_qlog_open(path, &opts, &log, &err) < 0);
+	assert_null(log);
+	if (!strstr(err.msg, path))
+		fail_msg("message \"%s\" lacks \"%s\"", err.msg, path);
+	snprintf(path, sizeof(path), "%s/missing", f->dir);
+	assert_int_equal(access(path, F_OK), -1);
+}
+
+static void test_qlog_names_every_action(void **state)
+{
+	(void)state;
+
+	assert_string_equal(al_action_name(AL_ACT_CACHE), "cache");
+	assert_string_equal(al_action_name(AL_ACT_UPSTREAM), "upstream");
+	assert_string_equal(al_action_name(AL_ACT_LOCAL), "local");
+	assert_string_equal(al_action_name(AL_ACT_BLOCKED), "blocked");
+	assert_string_equal(al_action_name(AL_ACT_REFUSED), "refused");
+	assert_string_equal(al_action_name(AL_ACT_FAILED), "failed");
+}
+
+static void test_qlog_writes_every_field(void **state)
+{
+	static const enum al_action actions[] = { AL_ACT_CACHE, AL_ACT_UPSTREAM, AL_ACT_LOCAL,
+						  AL_ACT_BLOCKED, AL_ACT_REFUSED, AL_ACT_FAILED };
+	struct fixture *f = *state;
+	struct al_qlog *log = log_open(f->path, 64, 100, 10);
+	struct al_logrec r;
+	char out[2048];
+	sqlite3 *db;
+	size_t i;
+
+	for (i = 0; i < 6; i++) {
+		char qname[64];
+
+		snprintf(qname, sizeof(qname), "h%zu.example.", i);
+		r = record(T0 + 123456 + (int64_t)i, i == 5 ? "2001:db8::53" : "127.0.2.1", qname);
+		r.client_port = (uint16_t)(40000 + i);
+		r.tcp = i % 2 == 1;
+		r.qtype = i == 2 ? AL_TYPE_AAAA : AL_TYPE_A;
+		r.rcode = i == 4 ? 5 : i == 5 ? 2 : 0;
+		r.action = actions[i];
+		if (i == 3)
+			snprintf(r.reason, sizeof(r.reason), "policy:deny-paste");
+		if (i != 1 && i != 5)
+			r.upstream[0] = '\0';
+		if (i == 4)
+			r.zone[0] = '\0';
+		r.latency_us = (uint32_t)(1000 * i + 7);
+		assert_int_equal(al_qlog_submit(log, &r), 0);
+	}
+	al_qlog_close(log);
+
+	db = db_open(f->path);
+	assert_string_equal(rows(db, "SELECT ts_us, client, client_port, zone, transport, qname, qtype,"
+				     " rcode, action, reason, upstream, latency_us FROM queries ORDER BY id",
+				 out, sizeof(out)),
+			    "1795514400123456|127.0.2.1|40000|inference|udp|h0.example.|1|0|cache|||7\n"
+			    "1795514400123457|127.0.2.1|40001|inference|tcp|h1.example.|1|0|upstream||127.0.0.1:5300|1007\n"
+			    "1795514400123458|127.0.2.1|40002|inference|udp|h2.example.|28|0|local|||2007\n"
+			    "1795514400123459|127.0.2.1|40003|inference|tcp|h3.example.|1|0|blocked|policy:deny-paste||3007\n"
+			    "1795514400123460|127.0.2.1|40004||udp|h4.example.|1|5|refused|||4007\n"
+			    "1795514400123461|2001:db8::53|40005|inference|tcp|h5.example.|1|2|failed||127.0.0.1:5300|5007\n");
+	/* Integers are stored as integers, so range filters and sums work. */
+	assert_string_equal(rows(db, "SELECT DISTINCT typeof(ts_us), typeof(client_port), typeof(qtype),"
+				     " typeof(rcode), typeof(latency_us) FROM queries", out, sizeof(out)),
+			    "integer|integer|integer|integer|integer\n");
+	assert_int_equal(scalar(db, "SELECT count(*) FROM answers"), 0);
+	sqlite3_close(db);
+}
+
+static void test_qlog_writes_address_and_cname_answers(void **state)
+{
+	static const char *const rrs[] = {
+		"AN www.example. 300 IN CNAME Web.Example.",
+		"AN Web.Example. 60 IN A 192.0.2.7",
+		"AN web.example. 60 IN AAAA 2001:db8::7",
+		"AN web.example. 60 IN TXT \"not an address\"",
+		"NS example. 300 IN SOA ns.example. host.example. 1 7200 900 1209600 60",
+		"AR ns.example. 300 IN A 192.0.2.53",
+		NULL };
+	struct fixture *f = *state;
+	struct al_qlog *log = log_open(f->path, 64, 100, 10);
+	struct al_logrec r;
+	uint8_t pkt[1024];
+	size_t n = test_reply(pkt, sizeof(pkt), 7, "www.example.", AL_TYPE_A, 0, 1, rrs);
+	char out[1024];
+	sqlite3 *db;
+
+	r = record(T0, "127.0.2.1", "first.example."); /* so the id is not 1 */
+	assert_int_equal(al_qlog_submit(log, &r), 0);
+	r = record(T0 + 1, "127.0.2.1", "www.example.");
+	attach_reply(&r, pkt, n);
+	assert_int_equal(al_qlog_submit(log, &r), 0);
+	r = record(T0 + 2, "127.0.2.1", "last.example.");
+	assert_int_equal(al_qlog_submit(log, &r), 0);
+	al_qlog_close(log);
+
+	db = db_open(f->path);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM queries"), 3);
+	assert_string_equal(rows(db, "SELECT a.query_id = q.id, a.name, a.type, a.data, a.ttl"
+				     " FROM answers a LEFT JOIN queries q ON q.qname = 'www.example.'"
+				     " ORDER BY a.rowid", out, sizeof(out)),
+			    "1|www.example.|5|web.example.|300\n"
+			    "1|web.example.|1|192.0.2.7|60\n"
+			    "1|web.example.|28|2001:db8::7|60\n");
+	sqlite3_close(db);
+}
+
+static void test_qlog_keeps_query_with_malformed_reply(void **state)
+{
+	static const uint8_t junk[] = { 0x12, 0x34, 0x81, 0x80, 0x00 };
+	static const char *const lie[] = { "AN www.example. 60 IN A 192.0.2.9", NULL };
+	struct fixture *f = *state;
+	struct al_qlog *log = log_open(f->path, 64, 100, 10);
+	struct al_logrec r;
+	uint8_t pkt[512];
+	size_t n;
+	char out[256];
+	sqlite3 *db;
+
+	r = record(T0, "127.0.2.1", "five.example.");
+	attach_reply(&r, junk, sizeof(junk));
+	assert_int_equal(al_qlog_submit(log, &r), 0);
+	/* A real reply cut short inside its answer: the header promises a
+	 * record that is not all there. */
+	n = test_reply(pkt, sizeof(pkt), 7, "www.example.", AL_TYPE_A, 0, 0, lie);
+	r = record(T0 + 1, "127.0.2.1", "www.example.");
+	attach_reply(&r, pkt, n - 2);
+	assert_int_equal(al_qlog_submit(log, &r), 0);
+	al_qlog_close(log);
+
+	db = db_open(f->path);
+	assert_string_equal(rows(db, "SELECT ts_us, qname FROM queries ORDER BY id", out, sizeof(out)),
+			    "1795514400000000|five.example.\n1795514400000001|www.example.\n");
+	assert_int_equal(scalar(db, "SELECT count(*) FROM answers"), 0);
+	sqlite3_close(db);
+}
+
+static void test_qlog_writes_every_record_of_a_burst(void **state)
+{
+	struct fixture *f = *state;
+	struct al_qlog *log = log_open(f->path, 2048, 100, 20);
+	struct al_qlog_stats st;
+	struct al_logrec r;
+	char name[64];
+	sqlite3 *db;
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		snprintf(name, sizeof(name), "n%d.example.", i);
+		r = record(T0 + i, "127.0.2.1", name);
+		assert_int_equal(al_qlog_submit(log, &r), 0);
+	}
+	wait_written(log, 1000, &st);
+	assert_int_equal(st.submitted, 1000);
+	assert_int_equal(st.written, 1000);
+	assert_int_equal(st.dropped, 0);
+	assert_int_equal(st.gap_rows, 0);
+	assert_int_equal(st.write_errors, 0);
+	assert_int_equal(st.queued, 0);
+	al_qlog_close(log);
+
+	db = db_open(f->path);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM queries"), 1000);
+	assert_int_equal(scalar(db, "SELECT count(DISTINCT ts_us) FROM queries"), 1000);
+	assert_int_equal(scalar(db, "SELECT min(ts_us) FROM queries"), T0);
+	assert_int_equal(scalar(db, "SELECT max(ts_us) FROM queries"), T0 + 999);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM queries WHERE qname = 'n999.example.'"), 1);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM log_gaps"), 0);
+	sqlite3_close(db);
+}
+
+static void test_qlog_commits_partial_batch_after_batch_ms(void **state)
+{
+	struct fixture *f = *state;
+	struct al_qlog *log = log_open(f->path, 64, 1000, 20);
+	struct al_qlog_stats st;
+	struct al_logrec r;
+	sqlite3 *db;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		r = record(T0 + i, "127.0.2.1", "www.example.");
+		assert_int_equal(al_qlog_submit(log, &r), 0);
+	}
+	/* Far fewer than batch_rows: only the timer can commit them. */
+	wait_written(log, 3, &st);
+	assert_int_equal(st.written, 3);
+	db = db_open(f->path);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM queries"), 3);
+	sqlite3_close(db);
+	al_qlog_close(log);
+}
+
+static void test_qlog_overflow_drops_and_records_gaps(void **state)
+{
+	struct fixture *f = *state;
+	/* One row commits a batch, so the writer keeps taking and every drop is
+	 * followed by a take that records it; the timer never fires. */
+	struct al_qlog *log = log_open(f->path, 8, 1, 600000);
+	struct al_qlog_stats st;
+	struct al_logrec r;
+	uint64_t enospc = 0, accepted;
+	char sql[256];
+	sqlite3 *db;
+	int i, rc;
+
+	for (i = 0; i < 10000; i++) {
+		r = record(T0 + i, "127.0.2.1", "flood.example.");
+		/* 12 zero bytes: a reply with no records, which the log must
+		 * free whether it keeps the record or drops it. */
+		r.reply = calloc(1, 12);
+		assert_non_null(r.reply);
+		r.reply_len = 12;
+		rc = al_qlog_submit(log, &r);
+		if (rc == -ENOSPC)
+			enospc++;
+		else
+			assert_int_equal(rc, 0);
+	}
+	accepted = 10000 - enospc;
+	assert_true(enospc > 0);
+	al_qlog_get_stats(log, &st);
+	assert_int_equal(st.submitted, 10000);
+	assert_int_equal(st.dropped, enospc);
+	wait_written(log, accepted, &st);
+	assert_int_equal(st.written, accepted);
+	assert_int_equal(st.dropped, enospc);
+	assert_int_equal(st.queued, 0);
+	assert_true(st.gap_rows >= 1);
+	al_qlog_close(log);
+
+	db = db_open(f->path);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM queries"), accepted);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM queries") + (int64_t)st.dropped, 10000);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM log_gaps"), st.gap_rows);
+	assert_int_equal(scalar(db, "SELECT sum(rows_lost) FROM log_gaps"), st.dropped);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM log_gaps WHERE rows_lost < 1"
+				    " OR first_lost_us > last_lost_us OR cause = ''"), 0);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM log_gaps WHERE first_lost_us < %lld"
+		 " OR last_lost_us > %lld", (long long)T0, (long long)T0 + 9999);
+	assert_int_equal(scalar(db, sql), 0);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM answers"), 0);
+	sqlite3_close(db);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_qlog_open_creates_schema_in_wal_mode, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_qlog_migrate_upgrades_empty_database_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_qlog_refuses_newer_schema_version, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_qlog_open_names_path_in_missing_directory, setup, teardown),
+		cmocka_unit_test(test_qlog_names_every_action),
+		cmocka_unit_test_setup_teardown(test_qlog_writes_every_field, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_qlog_writes_address_and_cname_answers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_qlog_keeps_query_with_malformed_reply, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_qlog_writes_every_record_of_a_burst, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_qlog_commits_partial_batch_after_batch_ms, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_qlog_overflow_drops_and_records_gaps, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
