@@ -335,7 +335,8 @@ static int get_tunables(struct ctx *c, const cJSON *root, struct al_config *cfg)
 
 static int get_log(struct ctx *c, const cJSON *root, struct al_config *cfg)
 {
-	static const char *const keys[] = { "path", "queue", "batch_rows", "batch_ms", NULL };
+	static const char *const keys[] = { "path", "queue", "batch_rows", "batch_ms",
+					    "retention_days", NULL };
 	const cJSON *s, *path;
 	char shown[80];
 	int rc;
@@ -352,7 +353,8 @@ static int get_log(struct ctx *c, const cJSON *root, struct al_config *cfg)
 		return -ENOMEM;
 	if ((rc = get_uint(c, s, "queue", "log", 16, 4194304, &cfg->log_queue)) < 0 ||
 	    (rc = get_uint(c, s, "batch_rows", "log", 1, 100000, &cfg->log_batch_rows)) < 0 ||
-	    (rc = get_uint(c, s, "batch_ms", "log", 1, 10000, &cfg->log_batch_ms)) < 0)
+	    (rc = get_uint(c, s, "batch_ms", "log", 1, 10000, &cfg->log_batch_ms)) < 0 ||
+	    (rc = get_uint(c, s, "retention_days", "log", 0, 36500, &cfg->log_retention_days)) < 0)
 		return rc;
 	return 0;
 }
@@ -379,6 +381,7 @@ static struct al_config *config_new(void)
 	cfg->log_queue = 65536;
 	cfg->log_batch_rows = 1000;
 	cfg->log_batch_ms = 100;
+	cfg->log_retention_days = 30;
 	return cfg;
 }
 

@@ -143,7 +143,8 @@ int al_daemon_run(struct al_config *cfg)
 		return 1;
 	}
 	if (cfg->log_path) {
-		struct al_qlog_opts o = { cfg->log_queue, cfg->log_batch_rows, cfg->log_batch_ms };
+		struct al_qlog_opts o = { cfg->log_queue, cfg->log_batch_rows, cfg->log_batch_ms,
+					  cfg->log_retention_days };
 		if (al_qlog_open(cfg->log_path, &o, &d.qlog, &err) < 0) {
 			al_err("%s", err.msg);
 			status = 1;

@@ -14,6 +14,8 @@
 #include "airlock/querylog.h"
 
 #define TAKE_MAX 1024 /* records moved out of the queue per lock */
+#define PRUNE_ROWS 1000 /* rows deleted per retention step ... */
+#define PRUNE_STEPS 8   /* ... and steps per writer wake-up, so it never stalls */
 
 /* migrations[v] takes the schema from version v to v + 1. */
 static const char *const migrations[] = {
@@ -51,7 +53,7 @@ struct gap {
 struct al_qlog {
 	char *path;
 	sqlite3 *db;
-	sqlite3_stmt *ins_query, *ins_answer, *ins_gap;
+	sqlite3_stmt *ins_query, *ins_answer, *ins_gap, *prune;
 	struct al_qlog_opts opts;
 	pthread_t thread;
 
@@ -261,6 +263,23 @@ static void write_batch(struct al_qlog *log, struct al_logrec *recs, size_t n,
 		gap_add(failed, n, recs[0].time_us, recs[n - 1].time_us);
 }
 
+/* Retention: deletes the oldest expired queries (their answers follow by
+ * ON DELETE CASCADE) in small transactions between batches. */
+static void prune_step(struct al_qlog *log)
+{
+	int64_t cutoff = now_us() - (int64_t)log->opts.retention_days * 86400 * 1000000;
+	int i, n = PRUNE_ROWS;
+
+	for (i = 0; i < PRUNE_STEPS && n == PRUNE_ROWS; i++) {
+		sqlite3_bind_int64(log->prune, 1, cutoff);
+		n = sqlite3_step(log->prune) == SQLITE_DONE ? sqlite3_changes(log->db) : 0;
+		sqlite3_reset(log->prune);
+		pthread_mutex_lock(&log->mu);
+		log->st.pruned += (uint64_t)n;
+		pthread_mutex_unlock(&log->mu);
+	}
+}
+
 static void *writer(void *arg)
 {
 	struct al_qlog *log = arg;
@@ -301,6 +320,8 @@ static void *writer(void *arg)
 
 		if (n || overflow.rows || failed.rows)
 			write_batch(log, recs, n, &overflow, &failed, &failing);
+		if (log->opts.retention_days && !failing)
+			prune_step(log);
 		for (i = 0; i < n; i++)
 			free(recs[i].reply);
 	}
@@ -351,10 +372,15 @@ static int prepare(struct al_qlog *log, struct al_err *err)
 	static const char a[] = "INSERT INTO answers (query_id, name, type, data, ttl) VALUES (?,?,?,?,?)";
 	static const char g[] = "INSERT INTO log_gaps (ts_us, first_lost_us, last_lost_us, rows_lost, cause)"
 				" VALUES (?,?,?,?,?)";
+	char p[160];
+
+	snprintf(p, sizeof(p), "DELETE FROM queries WHERE id IN (SELECT id FROM queries"
+		 " WHERE ts_us < ? ORDER BY ts_us LIMIT %d)", PRUNE_ROWS);
 
 	if (sqlite3_prepare_v2(log->db, q, -1, &log->ins_query, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(log->db, a, -1, &log->ins_answer, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(log->db, g, -1, &log->ins_gap, NULL) != SQLITE_OK)
+	    sqlite3_prepare_v2(log->db, g, -1, &log->ins_gap, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(log->db, p, -1, &log->prune, NULL) != SQLITE_OK)
 		return al_err_set(err, "%s: %s", log->path, sqlite3_errmsg(log->db)), -EIO;
 	return 0;
 }
@@ -364,6 +390,7 @@ static void release(struct al_qlog *log)
 	sqlite3_finalize(log->ins_query);
 	sqlite3_finalize(log->ins_answer);
 	sqlite3_finalize(log->ins_gap);
+	sqlite3_finalize(log->prune);
 	sqlite3_close(log->db);
 	pthread_cond_destroy(&log->wake);
 	pthread_mutex_destroy(&log->mu);
@@ -430,8 +457,9 @@ void al_qlog_close(struct al_qlog *log)
 	pthread_mutex_unlock(&log->mu);
 	pthread_cond_signal(&log->wake);
 	pthread_join(log->thread, NULL);
-	al_info("query log %s closed: %llu rows written, %llu dropped (%llu gap rows), %llu write errors",
+	al_info("query log %s closed: %llu rows written, %llu dropped (%llu gap rows), %llu write errors, %llu pruned",
 		log->path, (unsigned long long)log->st.written, (unsigned long long)log->st.dropped,
-		(unsigned long long)log->st.gap_rows, (unsigned long long)log->st.write_errors);
+		(unsigned long long)log->st.gap_rows, (unsigned long long)log->st.write_errors,
+		(unsigned long long)log->st.pruned);
 	release(log);
 }

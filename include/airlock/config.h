@@ -42,7 +42,7 @@ struct al_config {
 	unsigned threads;
 
 	char *log_path;       /* SQLite query log; NULL: no log */
-	uint32_t log_queue, log_batch_rows, log_batch_ms;
+	uint32_t log_queue, log_batch_rows, log_batch_ms, log_retention_days;
 
 	int refs;
 };

@@ -49,10 +49,11 @@ struct al_qlog_opts {
 	size_t queue_len;       /* records waiting for the writer */
 	unsigned batch_rows;    /* commit once this many rows wait ... */
 	unsigned batch_ms;      /* ... or this long after the writer last woke */
+	unsigned retention_days; /* older query rows are pruned; 0: kept */
 };
 
 struct al_qlog_stats {
-	uint64_t submitted, written, dropped, gap_rows, write_errors;
+	uint64_t submitted, written, dropped, gap_rows, write_errors, pruned;
 	size_t queued;
 };
 

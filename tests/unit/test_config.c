@@ -69,7 +69,7 @@ static void test_config_reads_every_section(void **state)
 					 " \"limits\": {\"tcp_clients\": 10, \"inflight\": 100},"
 					 " \"edns\": {\"buffer_size\": 1400}, \"threads\": 2,"
 					 " \"log\": {\"path\": \"/tmp/q.db\", \"queue\": 1024, \"batch_rows\": 50,"
-					 " \"batch_ms\": 20}}",
+					 " \"batch_ms\": 20, \"retention_days\": 7}}",
 					 "a.json", &cfg, &err), 0);
 	assert_int_equal(cfg->cache_bytes, 8u << 20);
 	assert_int_equal(cfg->min_ttl, 5);
@@ -87,6 +87,7 @@ static void test_config_reads_every_section(void **state)
 	assert_int_equal(cfg->log_queue, 1024);
 	assert_int_equal(cfg->log_batch_rows, 50);
 	assert_int_equal(cfg->log_batch_ms, 20);
+	assert_int_equal(cfg->log_retention_days, 7);
 	al_config_unref(cfg);
 }
 

@@ -124,7 +124,7 @@ static const char *rows(sqlite3 *db, const char *sql, char *out, size_t cap)
 static struct al_qlog *log_open(const char *path, size_t queue_len, unsigned batch_rows,
 				unsigned batch_ms)
 {
-	struct al_qlog_opts opts = { queue_len, batch_rows, batch_ms };
+	struct al_qlog_opts opts = { queue_len, batch_rows, batch_ms, 0 };
 	struct al_qlog *log = NULL;
 	struct al_err err = { "" };
 
@@ -269,7 +269,7 @@ static void test_qlog_migrate_upgrades_empty_database_once(void **state)
 static void test_qlog_refuses_newer_schema_version(void **state)
 {
 	struct fixture *f = *state;
-	struct al_qlog_opts opts = { 64, 100, 10 };
+	struct al_qlog_opts opts = { 64, 100, 10, 0 };
 	struct al_qlog *log = NULL;
 	struct al_err err = { "" };
 	sqlite3 *db = db_open(f->path);
@@ -294,7 +294,7 @@ static void test_qlog_refuses_newer_schema_version(void **state)
 static void test_qlog_open_names_path_in_missing_directory(void **state)
 {
 	struct fixture *f = *state;
-	struct al_qlog_opts opts = { 64, 100, 10 };
+	struct al_qlog_opts opts = { 64, 100, 10, 0 };
 	struct al_qlog *log = NULL;
 	struct al_err err = { "" };
 	char path[192];
@@ -405,6 +405,51 @@ static void test_qlog_writes_address_and_cname_answers(void **state)
 			    "1|www.example.|5|web.example.|300\n"
 			    "1|web.example.|1|192.0.2.7|60\n"
 			    "1|web.example.|28|2001:db8::7|60\n");
+	sqlite3_close(db);
+}
+
+static void test_qlog_prunes_rows_past_retention_with_their_answers(void **state)
+{
+	static const char *const rrs[] = { "AN old.example. 60 IN A 192.0.2.9", NULL };
+	struct fixture *f = *state;
+	struct al_qlog_opts opts = { 64, 1, 10, 1 }; /* keep one day */
+	struct al_qlog *log = NULL;
+	struct al_qlog_stats st;
+	struct al_err err = { "" };
+	struct timespec now, ms = { 0, 1000000 };
+	struct al_logrec r;
+	uint8_t pkt[512];
+	size_t n = test_reply(pkt, sizeof(pkt), 7, "old.example.", AL_TYPE_A, 0, 0, rrs);
+	int64_t now_us, day = (int64_t)86400 * 1000000;
+	char out[256];
+	sqlite3 *db;
+	int i;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	now_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+	if (al_qlog_open(f->path, &opts, &log, &err) != 0)
+		fail_msg("al_qlog_open: %s", err.msg);
+	for (i = 0; i < 3; i++) {
+		r = record(now_us - 3 * day + i, "127.0.2.1", "old.example.");
+		attach_reply(&r, pkt, n);
+		assert_int_equal(al_qlog_submit(log, &r), 0);
+	}
+	r = record(now_us - day / 2, "127.0.2.1", "recent.example.");
+	assert_int_equal(al_qlog_submit(log, &r), 0);
+	r = record(now_us, "127.0.2.1", "new.example.");
+	assert_int_equal(al_qlog_submit(log, &r), 0);
+	wait_written(log, 5, &st);
+	for (i = 0; i < 5000 && st.pruned < 3; i++) {
+		nanosleep(&ms, NULL);
+		al_qlog_get_stats(log, &st);
+	}
+	al_qlog_close(log);
+	assert_int_equal(st.pruned, 3);
+
+	db = db_open(f->path);
+	assert_string_equal(rows(db, "SELECT qname FROM queries ORDER BY ts_us", out, sizeof(out)),
+			    "recent.example.\nnew.example.\n");
+	assert_int_equal(scalar(db, "SELECT count(*) FROM answers"), 0); /* cascaded */
 	sqlite3_close(db);
 }
 
@@ -556,6 +601,7 @@ int main(void)
 		cmocka_unit_test(test_qlog_names_every_action),
 		cmocka_unit_test_setup_teardown(test_qlog_writes_every_field, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_writes_address_and_cname_answers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_qlog_prunes_rows_past_retention_with_their_answers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_keeps_query_with_malformed_reply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_writes_every_record_of_a_burst, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_commits_partial_batch_after_batch_ms, setup, teardown),
