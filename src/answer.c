@@ -5,19 +5,16 @@
 
 #include "airlock/answer.h"
 
-#define MAX_TTLS 4096
-
+/* What a walk over the reply's records finds.  The TTL offsets go straight
+ * into the answer being built. */
 struct scan {
-	const struct al_ttl_policy *pol;
+	uint16_t *offs;
+	unsigned n, cap;
 	size_t cut;          /* offset of the OPT RR, or 0 */
 	unsigned kept_ar;    /* additional records before the OPT */
-	uint16_t offs[MAX_TTLS];
-	uint32_t ttls[MAX_TTLS];
-	unsigned n;
 	bool have_soa;
 	uint32_t soa_neg;    /* min(SOA TTL, SOA minimum) */
-	size_t soa_index;
-	bool overflow;
+	unsigned soa_index;
 };
 
 static int scan_rr(const uint8_t *pkt, const struct al_rr *rr, void *arg)
@@ -32,10 +29,8 @@ static int scan_rr(const uint8_t *pkt, const struct al_rr *rr, void *arg)
 		s->cut = rr->owner_off;
 		return 0;
 	}
-	if (s->n == MAX_TTLS) {
-		s->overflow = true;
-		return 1;
-	}
+	if (s->n == s->cap)
+		return -1;
 	if (rr->section == 3)
 		s->kept_ar++;
 	if (rr->section == 2 && rr->type == AL_TYPE_SOA && rr->rdlen >= 22 && !s->have_soa) {
@@ -44,9 +39,7 @@ static int scan_rr(const uint8_t *pkt, const struct al_rr *rr, void *arg)
 		s->soa_neg = rr->ttl < minimum ? rr->ttl : minimum;
 		s->soa_index = s->n;
 	}
-	s->offs[s->n] = (uint16_t)rr->ttl_off;
-	s->ttls[s->n] = rr->ttl;
-	s->n++;
+	s->offs[s->n++] = (uint16_t)rr->ttl_off;
 	return 0;
 }
 
@@ -55,38 +48,51 @@ static uint32_t clamp(uint32_t v, uint32_t lo, uint32_t hi)
 	return v < lo ? lo : v > hi ? hi : v;
 }
 
-/* Clamps every TTL and returns how long the whole answer may live. */
-static uint32_t settle_ttls(struct scan *s, uint16_t rcode, uint16_t ancount)
+/* Record i's TTL as it will be cached. */
+static uint32_t settled(const struct scan *s, const struct al_ttl_policy *p,
+			const uint8_t *data, unsigned i, bool negative)
 {
-	const struct al_ttl_policy *p = s->pol;
+	if (negative && i == s->soa_index)
+		return clamp(s->soa_neg, 0, p->max_negative_ttl);
+	return clamp(al_get32(data + s->offs[i]) & 0x7fffffffu, p->min_ttl, p->max_ttl);
+}
+
+/* How long the answer may be cached (the smallest settled TTL; 0: not at
+ * all); when it may, every TTL in data is rewritten to its settled value.
+ * An answer served only once keeps the TTLs the upstream sent. */
+static uint32_t settle_ttls(const struct scan *s, const struct al_ttl_policy *p,
+			    uint8_t *data, uint16_t flags, uint16_t ancount)
+{
+	uint16_t rcode = flags & 0xf;
 	bool negative = rcode == AL_RCODE_NXDOMAIN || ancount == 0;
 	uint32_t life = UINT32_MAX;
 	unsigned i;
 
+	if (flags & AL_FLAG_TC)
+		return 0;
 	if (rcode != AL_RCODE_NOERROR && rcode != AL_RCODE_NXDOMAIN)
 		return 0;
 	if (negative && !s->have_soa)
 		return 0; /* RFC 2308 5: no SOA, no negative caching */
 	for (i = 0; i < s->n; i++) {
-		if (negative && i == s->soa_index)
-			s->ttls[i] = clamp(s->soa_neg, 0, p->max_negative_ttl);
-		else
-			s->ttls[i] = clamp(s->ttls[i] & 0x7fffffffu, p->min_ttl, p->max_ttl);
-		if (s->ttls[i] < life)
-			life = s->ttls[i];
+		uint32_t ttl = settled(s, p, data, i, negative);
+		if (ttl < life)
+			life = ttl;
 	}
-	return life == UINT32_MAX ? 0 : life;
+	if (life == UINT32_MAX || life == 0)
+		return 0;
+	for (i = 0; i < s->n; i++)
+		al_put32(data + s->offs[i], settled(s, p, data, i, negative));
+	return life;
 }
 
 int al_answer_new(const uint8_t *reply, size_t len,
 		  const struct al_ttl_policy *pol, uint64_t now_ms,
 		  struct al_answer **out)
 {
-	struct scan *s;
+	struct scan s = { 0 };
 	struct al_answer *a;
-	size_t qend = AL_HDR, keep;
-	uint16_t flags;
-	unsigned i;
+	size_t qend = AL_HDR, records;
 
 	if (len < AL_HDR || len > AL_MAX_MSG || al_get16(reply + 4) != 1)
 		return -EINVAL;
@@ -99,39 +105,31 @@ int al_answer_new(const uint8_t *reply, size_t len,
 	}
 	if (++qend + 4 > len)
 		return -EINVAL;
-	if (!(s = calloc(1, sizeof(*s))))
+	/* Every record takes at least 11 bytes, so this bounds the count. */
+	records = (size_t)al_get16(reply + 6) + al_get16(reply + 8) + al_get16(reply + 10);
+	if (records > len / 11)
+		records = len / 11;
+	a = malloc(sizeof(*a) + records * sizeof(uint16_t) + len);
+	if (!a)
 		return -ENOMEM;
-	s->pol = pol;
-	if (al_msg_walk(reply, len, scan_rr, s) != 0 || s->overflow) { /* incl. misplaced OPT */
-		free(s);
+	a->size = sizeof(*a) + records * sizeof(uint16_t) + len;
+	a->ttl_offs = (uint16_t *)(a + 1);
+	a->data = (uint8_t *)(a->ttl_offs + records);
+	s.offs = a->ttl_offs;
+	s.cap = (unsigned)records;
+	if (al_msg_walk(reply, len, scan_rr, &s) != 0) { /* incl. a misplaced OPT */
+		free(a);
 		return -EINVAL;
 	}
-	keep = s->cut ? s->cut : len;
-	a = malloc(sizeof(*a) + s->n * sizeof(uint16_t) + keep);
-	if (!a) {
-		free(s);
-		return -ENOMEM;
-	}
-	a->ttl_offs = (uint16_t *)(a + 1);
-	a->data = (uint8_t *)(a->ttl_offs + s->n);
-	memcpy(a->data, reply, keep);
-	flags = al_get16(reply + 2);
-	a->rcode = flags & 0xf;
-	a->lifetime = (flags & AL_FLAG_TC) ? 0 : settle_ttls(s, a->rcode, al_get16(reply + 6));
-	if (a->lifetime == 0) /* served once: keep the TTLs as the upstream sent */
-		for (i = 0; i < s->n; i++)
-			s->ttls[i] = al_get32(reply + s->offs[i]);
+	a->len = (uint16_t)(s.cut ? s.cut : len);
+	memcpy(a->data, reply, a->len);
 	al_put16(a->data, 0);
-	if (s->cut)
-		al_put16(a->data + 10, (uint16_t)s->kept_ar);
-	for (i = 0; i < s->n; i++) {
-		a->ttl_offs[i] = s->offs[i];
-		al_put32(a->data + s->offs[i], s->ttls[i]);
-	}
-	a->nttls = (uint16_t)s->n;
-	a->len = (uint16_t)keep;
+	if (s.cut)
+		al_put16(a->data + 10, (uint16_t)s.kept_ar);
+	a->rcode = al_get16(reply + 2) & 0xf;
+	a->lifetime = settle_ttls(&s, pol, a->data, al_get16(reply + 2), al_get16(reply + 6));
+	a->nttls = (uint16_t)s.n;
 	a->created_ms = now_ms;
-	free(s);
 	*out = a;
 	return 0;
 }
@@ -143,7 +141,7 @@ void al_answer_free(struct al_answer *a)
 
 size_t al_answer_size(const struct al_answer *a)
 {
-	return sizeof(*a) + a->nttls * sizeof(uint16_t) + a->len;
+	return a->size;
 }
 
 bool al_answer_expired(const struct al_answer *a, uint64_t now_ms)

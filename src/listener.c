@@ -451,11 +451,6 @@ size_t al_listener_conns(const struct al_listener *l)
 	return l->nconns;
 }
 
-static void listener_freed(uv_handle_t *h)
-{
-	(void)h;
-}
-
 void al_listener_close(struct al_listener *l)
 {
 	size_t i;
@@ -465,9 +460,9 @@ void al_listener_close(struct al_listener *l)
 	while (l->conns)
 		conn_close(l->conns);
 	for (i = 0; i < l->nudp; i++)
-		uv_close((uv_handle_t *)&l->udp[i], listener_freed);
+		uv_close((uv_handle_t *)&l->udp[i], NULL);
 	for (i = 0; i < l->ntcp; i++)
-		uv_close((uv_handle_t *)&l->tcp[i], listener_freed);
+		uv_close((uv_handle_t *)&l->tcp[i], NULL);
 	l->nudp = l->ntcp = 0;
 }
 

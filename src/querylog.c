@@ -177,22 +177,30 @@ static int add_answer(const uint8_t *pkt, const struct al_rr *rr, void *arg)
 static int write_record(struct al_qlog *log, const struct al_logrec *r)
 {
 	sqlite3_stmt *st = log->ins_query;
-	char client[AL_ADDRSTRLEN];
+	const struct sockaddr *peer = (const struct sockaddr *)&r->client;
+	char client[AL_ADDRSTRLEN], upstream[AL_ADDRSTRLEN] = "", qname[1024] = "";
 	struct answer_ctx a = { log, 0, 0 };
+	struct al_ip ip;
 	int rc;
 
-	al_ip_format(&r->client, client, sizeof(client));
+	if (al_ip_from_sockaddr(peer, &ip) < 0)
+		memset(&ip, 0, sizeof(ip));
+	al_ip_format(&ip, client, sizeof(client));
+	if (r->upstream.ss_family != AF_UNSPEC)
+		al_sockaddr_format((const struct sockaddr *)&r->upstream, upstream, sizeof(upstream));
+	if (r->qname_len && al_msg_name_to_text(r->qname, qname, sizeof(qname)) < 0)
+		qname[0] = '\0';
 	sqlite3_bind_int64(st, 1, r->time_us);
-	sqlite3_bind_text(st, 2, client, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(st, 3, r->client_port);
+	sqlite3_bind_text(st, 2, client, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, al_sockaddr_port(peer));
 	sqlite3_bind_text(st, 4, r->zone, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, r->tcp ? "tcp" : "udp", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, r->qname, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, qname, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 7, r->qtype);
 	sqlite3_bind_int(st, 8, r->rcode);
 	sqlite3_bind_text(st, 9, al_action_name(r->action), -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 10, r->reason, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 11, r->upstream, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 11, upstream, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 12, r->latency_us);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);

@@ -88,28 +88,31 @@ static size_t udp_limit(const struct al_worker *w, const struct al_client *c,
 	return lim < w->cfg->edns_size ? lim : w->cfg->edns_size;
 }
 
-/* The log row for a reply about to be sent (w->out, n bytes). */
+/* The log row for a reply about to be sent (w->out, n bytes).  Only raw
+ * copies here: the writer thread formats addresses and names. */
 static void log_reply(struct al_worker *w, const struct al_client *c, const struct al_query *q,
 		      const struct origin *o, size_t n, enum al_action action,
 		      const char *reason, const struct sockaddr *upstream)
 {
 	struct al_logrec r;
 
-	memset(&r, 0, sizeof(r));
 	r.time_us = o->ts_us;
 	r.latency_us = (uint32_t)((uv_hrtime() - o->t0_ns) / 1000);
-	al_ip_from_sockaddr((const struct sockaddr *)&c->peer, &r.client);
-	r.client_port = al_sockaddr_port((const struct sockaddr *)&c->peer);
+	r.client = c->peer;
+	r.upstream.ss_family = AF_UNSPEC;
+	if (upstream)
+		memcpy(&r.upstream, upstream, upstream->sa_family == AF_INET6
+					      ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
 	r.tcp = al_client_is_tcp(c);
-	snprintf(r.zone, sizeof(r.zone), "%s", o->zone);
-	if (!q->qname_len || al_msg_name_to_text(q->qname_lc, r.qname, sizeof(r.qname)) < 0)
-		r.qname[0] = '\0';
+	memcpy(r.zone, o->zone, sizeof(r.zone));
+	memcpy(r.qname, q->qname_lc, q->qname_len);
+	r.qname_len = (uint16_t)q->qname_len;
 	r.qtype = q->qtype;
 	r.rcode = n >= 4 ? w->out[3] & 0xf : AL_RCODE_SERVFAIL;
 	r.action = action;
 	snprintf(r.reason, sizeof(r.reason), "%s", reason);
-	if (upstream)
-		al_sockaddr_format(upstream, r.upstream, sizeof(r.upstream));
+	r.reply = NULL;
+	r.reply_len = 0;
 	if (n >= AL_HDR && al_get16(w->out + 6) > 0 && (r.reply = malloc(n)) != NULL) {
 		memcpy(r.reply, w->out, n);
 		r.reply_len = (uint16_t)n;

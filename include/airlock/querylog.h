@@ -9,8 +9,11 @@
 #include <stdint.h>
 #include <stddef.h>
 
+#include <sys/socket.h>
+
 #include "airlock/addr.h"
 #include "airlock/err.h"
+#include "airlock/msg.h"
 
 #define AL_QLOG_SCHEMA_VERSION 1
 
@@ -26,18 +29,20 @@ enum al_action {
 /* "cache", "upstream", ...; "unknown" for a value outside the enum. */
 const char *al_action_name(enum al_action a);
 
+/* Raw as the event loop has them; the writer thread turns addresses and
+ * names into text. */
 struct al_logrec {
 	int64_t time_us;       /* UTC microseconds since the epoch */
-	struct al_ip client;
-	uint16_t client_port;
+	struct sockaddr_storage client;   /* address and port */
+	struct sockaddr_storage upstream; /* AF_UNSPEC: no upstream asked */
 	bool tcp;
 	char zone[64];         /* empty: in no zone */
-	char qname[256];       /* presentation form, lower case, trailing dot */
+	uint8_t qname[AL_MAX_NAME]; /* wire form, lower case */
+	uint16_t qname_len;    /* 0: no question could be read */
 	uint16_t qtype;
 	uint16_t rcode;
 	enum al_action action;
 	char reason[64];       /* rule or detector; empty for plain forwarding */
-	char upstream[AL_ADDRSTRLEN]; /* empty when none was asked */
 	uint32_t latency_us;
 	/* The reply sent (a DNS message), for its A/AAAA/CNAME answer rows;
 	 * owned by the record, freed by the log (NULL: none). */

@@ -1,9 +1,23 @@
 #!/bin/bash
-# SIGTERM: the query in flight is still answered, then airlockd exits 0.
+# SIGUSR1 logs the counters so far; SIGTERM: the query in flight is still
+# answered, then airlockd exits 0.
 . "$(dirname "$0")/lib.sh" || exit 1
 setup
 
 start_one_upstream upstream_ms=3000
+
+q 127.0.2.1 counted-a.example A >"$T/counted"
+expect_answer "$T/counted" A 192.0.2.1 "counted-a.example"
+kill -USR1 "$AL_PID"
+for _ in $(seq 1 50); do
+    grep -q 'counters so far:' "$T/airlockd.err" && break
+    sleep 0.05
+done
+line=$(grep 'counters so far:' "$T/airlockd.err" | tail -n 1)
+case $line in
+*" cache_misses=1 "*) ;;
+*) fail "SIGUSR1: expected a counters line with cache_misses=1, saw '$line'" ;;
+esac
 
 q 127.0.2.1 delay1000-a.example A >"$T/inflight" &
 dig_pid=$!

@@ -72,3 +72,16 @@ size_t test_query(uint8_t *out, size_t cap, uint16_t id, const char *qname,
 	}
 	return to_wire(pkt, out, cap);
 }
+
+size_t test_name(uint8_t *out, size_t cap, const char *text)
+{
+	ldns_rdf *name = ldns_dname_new_frm_str(text);
+	size_t len;
+
+	assert_non_null(name);
+	len = ldns_rdf_size(name);
+	assert_true(len <= cap);
+	memcpy(out, ldns_rdf_data(name), len);
+	ldns_rdf_deep_free(name);
+	return len;
+}

@@ -134,19 +134,27 @@ static struct al_qlog *log_open(const char *path, size_t queue_len, unsigned bat
 	return log;
 }
 
+static void set_addr(struct sockaddr_storage *sa, const char *addr, uint16_t port)
+{
+	struct al_ip ip;
+	socklen_t len;
+
+	assert_int_equal(al_ip_parse(addr, &ip), 0);
+	assert_int_equal(al_sockaddr_make(&ip, port, sa, &len), 0);
+}
+
 static struct al_logrec record(int64_t time_us, const char *client, const char *qname)
 {
 	struct al_logrec r;
 
 	memset(&r, 0, sizeof(r));
 	r.time_us = time_us;
-	assert_int_equal(al_ip_parse(client, &r.client), 0);
-	r.client_port = 40000;
+	set_addr(&r.client, client, 40000);
 	snprintf(r.zone, sizeof(r.zone), "inference");
-	snprintf(r.qname, sizeof(r.qname), "%s", qname);
+	r.qname_len = (uint16_t)test_name(r.qname, sizeof(r.qname), qname);
 	r.qtype = AL_TYPE_A;
 	r.action = AL_ACT_UPSTREAM;
-	snprintf(r.upstream, sizeof(r.upstream), "127.0.0.1:5300");
+	set_addr(&r.upstream, "127.0.0.1", 5300);
 	r.latency_us = 1500;
 	return r;
 }
@@ -336,7 +344,7 @@ static void test_qlog_writes_every_field(void **state)
 
 		snprintf(qname, sizeof(qname), "h%zu.example.", i);
 		r = record(T0 + 123456 + (int64_t)i, i == 5 ? "2001:db8::53" : "127.0.2.1", qname);
-		r.client_port = (uint16_t)(40000 + i);
+		set_addr(&r.client, i == 5 ? "2001:db8::53" : "127.0.2.1", (uint16_t)(40000 + i));
 		r.tcp = i % 2 == 1;
 		r.qtype = i == 2 ? AL_TYPE_AAAA : AL_TYPE_A;
 		r.rcode = i == 4 ? 5 : i == 5 ? 2 : 0;
@@ -344,7 +352,7 @@ static void test_qlog_writes_every_field(void **state)
 		if (i == 3)
 			snprintf(r.reason, sizeof(r.reason), "policy:deny-paste");
 		if (i != 1 && i != 5)
-			r.upstream[0] = '\0';
+			r.upstream.ss_family = AF_UNSPEC;
 		if (i == 4)
 			r.zone[0] = '\0';
 		r.latency_us = (uint32_t)(1000 * i + 7);
