@@ -107,6 +107,22 @@ static int get_uint(struct ctx *c, const cJSON *obj, const char *key,
 	return 0;
 }
 
+static int get_bool(struct ctx *c, const cJSON *obj, const char *key,
+		    const char *path, bool *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	char where[256], shown[80];
+
+	if (!v)
+		return 0; /* keep the default */
+	join(where, sizeof(where), path, key);
+	if (!cJSON_IsBool(v))
+		return fail(c, where, "%s is not valid (expected true or false)",
+			    show(v, shown, sizeof(shown)));
+	*out = cJSON_IsTrue(v);
+	return 0;
+}
+
 static int get_endpoint(struct ctx *c, const cJSON *item, const char *path,
 			struct al_endpoint *ep)
 {
@@ -336,7 +352,7 @@ static int get_tunables(struct ctx *c, const cJSON *root, struct al_config *cfg)
 static int get_log(struct ctx *c, const cJSON *root, struct al_config *cfg)
 {
 	static const char *const keys[] = { "path", "queue", "batch_rows", "batch_ms",
-					    "retention_days", NULL };
+					    "retention_days", "required", NULL };
 	const cJSON *s, *path;
 	char shown[80];
 	int rc;
@@ -354,7 +370,8 @@ static int get_log(struct ctx *c, const cJSON *root, struct al_config *cfg)
 	if ((rc = get_uint(c, s, "queue", "log", 16, 4194304, &cfg->log_queue)) < 0 ||
 	    (rc = get_uint(c, s, "batch_rows", "log", 1, 100000, &cfg->log_batch_rows)) < 0 ||
 	    (rc = get_uint(c, s, "batch_ms", "log", 1, 10000, &cfg->log_batch_ms)) < 0 ||
-	    (rc = get_uint(c, s, "retention_days", "log", 0, 36500, &cfg->log_retention_days)) < 0)
+	    (rc = get_uint(c, s, "retention_days", "log", 0, 36500, &cfg->log_retention_days)) < 0 ||
+	    (rc = get_bool(c, s, "required", "log", &cfg->log_required)) < 0)
 		return rc;
 	return 0;
 }

@@ -68,9 +68,10 @@ static void log_stats(struct daemon *d, const char *when)
 	if (d->qlog) {
 		struct al_qlog_stats q;
 		al_qlog_get_stats(d->qlog, &q);
-		al_info("query log %s: %llu rows written, %llu dropped (%llu gap rows), %llu write errors, %zu queued",
+		al_info("query log %s: %llu rows written, %llu dropped (%llu gap rows), %llu write errors, %zu queued%s",
 			d->cfg->log_path, (unsigned long long)q.written, (unsigned long long)q.dropped,
-			(unsigned long long)q.gap_rows, (unsigned long long)q.write_errors, q.queued);
+			(unsigned long long)q.gap_rows, (unsigned long long)q.write_errors, q.queued,
+			q.failing ? "; cannot write now" : "");
 	}
 }
 

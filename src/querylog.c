@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "airlock/log.h"
@@ -16,6 +17,9 @@
 #define TAKE_MAX 1024 /* records moved out of the queue per lock */
 #define PRUNE_ROWS 1000 /* rows deleted per retention step ... */
 #define PRUNE_STEPS 8   /* ... and steps per writer wake-up, so it never stalls */
+#define RETRY_MS 1000   /* a failed batch is tried again this often */
+#define BUSY_MS 1000    /* how long a write waits for another process's lock */
+#define DROP_WARN_US (10 * 1000000LL) /* at most one drop warning this often */
 
 /* migrations[v] takes the schema from version v to v + 1. */
 static const char *const migrations[] = {
@@ -50,10 +54,16 @@ struct gap {
 	int64_t first_us, last_us;
 };
 
+/* Why the submitter had to drop records: log_gaps.cause. */
+enum gap_cause { GAP_QUEUE_FULL, GAP_UNAVAILABLE, GAP_CAUSES };
+static const char *const gap_cause_names[GAP_CAUSES] = { "queue full", "database unavailable" };
+
 struct al_qlog {
 	char *path;
-	sqlite3 *db;
+	sqlite3 *db; /* NULL while it cannot be opened */
 	sqlite3_stmt *ins_query, *ins_answer, *ins_gap, *prune;
+	dev_t dev;   /* the file the connection writes, to notice that */
+	ino_t ino;   /* path was deleted or replaced */
 	struct al_qlog_opts opts;
 	pthread_t thread;
 
@@ -63,7 +73,8 @@ struct al_qlog {
 	size_t head, count;
 	int stopping;
 	int writer_waiting;
-	struct gap dropped; /* queue overflow not yet written as a gap row */
+	int failing; /* the last write failed: records wait, the queue fills */
+	struct gap dropped[GAP_CAUSES]; /* not yet written as gap rows */
 	struct al_qlog_stats st;
 };
 
@@ -228,47 +239,25 @@ static int write_gap(struct al_qlog *log, const struct gap *g, const char *cause
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
-/* One transaction: the records taken, then any gap rows.  On failure the
- * batch is lost and becomes part of the database-error gap, written when
- * the database works again. */
-static void write_batch(struct al_qlog *log, struct al_logrec *recs, size_t n,
-			struct gap *overflow, struct gap *failed, int *failing)
+/* One transaction: the records, then a gap row per cause of loss. */
+static int write_batch(struct al_qlog *log, const struct al_logrec *recs, size_t n,
+		       const struct gap *gaps, struct al_err *err)
 {
 	size_t i;
-	int rc = sqlite3_exec(log->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
+	int c, rc = sqlite3_exec(log->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
 
 	for (i = 0; rc == 0 && i < n; i++)
 		rc = write_record(log, &recs[i]);
-	if (rc == 0 && overflow->rows)
-		rc = write_gap(log, overflow, "queue full");
-	if (rc == 0 && failed->rows)
-		rc = write_gap(log, failed, "database error");
+	for (c = 0; rc == 0 && c < GAP_CAUSES; c++)
+		if (gaps[c].rows)
+			rc = write_gap(log, &gaps[c], gap_cause_names[c]);
 	if (rc == 0 && sqlite3_exec(log->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		rc = -EIO;
-	pthread_mutex_lock(&log->mu);
-	if (rc == 0) {
-		log->st.written += n;
-		log->st.gap_rows += (overflow->rows != 0) + (failed->rows != 0);
-		memset(overflow, 0, sizeof(*overflow));
-		memset(failed, 0, sizeof(*failed));
-	} else {
-		log->st.write_errors++;
+	if (rc < 0) {
+		al_err_set(err, "%s", sqlite3_errmsg(log->db));
+		sqlite3_exec(log->db, "ROLLBACK", NULL, NULL, NULL);
 	}
-	pthread_mutex_unlock(&log->mu);
-	if (rc == 0) {
-		if (*failing)
-			al_info("query log %s: writing again; the lost rows are recorded in log_gaps",
-				log->path);
-		*failing = 0;
-		return;
-	}
-	if (!*failing)
-		al_err("query log %s: cannot write (%s): rows are lost until it works again, then counted in log_gaps",
-		       log->path, sqlite3_errmsg(log->db));
-	*failing = 1;
-	sqlite3_exec(log->db, "ROLLBACK", NULL, NULL, NULL);
-	if (n)
-		gap_add(failed, n, recs[0].time_us, recs[n - 1].time_us);
+	return rc;
 }
 
 /* Retention: deletes the oldest expired queries (their answers follow by
@@ -288,55 +277,169 @@ static void prune_step(struct al_qlog *log)
 	}
 }
 
+/* The writer's own state: records taken from the queue and losses not yet
+ * written.  A batch that fails stays here and is tried again; meanwhile
+ * the queue fills, and what it drops is recorded once writing works. */
+struct batch {
+	struct al_logrec recs[TAKE_MAX];
+	size_t n;
+	struct gap gaps[GAP_CAUSES];
+	uint64_t warn_rows;   /* dropped since the last warning */
+	int64_t warned_us;
+};
+
+static uint64_t gap_rows(const struct gap *gaps)
+{
+	uint64_t rows = 0;
+	int c;
+
+	for (c = 0; c < GAP_CAUSES; c++)
+		rows += gaps[c].rows;
+	return rows;
+}
+
+/* Waits for a batch (or the retry interval while failing), then takes the
+ * queued records, unless a failed batch is still pending, and the drops.
+ * Returns 1 when the log is stopping and nothing is left to take. */
+static int take(struct al_qlog *log, struct batch *b, int failing)
+{
+	unsigned ms = failing ? RETRY_MS : log->opts.batch_ms;
+	struct timespec until;
+	size_t i, n = 0;
+	int c, last;
+
+	pthread_mutex_lock(&log->mu);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += (long)(ms % 1000) * 1000000;
+	until.tv_sec += ms / 1000 + until.tv_nsec / 1000000000;
+	until.tv_nsec %= 1000000000;
+	while (!log->stopping && (failing || log->count < log->opts.batch_rows)) {
+		log->writer_waiting = 1;
+		if (pthread_cond_timedwait(&log->wake, &log->mu, &until) == ETIMEDOUT)
+			break;
+	}
+	log->writer_waiting = 0;
+	if (b->n == 0) {
+		n = log->count < TAKE_MAX ? log->count : TAKE_MAX;
+		for (i = 0; i < n; i++)
+			b->recs[i] = log->ring[(log->head + i) % log->opts.queue_len];
+		log->head = (log->head + n) % log->opts.queue_len;
+		log->count -= n;
+		b->n = n;
+	}
+	for (c = 0; c < GAP_CAUSES; c++) {
+		struct gap *d = &log->dropped[c];
+		if (d->rows)
+			gap_add(&b->gaps[c], d->rows, d->first_us, d->last_us);
+		b->warn_rows += d->rows;
+		memset(d, 0, sizeof(*d));
+	}
+	last = log->stopping && log->count == 0;
+	pthread_mutex_unlock(&log->mu);
+	return last;
+}
+
+/* Loss is said out loud, but at most every DROP_WARN_US. */
+static void warn_drops(struct al_qlog *log, struct batch *b)
+{
+	int64_t now = now_us();
+
+	if (!b->warn_rows || now - b->warned_us < DROP_WARN_US)
+		return;
+	al_warn("query log %s: %llu queries could not be logged (%s); they are counted in log_gaps",
+		log->path, (unsigned long long)b->warn_rows,
+		b->gaps[GAP_UNAVAILABLE].rows ? "the database is unavailable" : "the queue was full");
+	b->warn_rows = 0;
+	b->warned_us = now;
+}
+
+static int db_open(struct al_qlog *log, struct al_err *err);
+static void db_close(struct al_qlog *log);
+
+/* True when path no longer names the file the connection writes: it was
+ * deleted, or renamed away (log rotation) and perhaps replaced. */
+static int file_moved(const struct al_qlog *log)
+{
+	struct stat sb;
+
+	if (stat(log->path, &sb) < 0)
+		return errno == ENOENT;
+	return sb.st_dev != log->dev || sb.st_ino != log->ino;
+}
+
+/* Writes the pending batch to the file at path, opening it afresh when
+ * needed.  Returns 0 or -EIO with the reason in err. */
+static int flush(struct al_qlog *log, struct batch *b, struct al_err *err)
+{
+	if (log->db && file_moved(log)) {
+		al_warn("query log %s: the file was deleted or moved away; the rows written so far stay in it, new rows go to a new %s",
+			log->path, log->path);
+		/* SQLite does not checkpoint a moved file on close, and a new
+		 * file at path would discard the WAL: move its rows now. */
+		sqlite3_exec(log->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+		db_close(log);
+	}
+	if (!log->db && db_open(log, err) < 0)
+		return -EIO;
+	return write_batch(log, b->recs, b->n, b->gaps, err);
+}
+
 static void *writer(void *arg)
 {
 	struct al_qlog *log = arg;
-	struct al_logrec *recs = calloc(TAKE_MAX, sizeof(*recs));
-	struct gap overflow = { 0 }, failed = { 0 };
-	int failing = 0, stop = 0;
-	size_t n, i;
+	struct batch *b = calloc(1, sizeof(*b));
+	struct al_err err;
+	uint64_t lost;
+	int failing = 0, last = 0, rc;
+	size_t i;
 
-	if (!recs) {
+	if (!b) {
 		al_err("query log %s: out of memory in the writer", log->path);
 		return NULL;
 	}
-	while (!stop) {
-		struct timespec until;
-
+	while (!last) {
+		last = take(log, b, failing);
+		warn_drops(log, b);
+		if (!b->n && !gap_rows(b->gaps))
+			continue;
+		rc = flush(log, b, &err);
 		pthread_mutex_lock(&log->mu);
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_nsec += (long)(log->opts.batch_ms % 1000) * 1000000;
-		until.tv_sec += log->opts.batch_ms / 1000 + until.tv_nsec / 1000000000;
-		until.tv_nsec %= 1000000000;
-		while (!log->stopping && log->count < log->opts.batch_rows) {
-			log->writer_waiting = 1;
-			if (pthread_cond_timedwait(&log->wake, &log->mu, &until) == ETIMEDOUT)
-				break;
+		if (rc == 0) {
+			log->st.written += b->n;
+			log->st.gap_rows += (b->gaps[0].rows != 0) + (b->gaps[1].rows != 0);
+		} else {
+			log->st.write_errors++;
 		}
-		log->writer_waiting = 0;
-		n = log->count < TAKE_MAX ? log->count : TAKE_MAX;
-		for (i = 0; i < n; i++)
-			recs[i] = log->ring[(log->head + i) % log->opts.queue_len];
-		log->head = (log->head + n) % log->opts.queue_len;
-		log->count -= n;
-		if (log->dropped.rows) {
-			gap_add(&overflow, log->dropped.rows, log->dropped.first_us, log->dropped.last_us);
-			memset(&log->dropped, 0, sizeof(log->dropped));
-		}
-		stop = log->stopping && log->count == 0;
+		log->failing = rc < 0;
 		pthread_mutex_unlock(&log->mu);
-
-		if (n || overflow.rows || failed.rows)
-			write_batch(log, recs, n, &overflow, &failed, &failing);
-		if (log->opts.retention_days && !failing)
+		if (rc < 0) {
+			if (!failing)
+				al_err("query log %s: cannot write (%s): answers go on, queries wait in the queue and are tried again every %d ms; what the queue cannot hold is counted in log_gaps",
+				       log->path, err.msg, RETRY_MS);
+			failing = 1;
+			if (log->stopping)
+				break;
+			continue;
+		}
+		if (failing)
+			al_info("query log %s: writing again", log->path);
+		failing = 0;
+		for (i = 0; i < b->n; i++)
+			free(b->recs[i].reply);
+		b->n = 0;
+		memset(b->gaps, 0, sizeof(b->gaps));
+		if (log->opts.retention_days)
 			prune_step(log);
-		for (i = 0; i < n; i++)
-			free(recs[i].reply);
 	}
-	if (overflow.rows || failed.rows)
+	pthread_mutex_lock(&log->mu);
+	lost = b->n + gap_rows(b->gaps) + log->count + gap_rows(log->dropped);
+	pthread_mutex_unlock(&log->mu);
+	for (i = 0; i < b->n; i++)
+		free(b->recs[i].reply);
+	if (lost)
 		al_err("query log %s: %llu rows lost and not recorded: the database stayed unwritable",
-		       log->path, (unsigned long long)(overflow.rows + failed.rows));
-	free(recs);
+		       log->path, (unsigned long long)lost);
+	free(b);
 	return NULL;
 }
 
@@ -348,7 +451,8 @@ int al_qlog_submit(struct al_qlog *log, struct al_logrec *rec)
 	log->st.submitted++;
 	if (log->count == log->opts.queue_len || log->stopping) {
 		log->st.dropped++;
-		gap_add(&log->dropped, 1, rec->time_us, rec->time_us);
+		gap_add(&log->dropped[log->failing ? GAP_UNAVAILABLE : GAP_QUEUE_FULL], 1,
+			rec->time_us, rec->time_us);
 		pthread_mutex_unlock(&log->mu);
 		free(rec->reply);
 		rec->reply = NULL;
@@ -364,11 +468,22 @@ int al_qlog_submit(struct al_qlog *log, struct al_logrec *rec)
 	return 0;
 }
 
+bool al_qlog_available(struct al_qlog *log)
+{
+	bool ok;
+
+	pthread_mutex_lock(&log->mu);
+	ok = !log->failing && log->count < log->opts.queue_len;
+	pthread_mutex_unlock(&log->mu);
+	return ok;
+}
+
 void al_qlog_get_stats(struct al_qlog *log, struct al_qlog_stats *out)
 {
 	pthread_mutex_lock(&log->mu);
 	*out = log->st;
 	out->queued = log->count;
+	out->failing = log->failing != 0;
 	pthread_mutex_unlock(&log->mu);
 }
 
@@ -389,17 +504,61 @@ static int prepare(struct al_qlog *log, struct al_err *err)
 	    sqlite3_prepare_v2(log->db, a, -1, &log->ins_answer, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(log->db, g, -1, &log->ins_gap, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(log->db, p, -1, &log->prune, NULL) != SQLITE_OK)
-		return al_err_set(err, "%s: %s", log->path, sqlite3_errmsg(log->db)), -EIO;
+		return al_err_set(err, "%s", sqlite3_errmsg(log->db)), -EIO;
 	return 0;
 }
 
-static void release(struct al_qlog *log)
+/* Closing the last connection checkpoints the WAL into the file it was
+ * writing, even one that was renamed away, and removes the WAL. */
+static void db_close(struct al_qlog *log)
 {
 	sqlite3_finalize(log->ins_query);
 	sqlite3_finalize(log->ins_answer);
 	sqlite3_finalize(log->ins_gap);
 	sqlite3_finalize(log->prune);
+	log->ins_query = log->ins_answer = log->ins_gap = log->prune = NULL;
 	sqlite3_close(log->db);
+	log->db = NULL;
+}
+
+/* Opens path (creating or migrating the schema: the version is checked
+ * before anything is changed), then switches to WAL and remembers which
+ * file it is.  Returns 0 or -EIO with the reason in err. */
+static int db_open(struct al_qlog *log, struct al_err *err)
+{
+	struct stat sb;
+
+	if (sqlite3_open_v2(log->path, &log->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+		al_err_set(err, "cannot open the query log: %s",
+			   log->db ? sqlite3_errmsg(log->db) : "out of memory");
+		db_close(log);
+		return -EIO;
+	}
+	sqlite3_busy_timeout(log->db, BUSY_MS);
+	if (al_qlog_migrate(log->db, err) < 0 ||
+	    exec(log->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON",
+		 err, "cannot set up the query log") < 0 ||
+	    prepare(log, err) < 0) {
+		db_close(log);
+		return -EIO;
+	}
+	if (stat(log->path, &sb) < 0) {
+		al_err_set(err, "cannot stat the query log: %s", strerror(errno));
+		db_close(log);
+		return -EIO;
+	}
+	log->dev = sb.st_dev;
+	log->ino = sb.st_ino;
+	return 0;
+}
+
+static void release(struct al_qlog *log)
+{
+	size_t i;
+
+	db_close(log);
+	for (i = 0; i < log->count; i++)
+		free(log->ring[(log->head + i) % log->opts.queue_len].reply);
 	pthread_cond_destroy(&log->wake);
 	pthread_mutex_destroy(&log->mu);
 	free(log->ring);
@@ -429,23 +588,10 @@ int al_qlog_open(const char *path, const struct al_qlog_opts *opts,
 		release(log);
 		return -ENOMEM;
 	}
-	if (sqlite3_open_v2(path, &log->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
-		al_err_set(err, "%s: cannot open the query log: %s", path,
-			   log->db ? sqlite3_errmsg(log->db) : "out of memory");
-		release(log);
-		return -EIO;
-	}
-	sqlite3_busy_timeout(log->db, 1000);
-	if ((rc = exec(log->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-			       " PRAGMA foreign_keys=ON", &e, path)) < 0 ||
-	    (rc = al_qlog_migrate(log->db, &e)) < 0) {
+	if (db_open(log, &e) < 0) {
 		al_err_set(err, "%s: %s", path, e.msg);
 		release(log);
-		return rc;
-	}
-	if ((rc = prepare(log, err)) < 0) {
-		release(log);
-		return rc;
+		return -EIO;
 	}
 	if ((rc = pthread_create(&log->thread, NULL, writer, log)) != 0) {
 		al_err_set(err, "%s: cannot start the writer thread: %s", path, strerror(rc));

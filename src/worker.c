@@ -286,6 +286,12 @@ static void on_query(void *arg, struct al_client *c, const uint8_t *pkt, size_t 
 		reply_error(w, c, &q, &o, AL_RCODE_REFUSED, AL_ACT_REFUSED, "no zone", NULL);
 		return;
 	}
+	if (w->qlog && w->cfg->log_required && !al_qlog_available(w->qlog)) {
+		/* An unlogged answer is worse than none here. */
+		w->stats.log_unavailable++;
+		reply_error(w, c, &q, &o, AL_RCODE_SERVFAIL, AL_ACT_FAILED, "log unavailable", NULL);
+		return;
+	}
 	if (rc > 0) {
 		const char *why = rc == AL_RCODE_FORMERR ? "formerr" : rc == AL_RCODE_NOTIMP ? "notimp" : "badvers";
 		if (rc == AL_RCODE_FORMERR)

@@ -4,6 +4,7 @@
 #ifndef AIRLOCK_CONFIG_H
 #define AIRLOCK_CONFIG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
 #include "airlock/addr.h"
@@ -43,6 +44,7 @@ struct al_config {
 
 	char *log_path;       /* SQLite query log; NULL: no log */
 	uint32_t log_queue, log_batch_rows, log_batch_ms, log_retention_days;
+	bool log_required;    /* SERVFAIL while a query could not be logged */
 
 	int refs;
 };

@@ -1,7 +1,9 @@
 /* The query log: every client query, the answers given and why, in SQLite.
  * The event loop only copies a record into a bounded queue; a writer thread
  * owns the database connection and commits in batches.  A full queue drops
- * records, counts them and writes a log_gaps row: loss is never silent. */
+ * records, counts them and writes a log_gaps row: loss is never silent.
+ * A batch that cannot be written (disk full, read-only, locked) is kept and
+ * tried again every second; a deleted or renamed file is opened afresh. */
 #ifndef AIRLOCK_QUERYLOG_H
 #define AIRLOCK_QUERYLOG_H
 
@@ -60,6 +62,7 @@ struct al_qlog_opts {
 struct al_qlog_stats {
 	uint64_t submitted, written, dropped, gap_rows, write_errors, pruned;
 	size_t queued;
+	bool failing; /* the last write failed; it is tried again every second */
 };
 
 struct al_qlog;
@@ -72,6 +75,9 @@ int al_qlog_open(const char *path, const struct al_qlog_opts *opts,
  * queue, or drops it and counts the loss.  Either way rec->reply now
  * belongs to the log (it is set to NULL).  Returns 0 or -ENOSPC. */
 int al_qlog_submit(struct al_qlog *log, struct al_logrec *rec);
+/* False while the database cannot be written or the queue is full: a
+ * record submitted now would be lost (log.required answers SERVFAIL). */
+bool al_qlog_available(struct al_qlog *log);
 /* Writes everything queued (and a gap row for what was dropped), logs the
  * final counts, then stops the writer and closes the database. */
 void al_qlog_close(struct al_qlog *log);

@@ -20,6 +20,7 @@
 	X(servfail, "SERVFAIL sent")                                           \
 	X(truncated, "TC sent (answer too large for UDP)")                     \
 	X(overload, "SERVFAIL: too many questions in flight")                  \
+	X(log_unavailable, "SERVFAIL: log.required and the query log unavailable") \
 	X(upstream_sent, "upstream queries sent (UDP and TCP)")                \
 	X(upstream_tcp, "upstream queries over TCP")                           \
 	X(upstream_timeouts, "upstream tries timed out")                       \

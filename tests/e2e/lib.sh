@@ -106,6 +106,9 @@ cleanup() {
         wait "$p" 2>/dev/null
     done
     PIDS=""
+    for p in $MOUNTS; do
+        umount -l "$p" 2>/dev/null
+    done
     if [ -n "$T" ] && [ -d "$T" ]; then
         if [ "${KEEP_TMP:-0}" = 1 ]; then
             say "kept temp dir $T"
@@ -113,6 +116,16 @@ cleanup() {
             rm -rf "$T"
         fi
     fi
+}
+
+# mount_tmpfs DIR SIZE: a small filesystem of the test's own (needs root),
+# unmounted at exit; skips the test where mounting is not allowed.
+MOUNTS=""
+mount_tmpfs() {
+    mkdir -p "$1" || fail "mkdir $1"
+    mount -t tmpfs -o "size=$2,mode=0755" airlock-test "$1" 2>/dev/null \
+        || skip "cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN)"
+    MOUNTS="$1 $MOUNTS"
 }
 
 # Checks the tools, makes the temp dir, installs the cleanup trap.

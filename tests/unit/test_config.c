@@ -54,6 +54,7 @@ static void test_config_loads_minimal_with_defaults(void **state)
 	assert_int_equal(cfg->max_ttl, 86400);
 	assert_int_equal(cfg->cache_bytes, 32u << 20);
 	assert_null(cfg->log_path); /* no "log": no query log */
+	assert_false(cfg->log_required);
 	al_config_unref(cfg);
 }
 
@@ -69,7 +70,7 @@ static void test_config_reads_every_section(void **state)
 					 " \"limits\": {\"tcp_clients\": 10, \"inflight\": 100},"
 					 " \"edns\": {\"buffer_size\": 1400}, \"threads\": 2,"
 					 " \"log\": {\"path\": \"/tmp/q.db\", \"queue\": 1024, \"batch_rows\": 50,"
-					 " \"batch_ms\": 20, \"retention_days\": 7}}",
+					 " \"batch_ms\": 20, \"retention_days\": 7, \"required\": true}}",
 					 "a.json", &cfg, &err), 0);
 	assert_int_equal(cfg->cache_bytes, 8u << 20);
 	assert_int_equal(cfg->min_ttl, 5);
@@ -88,6 +89,7 @@ static void test_config_reads_every_section(void **state)
 	assert_int_equal(cfg->log_batch_rows, 50);
 	assert_int_equal(cfg->log_batch_ms, 20);
 	assert_int_equal(cfg->log_retention_days, 7);
+	assert_true(cfg->log_required);
 	al_config_unref(cfg);
 }
 
@@ -129,6 +131,8 @@ static void test_config_rejects_bad_values(void **state)
 	EXPECT_ERROR("{" BASE ", \"log\": {\"queue\": 100}}", "log.path", "missing");
 	EXPECT_ERROR("{" BASE ", \"log\": {\"path\": \"\"}}", "log.path", "not a file name");
 	EXPECT_ERROR("{" BASE ", \"log\": {\"path\": \"a.db\", \"batch_ms\": 0}}", "log.batch_ms", "1 to 10000");
+	EXPECT_ERROR("{" BASE ", \"log\": {\"path\": \"a.db\", \"required\": 1}}", "log.required",
+		     "expected true or false");
 	EXPECT_ERROR("{" BASE_LISTEN ", " BASE_UP ", \"zones\": [{\"name\": \"Inference\", \"cidrs\": [\"10.0.0.0/8\"]}]}",
 		     "zones[0].name", "\"Inference\"");
 	EXPECT_ERROR("{" BASE_LISTEN ", " BASE_UP ", \"zones\": [{\"name\": \"a\", \"cidrs\": [\"10.1.0.0/16\"]},"

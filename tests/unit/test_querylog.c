@@ -296,6 +296,8 @@ static void test_qlog_refuses_newer_schema_version(void **state)
 	db = db_open(f->path);
 	assert_int_equal(scalar(db, "PRAGMA user_version"), 99);
 	assert_int_equal(scalar(db, "SELECT count(*) FROM sqlite_master"), 0);
+	/* Checked before anything changed: still in its own journal mode. */
+	assert_string_equal(rows(db, "PRAGMA journal_mode", err.msg, sizeof(err.msg)), "delete\n");
 	sqlite3_close(db);
 }
 
@@ -599,6 +601,148 @@ static void test_qlog_overflow_drops_and_records_gaps(void **state)
 	sqlite3_close(db);
 }
 
+/* Polls the stats until the writer's failing state is `failing` (10 s). */
+static void wait_failing(struct al_qlog *log, bool failing, struct al_qlog_stats *st)
+{
+	struct timespec ms = { 0, 1000000 };
+	int i;
+
+	for (i = 0; i < 10000; i++) {
+		al_qlog_get_stats(log, st);
+		if (st->failing == failing)
+			return;
+		nanosleep(&ms, NULL);
+	}
+	fail_msg("the writer's failing state did not become %d within 10 s", failing);
+}
+
+static void submit_named(struct al_qlog *log, int64_t time_us, const char *qname)
+{
+	struct al_logrec r = record(time_us, "127.0.2.1", qname);
+
+	assert_int_equal(al_qlog_submit(log, &r), 0);
+}
+
+/* Another process holding the write lock: the batch is kept and written
+ * once the lock is gone; nothing is lost while the queue has room. */
+static void test_qlog_keeps_batch_while_database_locked(void **state)
+{
+	struct fixture *f = *state;
+	struct al_qlog *log = log_open(f->path, 64, 1, 10);
+	struct al_qlog_stats st;
+	sqlite3 *locker = db_open(f->path);
+
+	db_exec(locker, "BEGIN IMMEDIATE");
+	assert_true(al_qlog_available(log));
+	submit_named(log, T0, "locked.example.");
+	wait_failing(log, true, &st);
+	assert_int_equal(st.written, 0);
+	assert_true(st.write_errors >= 1);
+	assert_false(al_qlog_available(log));
+	submit_named(log, T0 + 1, "locked2.example.");
+	db_exec(locker, "COMMIT");
+
+	wait_written(log, 2, &st);
+	assert_false(st.failing);
+	assert_true(al_qlog_available(log));
+	assert_int_equal(st.dropped, 0);
+	assert_int_equal(st.gap_rows, 0);
+	assert_int_equal(scalar(locker, "SELECT count(*) FROM queries WHERE qname IN"
+					" ('locked.example.', 'locked2.example.')"), 2);
+	assert_int_equal(scalar(locker, "SELECT count(*) FROM log_gaps"), 0);
+	sqlite3_close(locker);
+	al_qlog_close(log);
+}
+
+/* What the queue cannot hold while the database is unwritable becomes one
+ * gap row, "database unavailable", written when it works again. */
+static void test_qlog_records_loss_while_unavailable(void **state)
+{
+	struct fixture *f = *state;
+	struct al_qlog *log = log_open(f->path, 4, 1, 10);
+	struct al_qlog_stats st;
+	struct al_logrec r;
+	sqlite3 *locker = db_open(f->path);
+	char out[256];
+	int i, enospc = 0;
+
+	db_exec(locker, "BEGIN IMMEDIATE");
+	submit_named(log, T0, "first.example.");
+	wait_failing(log, true, &st);
+	/* The first record waits in the writer; the queue holds 4 more. */
+	for (i = 1; i <= 20; i++) {
+		r = record(T0 + i, "127.0.2.1", "later.example.");
+		if (al_qlog_submit(log, &r) == -ENOSPC)
+			enospc++;
+	}
+	assert_int_equal(enospc, 16);
+	db_exec(locker, "COMMIT");
+	wait_written(log, 5, &st);
+	al_qlog_close(log);
+
+	assert_int_equal(scalar(locker, "SELECT count(*) FROM queries"), 5);
+	assert_string_equal(rows(locker, "SELECT group_concat(ts_us - 1795514400000000, ',')"
+					 " FROM queries", out, sizeof(out)), "0,1,2,3,4\n");
+	assert_string_equal(rows(locker, "SELECT rows_lost, first_lost_us - 1795514400000000,"
+					 " last_lost_us - 1795514400000000, cause FROM log_gaps",
+				 out, sizeof(out)),
+			    "16|5|20|database unavailable\n");
+	sqlite3_close(locker);
+}
+
+/* Log rotation by rename: rows so far stay in the renamed file, complete
+ * and valid; the next batch starts a new file at the configured path. */
+static void test_qlog_starts_new_file_after_rename(void **state)
+{
+	struct fixture *f = *state;
+	struct al_qlog *log = log_open(f->path, 64, 1, 10);
+	struct al_qlog_stats st;
+	char old[160];
+	sqlite3 *db;
+
+	snprintf(old, sizeof(old), "%s/rotated.db", f->dir);
+	submit_named(log, T0, "before.example.");
+	wait_written(log, 1, &st);
+	assert_int_equal(rename(f->path, old), 0);
+	submit_named(log, T0 + 1, "after.example.");
+	wait_written(log, 2, &st);
+	al_qlog_close(log);
+
+	db = db_open(old);
+	assert_string_equal(rows(db, "PRAGMA integrity_check", old, sizeof(old)), "ok\n");
+	assert_int_equal(scalar(db, "SELECT count(*) FROM queries"), 1);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM queries WHERE qname = 'before.example.'"), 1);
+	sqlite3_close(db);
+	db = db_open(f->path);
+	expect_schema_v1(db);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM queries"), 1);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM queries WHERE qname = 'after.example.'"), 1);
+	sqlite3_close(db);
+}
+
+/* A deleted file is noticed before the next batch, which goes to a new
+ * file, not into the unlinked one. */
+static void test_qlog_starts_new_file_after_delete(void **state)
+{
+	struct fixture *f = *state;
+	struct al_qlog *log = log_open(f->path, 64, 1, 10);
+	struct al_qlog_stats st;
+	sqlite3 *db;
+
+	submit_named(log, T0, "before.example.");
+	wait_written(log, 1, &st);
+	assert_int_equal(unlink(f->path), 0);
+	submit_named(log, T0 + 1, "after.example.");
+	wait_written(log, 2, &st);
+	assert_false(st.failing);
+
+	db = db_open(f->path);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM queries"), 1);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM queries WHERE qname = 'after.example.'"), 1);
+	sqlite3_close(db);
+	al_qlog_close(log);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -614,6 +758,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_qlog_writes_every_record_of_a_burst, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_commits_partial_batch_after_batch_ms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_overflow_drops_and_records_gaps, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_qlog_keeps_batch_while_database_locked, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_qlog_records_loss_while_unavailable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_qlog_starts_new_file_after_rename, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_qlog_starts_new_file_after_delete, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
