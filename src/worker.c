@@ -91,7 +91,7 @@ static size_t udp_limit(const struct al_worker *w, const struct al_client *c,
 /* The log row for a reply about to be sent (w->out, n bytes).  Only raw
  * copies here: the writer thread formats addresses and names. */
 static void log_reply(struct al_worker *w, const struct al_client *c, const struct al_query *q,
-		      const struct origin *o, size_t n, enum al_action action,
+		      const struct origin *o, size_t n, int rcode, enum al_action action,
 		      const char *reason, const struct sockaddr *upstream)
 {
 	struct al_logrec r;
@@ -108,7 +108,7 @@ static void log_reply(struct al_worker *w, const struct al_client *c, const stru
 	memcpy(r.qname, q->qname_lc, q->qname_len);
 	r.qname_len = (uint16_t)q->qname_len;
 	r.qtype = q->qtype;
-	r.rcode = n >= 4 ? w->out[3] & 0xf : AL_RCODE_SERVFAIL;
+	r.rcode = n < 4 ? AL_RCODE_SERVFAIL : rcode >= 0 ? (uint16_t)rcode : w->out[3] & 0xf;
 	r.action = action;
 	snprintf(r.reason, sizeof(r.reason), "%s", reason);
 	r.reply = NULL;
@@ -120,13 +120,14 @@ static void log_reply(struct al_worker *w, const struct al_client *c, const stru
 	al_qlog_submit(w->qlog, &r);
 }
 
-/* Logs and sends w->out (n bytes; 0: nothing to send). */
+/* Logs and sends w->out (n bytes; 0: nothing to send).  rcode: the full
+ * (extended) rcode when airlockd made the reply, -1: read it from the header. */
 static void respond(struct al_worker *w, struct al_client *c, const struct al_query *q,
-		    const struct origin *o, size_t n, enum al_action action,
+		    const struct origin *o, size_t n, int rcode, enum al_action action,
 		    const char *reason, const struct sockaddr *upstream)
 {
 	if (w->qlog)
-		log_reply(w, c, q, o, n, action, reason, upstream);
+		log_reply(w, c, q, o, n, rcode, action, reason, upstream);
 	if (n)
 		al_client_reply(c, w->out, n);
 	else
@@ -141,7 +142,7 @@ static void reply_error(struct al_worker *w, struct al_client *c, const struct a
 
 	if (rcode == AL_RCODE_SERVFAIL)
 		w->stats.servfail++;
-	respond(w, c, q, o, n, action, reason, upstream);
+	respond(w, c, q, o, n, rcode, action, reason, upstream);
 }
 
 static void reply_answer(struct al_worker *w, struct al_client *c, const struct al_query *q,
@@ -158,7 +159,7 @@ static void reply_answer(struct al_worker *w, struct al_client *c, const struct 
 	}
 	if (al_get16(w->out + 2) & AL_FLAG_TC)
 		w->stats.truncated++;
-	respond(w, c, q, o, n, action, "", upstream);
+	respond(w, c, q, o, n, -1, action, "", upstream);
 }
 
 static struct flight **flight_find(struct al_worker *w, const uint8_t *key,

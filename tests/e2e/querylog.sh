@@ -35,6 +35,8 @@ q 127.0.9.1 outside.example A >"$T/o4"
 expect_status "$T/o4" REFUSED "client in no zone"
 q 127.0.2.7 servfail-a.example A >"$T/o5"
 expect_status "$T/o5" SERVFAIL "servfail-a.example"
+q 127.0.2.7 edns1.example A +edns=1 +noednsnegotiation >"$T/o7"
+expect_status "$T/o7" BADVERS "edns1.example"
 
 kill -TERM "$AL_PID"
 wait_exit "$AL_PID" 5000
@@ -48,7 +50,8 @@ expect_eq "rows for the test queries" \
 127.0.2.7|inference|tcp|cname-a.example.|1|0|cache||
 127.0.3.9|data|udp|nx-a.example.|28|3|upstream||127.0.0.1:$UPORT
 127.0.9.1||udp|outside.example.|1|5|refused|no zone|
-127.0.2.7|inference|udp|servfail-a.example.|1|2|failed|upstreams failed|127.0.0.1:$UPORT" \
+127.0.2.7|inference|udp|servfail-a.example.|1|2|failed|upstreams failed|127.0.0.1:$UPORT
+127.0.2.7|inference|udp|edns1.example.|1|16|refused|badvers|" \
     "$(sql "SELECT client, zone, transport, qname, qtype, rcode, action, reason, upstream
             FROM queries WHERE qname != 'ready-probe.invalid.' ORDER BY id")"
 expect_eq "answer rows of the first cname-a.example query" \
