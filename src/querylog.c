@@ -61,7 +61,7 @@ static const char *const gap_cause_names[GAP_CAUSES] = { "queue full", "database
 struct al_qlog {
 	char *path;
 	sqlite3 *db; /* NULL while it cannot be opened */
-	sqlite3_stmt *ins_query, *ins_answer, *ins_gap, *prune;
+	sqlite3_stmt *ins_query, *ins_answer, *ins_incident, *ins_gap, *prune;
 	dev_t dev;   /* the file the connection writes, to notice that */
 	ino_t ino;   /* path was deleted or replaced */
 	struct al_qlog_opts opts;
@@ -83,6 +83,46 @@ const char *al_action_name(enum al_action a)
 	static const char *const names[] = { "cache", "upstream", "local", "blocked", "refused", "failed" };
 
 	return (unsigned)a < sizeof(names) / sizeof(names[0]) ? names[a] : "unknown";
+}
+
+const char *al_severity_name(enum al_severity s)
+{
+	static const char *const names[] = { "info", "warning", "high", "critical" };
+
+	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "unknown";
+}
+
+struct al_incident *al_incident_new(enum al_severity sev, const char *kind,
+				    const char *detail_json)
+{
+	struct al_incident *inc = calloc(1, sizeof(*inc));
+
+	if (!inc)
+		return NULL;
+	inc->severity = sev;
+	snprintf(inc->kind, sizeof(inc->kind), "%s", kind);
+	if (!(inc->detail = strdup(detail_json ? detail_json : "{}"))) {
+		free(inc);
+		return NULL;
+	}
+	return inc;
+}
+
+void al_incident_free(struct al_incident *inc)
+{
+	if (!inc)
+		return;
+	free(inc->detail);
+	free(inc);
+}
+
+/* What a record owns, freed once it is written or dropped. */
+static void rec_release(struct al_logrec *r)
+{
+	free(r->reply);
+	r->reply = NULL;
+	al_incident_free(r->incident);
+	r->incident = NULL;
 }
 
 static int64_t now_us(void)
@@ -185,6 +225,25 @@ static int add_answer(const uint8_t *pkt, const struct al_rr *rr, void *arg)
 	return a->rc ? -1 : 0;
 }
 
+static int write_incident(struct al_qlog *log, const struct al_logrec *r, const char *client,
+			  const char *qname, sqlite3_int64 query_id)
+{
+	sqlite3_stmt *st = log->ins_incident;
+	int rc;
+
+	sqlite3_bind_int64(st, 1, r->time_us);
+	sqlite3_bind_text(st, 2, al_severity_name(r->incident->severity), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, r->incident->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, r->zone, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, client, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, qname, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, r->incident->detail, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 8, query_id);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
 static int write_record(struct al_qlog *log, const struct al_logrec *r)
 {
 	sqlite3_stmt *st = log->ins_query;
@@ -217,10 +276,11 @@ static int write_record(struct al_qlog *log, const struct al_logrec *r)
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
 		return -EIO;
-	if (r->reply) {
-		a.query_id = sqlite3_last_insert_rowid(log->db);
+	a.query_id = sqlite3_last_insert_rowid(log->db);
+	if (r->reply)
 		al_msg_walk(r->reply, r->reply_len, add_answer, &a); /* malformed: no rows */
-	}
+	if (a.rc == 0 && r->incident)
+		a.rc = write_incident(log, r, client, qname, a.query_id);
 	return a.rc;
 }
 
@@ -425,7 +485,7 @@ static void *writer(void *arg)
 			al_info("query log %s: writing again", log->path);
 		failing = 0;
 		for (i = 0; i < b->n; i++)
-			free(b->recs[i].reply);
+			rec_release(&b->recs[i]);
 		b->n = 0;
 		memset(b->gaps, 0, sizeof(b->gaps));
 		if (log->opts.retention_days)
@@ -435,7 +495,7 @@ static void *writer(void *arg)
 	lost = b->n + gap_rows(b->gaps) + log->count + gap_rows(log->dropped);
 	pthread_mutex_unlock(&log->mu);
 	for (i = 0; i < b->n; i++)
-		free(b->recs[i].reply);
+		rec_release(&b->recs[i]);
 	if (lost)
 		al_err("query log %s: %llu rows lost and not recorded: the database stayed unwritable",
 		       log->path, (unsigned long long)lost);
@@ -454,15 +514,15 @@ int al_qlog_submit(struct al_qlog *log, struct al_logrec *rec)
 		gap_add(&log->dropped[log->failing ? GAP_UNAVAILABLE : GAP_QUEUE_FULL], 1,
 			rec->time_us, rec->time_us);
 		pthread_mutex_unlock(&log->mu);
-		free(rec->reply);
-		rec->reply = NULL;
+		rec_release(rec);
 		return -ENOSPC;
 	}
 	log->ring[(log->head + log->count) % log->opts.queue_len] = *rec;
 	log->count++;
 	wake = log->writer_waiting && log->count >= log->opts.batch_rows;
 	pthread_mutex_unlock(&log->mu);
-	rec->reply = NULL; /* the queue owns it now */
+	rec->reply = NULL; /* the queue owns them now */
+	rec->incident = NULL;
 	if (wake)
 		pthread_cond_signal(&log->wake);
 	return 0;
@@ -493,6 +553,8 @@ static int prepare(struct al_qlog *log, struct al_err *err)
 		"INSERT INTO queries (ts_us, client, client_port, zone, transport, qname, qtype,"
 		" rcode, action, reason, upstream, latency_us) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)";
 	static const char a[] = "INSERT INTO answers (query_id, name, type, data, ttl) VALUES (?,?,?,?,?)";
+	static const char i[] = "INSERT INTO incidents (ts_us, severity, kind, zone, client, name, detail,"
+				" query_id) VALUES (?,?,?,?,?,?,?,?)";
 	static const char g[] = "INSERT INTO log_gaps (ts_us, first_lost_us, last_lost_us, rows_lost, cause)"
 				" VALUES (?,?,?,?,?)";
 	char p[160];
@@ -502,6 +564,7 @@ static int prepare(struct al_qlog *log, struct al_err *err)
 
 	if (sqlite3_prepare_v2(log->db, q, -1, &log->ins_query, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(log->db, a, -1, &log->ins_answer, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(log->db, i, -1, &log->ins_incident, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(log->db, g, -1, &log->ins_gap, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(log->db, p, -1, &log->prune, NULL) != SQLITE_OK)
 		return al_err_set(err, "%s", sqlite3_errmsg(log->db)), -EIO;
@@ -514,9 +577,10 @@ static void db_close(struct al_qlog *log)
 {
 	sqlite3_finalize(log->ins_query);
 	sqlite3_finalize(log->ins_answer);
+	sqlite3_finalize(log->ins_incident);
 	sqlite3_finalize(log->ins_gap);
 	sqlite3_finalize(log->prune);
-	log->ins_query = log->ins_answer = log->ins_gap = log->prune = NULL;
+	log->ins_query = log->ins_answer = log->ins_incident = log->ins_gap = log->prune = NULL;
 	sqlite3_close(log->db);
 	log->db = NULL;
 }
@@ -558,7 +622,7 @@ static void release(struct al_qlog *log)
 
 	db_close(log);
 	for (i = 0; i < log->count; i++)
-		free(log->ring[(log->head + i) % log->opts.queue_len].reply);
+		rec_release(&log->ring[(log->head + i) % log->opts.queue_len]);
 	pthread_cond_destroy(&log->wake);
 	pthread_mutex_destroy(&log->mu);
 	free(log->ring);

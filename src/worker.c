@@ -112,6 +112,7 @@ static void log_reply(struct al_worker *w, const struct al_client *c, const stru
 	r.action = action;
 	snprintf(r.reason, sizeof(r.reason), "%s", reason);
 	r.reply = NULL;
+	r.incident = NULL;
 	r.reply_len = 0;
 	if (n >= AL_HDR && al_get16(w->out + 6) > 0 && (r.reply = malloc(n)) != NULL) {
 		memcpy(r.reply, w->out, n);

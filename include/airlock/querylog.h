@@ -50,7 +50,26 @@ struct al_logrec {
 	 * owned by the record, freed by the log (NULL: none). */
 	uint8_t *reply;
 	uint16_t reply_len;
+	/* A security event this query raised, written to incidents linked to
+	 * its row (incident NULL: none); owned by the record like reply. */
+	struct al_incident *incident;
 };
+
+/* incidents.severity */
+enum al_severity { AL_SEV_INFO, AL_SEV_WARNING, AL_SEV_HIGH, AL_SEV_CRITICAL };
+/* "info", "warning", "high", "critical"; "unknown" outside the enum. */
+const char *al_severity_name(enum al_severity s);
+
+struct al_incident {
+	enum al_severity severity;
+	char kind[40];   /* e.g. "ai_name_denied", "public_answer_refused" */
+	char *detail;    /* JSON object text, malloc'd; freed with the incident */
+};
+
+/* A new incident with a copy of detail_json; NULL when out of memory. */
+struct al_incident *al_incident_new(enum al_severity sev, const char *kind,
+				    const char *detail_json);
+void al_incident_free(struct al_incident *inc);
 
 struct al_qlog_opts {
 	size_t queue_len;       /* records waiting for the writer */
@@ -71,9 +90,9 @@ struct al_qlog;
  * Errors name the path and what went wrong. */
 int al_qlog_open(const char *path, const struct al_qlog_opts *opts,
 		 struct al_qlog **out, struct al_err *err);
-/* Thread-safe, never blocks on disk: takes rec (and its reply) into the
- * queue, or drops it and counts the loss.  Either way rec->reply now
- * belongs to the log (it is set to NULL).  Returns 0 or -ENOSPC. */
+/* Thread-safe, never blocks on disk: takes rec (with its reply and
+ * incident) into the queue, or drops it and counts the loss.  Either way
+ * they now belong to the log (both are set to NULL).  Returns 0 or -ENOSPC. */
 int al_qlog_submit(struct al_qlog *log, struct al_logrec *rec);
 /* False while the database cannot be written or the queue is full: a
  * record submitted now would be lost (log.required answers SERVFAIL). */

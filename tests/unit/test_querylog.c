@@ -601,6 +601,49 @@ static void test_qlog_overflow_drops_and_records_gaps(void **state)
 	sqlite3_close(db);
 }
 
+/* An incident travels with its query and points at the query's row; one
+ * dropped with its record is freed (the sanitizer build would see a leak). */
+static void test_qlog_writes_incident_linked_to_query(void **state)
+{
+	struct fixture *f = *state;
+	struct al_qlog *log = log_open(f->path, 1, 1, 600000);
+	struct al_qlog_stats st;
+	struct al_logrec r = record(T0, "10.0.1.5", "bedrock-runtime.us-east-1.amazonaws.com.");
+	char out[512];
+	sqlite3 *db;
+	int i;
+
+	snprintf(r.zone, sizeof(r.zone), "application");
+	r.action = AL_ACT_BLOCKED;
+	r.rcode = AL_RCODE_REFUSED;
+	r.incident = al_incident_new(AL_SEV_HIGH, "ai_name_denied", "{\"endpoint\":\"aws-bedrock-runtime\"}");
+	assert_non_null(r.incident);
+	assert_int_equal(al_qlog_submit(log, &r), 0);
+	assert_null(r.incident);
+	for (i = 0; i < 1000; i++) { /* a queue of one: most of these are dropped */
+		r = record(T0 + 1 + i, "10.0.1.5", "flood.example.");
+		r.incident = al_incident_new(AL_SEV_INFO, "test", "{}");
+		al_qlog_submit(log, &r);
+		assert_null(r.incident);
+	}
+	al_qlog_get_stats(log, &st);
+	assert_true(st.dropped > 0);
+	al_qlog_close(log);
+
+	db = db_open(f->path);
+	assert_string_equal(rows(db, "SELECT i.ts_us - 1795514400000000, i.severity, i.kind, i.zone,"
+				     " i.client, i.name, i.detail, q.qname, q.action"
+				     " FROM incidents i JOIN queries q ON q.id = i.query_id"
+				     " WHERE i.kind = 'ai_name_denied'", out, sizeof(out)),
+			    "0|high|ai_name_denied|application|10.0.1.5|bedrock-runtime.us-east-1.amazonaws.com."
+			    "|{\"endpoint\":\"aws-bedrock-runtime\"}|bedrock-runtime.us-east-1.amazonaws.com.|blocked\n");
+	assert_int_equal(scalar(db, "SELECT count(*) FROM incidents WHERE query_id IS NULL"), 0);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM incidents"), scalar(db, "SELECT count(*) FROM queries"));
+	sqlite3_close(db);
+	assert_string_equal(al_severity_name(AL_SEV_CRITICAL), "critical");
+	assert_string_equal(al_severity_name((enum al_severity)99), "unknown");
+}
+
 /* Polls the stats until the writer's failing state is `failing` (10 s). */
 static void wait_failing(struct al_qlog *log, bool failing, struct al_qlog_stats *st)
 {
@@ -758,6 +801,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_qlog_writes_every_record_of_a_burst, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_commits_partial_batch_after_batch_ms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_overflow_drops_and_records_gaps, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_qlog_writes_incident_linked_to_query, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_keeps_batch_while_database_locked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_records_loss_while_unavailable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_starts_new_file_after_rename, setup, teardown),
