@@ -3,127 +3,17 @@
 #include <cjson/cJSON.h>
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "airlock/config.h"
+#include "airlock/jsonread.h"
 
 #define MAX_UPSTREAMS 32
 #define MAX_FILE (4u << 20)
 
-struct ctx {
-	const char *file;
-	struct al_err *err;
-};
-
-static int fail(struct ctx *c, const char *path, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(struct ctx *c, const char *path, const char *fmt, ...)
-{
-	char what[400];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	return al_err_set(c->err, "%s: %s: %s", c->file, path, what);
-}
-
-/* The value as it appeared, for messages: strings quoted, others printed. */
-static const char *show(const cJSON *v, char *buf, size_t len)
-{
-	char *s;
-
-	if (cJSON_IsString(v)) {
-		snprintf(buf, len, "\"%s\"", v->valuestring);
-		return buf;
-	}
-	s = cJSON_PrintUnformatted(v);
-	snprintf(buf, len, "%s", s ? s : "?");
-	if (len > 4 && s && strlen(s) >= len)
-		memcpy(buf + len - 4, "...", 4);
-	free(s);
-	return buf;
-}
-
-static void join(char *out, size_t len, const char *path, const char *key)
-{
-	if (*path)
-		snprintf(out, len, "%s.%s", path, key);
-	else
-		snprintf(out, len, "%s", key);
-}
-
-static void index_path(char *out, size_t len, const char *path, int i)
-{
-	if (snprintf(out, len, "%s[%d]", path, i) >= (int)len)
-		out[len - 1] = '\0'; /* deep paths are cut, never overrun */
-}
-
-static int check_keys(struct ctx *c, const cJSON *obj, const char *path,
-		      const char *const *allowed)
-{
-	const cJSON *it;
-	char where[256], list[256];
-	size_t i, off;
-
-	if (!cJSON_IsObject(obj)) {
-		char v[80];
-		return fail(c, *path ? path : "(top)", "%s is not an object (expected { ... })",
-			    show(obj, v, sizeof(v)));
-	}
-	cJSON_ArrayForEach(it, obj) {
-		for (i = 0; allowed[i]; i++)
-			if (strcmp(it->string, allowed[i]) == 0)
-				break;
-		if (allowed[i])
-			continue;
-		for (i = 0, off = 0; allowed[i] && off < sizeof(list); i++)
-			off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s",
-						i ? ", " : "", allowed[i]);
-		join(where, sizeof(where), path, it->string);
-		return fail(c, where, "unknown key (expected one of: %s)", list);
-	}
-	return 0;
-}
-
-static int get_uint(struct ctx *c, const cJSON *obj, const char *key,
-		    const char *path, double min, double max, uint32_t *out)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-	char where[256], shown[80];
-
-	if (!v)
-		return 0; /* keep the default */
-	join(where, sizeof(where), path, key);
-	if (!cJSON_IsNumber(v) || !(v->valuedouble >= min && v->valuedouble <= max) ||
-	    v->valuedouble != (double)(long long)v->valuedouble)
-		return fail(c, where, "%s is not valid (expected an integer from %.0f to %.0f)",
-			    show(v, shown, sizeof(shown)), min, max);
-	*out = (uint32_t)v->valuedouble;
-	return 0;
-}
-
-static int get_bool(struct ctx *c, const cJSON *obj, const char *key,
-		    const char *path, bool *out)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-	char where[256], shown[80];
-
-	if (!v)
-		return 0; /* keep the default */
-	join(where, sizeof(where), path, key);
-	if (!cJSON_IsBool(v))
-		return fail(c, where, "%s is not valid (expected true or false)",
-			    show(v, shown, sizeof(shown)));
-	*out = cJSON_IsTrue(v);
-	return 0;
-}
-
-static int get_endpoint(struct ctx *c, const cJSON *item, const char *path,
+static int get_endpoint(struct al_jctx *c, const cJSON *item, const char *path,
 			struct al_endpoint *ep)
 {
 	static const char *const keys[] = { "address", "port", NULL };
@@ -132,51 +22,33 @@ static int get_endpoint(struct ctx *c, const cJSON *item, const char *path,
 	uint32_t port = 53;
 	int rc;
 
-	if ((rc = check_keys(c, item, path, keys)) < 0)
+	if ((rc = al_json_check_keys(c, item, path, keys)) < 0)
 		return rc;
 	a = cJSON_GetObjectItemCaseSensitive(item, "address");
-	join(where, sizeof(where), path, "address");
+	al_json_join(where, sizeof(where), path, "address");
 	if (!a)
-		return fail(c, where, "missing (expected an IP address, e.g. \"127.0.0.1\")");
+		return al_json_fail(c, where, "missing (expected an IP address, e.g. \"127.0.0.1\")");
 	if (!cJSON_IsString(a) || al_ip_parse(a->valuestring, &ep->ip) < 0)
-		return fail(c, where, "%s is not an IP address (expected e.g. \"127.0.0.1\" or \"::1\")",
-			    show(a, shown, sizeof(shown)));
-	if ((rc = get_uint(c, item, "port", path, 1, 65535, &port)) < 0)
+		return al_json_fail(c, where, "%s is not an IP address (expected e.g. \"127.0.0.1\" or \"::1\")",
+			    al_json_show(a, shown, sizeof(shown)));
+	if ((rc = al_json_uint(c, item, "port", path, 1, 65535, &port)) < 0)
 		return rc;
 	ep->port = (uint16_t)port;
 	return 0;
 }
 
-static int get_array(struct ctx *c, const cJSON *root, const char *key,
-		     const char *path, const char *expect, const cJSON **out)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
-	char where[256], shown[80];
-
-	join(where, sizeof(where), path, key);
-	*out = v;
-	if (!v)
-		return 0;
-	if (!cJSON_IsArray(v))
-		return fail(c, where, "%s is not a list (expected %s)",
-			    show(v, shown, sizeof(shown)), expect);
-	if (cJSON_GetArraySize(v) == 0)
-		return fail(c, where, "empty list (expected %s)", expect);
-	return 0;
-}
-
-static int get_endpoints(struct ctx *c, const cJSON *root, const char *key,
+static int get_endpoints(struct al_jctx *c, const cJSON *root, const char *key,
 			 size_t max, struct al_endpoint **out, size_t *n)
 {
 	const cJSON *arr, *it;
 	char where[64];
 	int rc, i = 0;
 
-	rc = get_array(c, root, key, "", "a list of {\"address\": ..., \"port\": ...}", &arr);
+	rc = al_json_array(c, root, key, "", "a list of {\"address\": ..., \"port\": ...}", &arr);
 	if (rc < 0 || !arr)
 		return rc;
 	if ((size_t)cJSON_GetArraySize(arr) > max)
-		return fail(c, key, "%d entries (expected at most %zu)",
+		return al_json_fail(c, key, "%d entries (expected at most %zu)",
 			    cJSON_GetArraySize(arr), max);
 	free(*out);
 	*out = calloc((size_t)cJSON_GetArraySize(arr), sizeof(**out));
@@ -184,7 +56,7 @@ static int get_endpoints(struct ctx *c, const cJSON *root, const char *key,
 		return -ENOMEM;
 	*n = 0;
 	cJSON_ArrayForEach(it, arr) {
-		index_path(where, sizeof(where), key, i++);
+		al_json_index(where, sizeof(where), key, i++);
 		if ((rc = get_endpoint(c, it, where, &(*out)[*n])) < 0)
 			return rc;
 		(*n)++;
@@ -195,7 +67,7 @@ static int get_endpoints(struct ctx *c, const cJSON *root, const char *key,
 static int read_resolv_conf(const char *path, struct al_config *cfg);
 
 /* "upstreams": "/etc/resolv.conf" takes the nameservers of that file. */
-static int get_upstreams(struct ctx *c, const cJSON *root, struct al_config *cfg)
+static int get_upstreams(struct al_jctx *c, const cJSON *root, struct al_config *cfg)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "upstreams");
 
@@ -205,10 +77,10 @@ static int get_upstreams(struct ctx *c, const cJSON *root, struct al_config *cfg
 	if (!(cfg->upstreams = calloc(MAX_UPSTREAMS, sizeof(*cfg->upstreams))))
 		return -ENOMEM;
 	if (read_resolv_conf(v->valuestring, cfg) < 0)
-		return fail(c, "upstreams", "cannot read \"%s\": %s (expected a resolv.conf file)",
+		return al_json_fail(c, "upstreams", "cannot read \"%s\": %s (expected a resolv.conf file)",
 			    v->valuestring, strerror(errno));
 	if (!cfg->nupstreams)
-		return fail(c, "upstreams", "\"%s\" lists no usable nameserver (expected \"nameserver ADDRESS\" lines)",
+		return al_json_fail(c, "upstreams", "\"%s\" lists no usable nameserver (expected \"nameserver ADDRESS\" lines)",
 			    v->valuestring);
 	return 0;
 }
@@ -224,55 +96,79 @@ static bool valid_zone_name(const char *s)
 	return true;
 }
 
-static int get_zone(struct ctx *c, const cJSON *item, const char *path,
+/* The zone's view; absent keys keep the defaults: private AI answers, no
+ * public AI APIs, internet names, REFUSED, no rebinding protection. */
+static int get_view(struct al_jctx *c, const cJSON *item, const char *path, struct al_view *v)
+{
+	static const char *const ai[] = { "private", "deny", NULL };
+	static const char *const public_ai[] = { "deny", "allow", NULL };
+	static const char *const names[] = { "internet", "internal-only", "none", NULL };
+	static const char *const deny[] = { "refused", "nxdomain", "nodata", NULL };
+	int a = AL_AI_PRIVATE, p = 0, n = AL_NAMES_INTERNET, d = AL_DENY_REFUSED, rc;
+
+	if ((rc = al_json_choice(c, item, "ai", path, ai, &a)) < 0 ||
+	    (rc = al_json_choice(c, item, "public_ai", path, public_ai, &p)) < 0 ||
+	    (rc = al_json_choice(c, item, "names", path, names, &n)) < 0 ||
+	    (rc = al_json_choice(c, item, "deny_response", path, deny, &d)) < 0 ||
+	    (rc = al_json_bool(c, item, "rebinding_protection", path, &v->rebinding)) < 0)
+		return rc;
+	v->ai = (enum al_ai_view)a;
+	v->public_ai = p == 1;
+	v->names = (enum al_names_view)n;
+	v->deny = (enum al_deny_reply)d;
+	return 0;
+}
+
+static int get_zone(struct al_jctx *c, const cJSON *item, const char *path,
 		    struct al_zone *z)
 {
-	static const char *const keys[] = { "name", "cidrs", NULL };
+	static const char *const keys[] = { "name", "cidrs", "ai", "public_ai", "names",
+					    "deny_response", "rebinding_protection", NULL };
 	const cJSON *name, *cidrs, *it;
 	char where[256], shown[80];
 	int rc, i = 0;
 
-	if ((rc = check_keys(c, item, path, keys)) < 0)
+	if ((rc = al_json_check_keys(c, item, path, keys)) < 0)
 		return rc;
 	name = cJSON_GetObjectItemCaseSensitive(item, "name");
-	join(where, sizeof(where), path, "name");
+	al_json_join(where, sizeof(where), path, "name");
 	if (!name)
-		return fail(c, where, "missing (expected a zone name, e.g. \"inference\")");
+		return al_json_fail(c, where, "missing (expected a zone name, e.g. \"inference\")");
 	if (!cJSON_IsString(name) || !valid_zone_name(name->valuestring))
-		return fail(c, where, "%s is not a zone name (expected 1-63 of a-z, 0-9, '-', '_')",
-			    show(name, shown, sizeof(shown)));
+		return al_json_fail(c, where, "%s is not a zone name (expected 1-63 of a-z, 0-9, '-', '_')",
+			    al_json_show(name, shown, sizeof(shown)));
 	if (!(z->name = strdup(name->valuestring)))
 		return -ENOMEM;
-	if ((rc = get_array(c, item, "cidrs", path, "a list of CIDRs, e.g. [\"10.0.2.0/24\"]",
+	if ((rc = al_json_array(c, item, "cidrs", path, "a list of CIDRs, e.g. [\"10.0.2.0/24\"]",
 			    &cidrs)) < 0)
 		return rc;
 	if (!cidrs) {
-		join(where, sizeof(where), path, "cidrs");
-		return fail(c, where, "missing (expected a list of CIDRs, e.g. [\"10.0.2.0/24\"])");
+		al_json_join(where, sizeof(where), path, "cidrs");
+		return al_json_fail(c, where, "missing (expected a list of CIDRs, e.g. [\"10.0.2.0/24\"])");
 	}
 	z->cidrs = calloc((size_t)cJSON_GetArraySize(cidrs), sizeof(*z->cidrs));
 	if (!z->cidrs)
 		return -ENOMEM;
 	cJSON_ArrayForEach(it, cidrs) {
 		char cpath[256];
-		join(where, sizeof(where), path, "cidrs");
-		index_path(cpath, sizeof(cpath), where, i++);
+		al_json_join(where, sizeof(where), path, "cidrs");
+		al_json_index(cpath, sizeof(cpath), where, i++);
 		if (!cJSON_IsString(it) || al_cidr_parse(it->valuestring, &z->cidrs[z->ncidrs]) < 0)
-			return fail(c, cpath, "%s is not a CIDR (expected e.g. \"10.0.3.0/24\" or \"fd00:3::/64\", host bits zero)",
-				    show(it, shown, sizeof(shown)));
+			return al_json_fail(c, cpath, "%s is not a CIDR (expected e.g. \"10.0.3.0/24\" or \"fd00:3::/64\", host bits zero)",
+				    al_json_show(it, shown, sizeof(shown)));
 		z->ncidrs++;
 	}
-	return 0;
+	return get_view(c, item, path, &z->view);
 }
 
-static int get_zones(struct ctx *c, const cJSON *root, struct al_config *cfg)
+static int get_zones(struct al_jctx *c, const cJSON *root, struct al_config *cfg)
 {
 	const cJSON *arr, *it;
 	char where[64], shown[80];
 	size_t i;
 	int rc, n = 0;
 
-	rc = get_array(c, root, "zones", "", "a list of {\"name\": ..., \"cidrs\": [...]}", &arr);
+	rc = al_json_array(c, root, "zones", "", "a list of {\"name\": ..., \"cidrs\": [...]}", &arr);
 	if (rc < 0 || !arr)
 		return rc;
 	cfg->zones = calloc((size_t)cJSON_GetArraySize(arr), sizeof(*cfg->zones));
@@ -280,7 +176,7 @@ static int get_zones(struct ctx *c, const cJSON *root, struct al_config *cfg)
 		return -ENOMEM;
 	cJSON_ArrayForEach(it, arr) {
 		struct al_zone *z = &cfg->zones[cfg->nzones];
-		index_path(where, sizeof(where), "zones", n++);
+		al_json_index(where, sizeof(where), "zones", n++);
 		z->index = (unsigned)cfg->nzones;
 		cfg->nzones++;
 		if ((rc = get_zone(c, it, where, z)) < 0)
@@ -288,24 +184,15 @@ static int get_zones(struct ctx *c, const cJSON *root, struct al_config *cfg)
 		for (i = 0; i + 1 < cfg->nzones; i++)
 			if (strcmp(cfg->zones[i].name, z->name) == 0) {
 				char npath[80];
-				join(npath, sizeof(npath), where, "name");
-				return fail(c, npath, "%s is already the name of zones[%zu] (expected unique names)",
-					    show(cJSON_GetObjectItemCaseSensitive(it, "name"), shown, sizeof(shown)), i);
+				al_json_join(npath, sizeof(npath), where, "name");
+				return al_json_fail(c, npath, "%s is already the name of zones[%zu] (expected unique names)",
+					    al_json_show(cJSON_GetObjectItemCaseSensitive(it, "name"), shown, sizeof(shown)), i);
 			}
 	}
 	return 0;
 }
 
-static int get_section(struct ctx *c, const cJSON *root, const char *key,
-		       const char *const *keys, const cJSON **out)
-{
-	*out = cJSON_GetObjectItemCaseSensitive(root, key);
-	if (!*out)
-		return 0;
-	return check_keys(c, *out, key, keys);
-}
-
-static int get_tunables(struct ctx *c, const cJSON *root, struct al_config *cfg)
+static int get_tunables(struct al_jctx *c, const cJSON *root, struct al_config *cfg)
 {
 	static const char *const cache_keys[] = { "size_mib", "min_ttl", "max_ttl", "max_negative_ttl", NULL };
 	static const char *const timeout_keys[] = { "upstream_ms", "query_ms", "tcp_idle_ms",
@@ -316,32 +203,32 @@ static int get_tunables(struct ctx *c, const cJSON *root, struct al_config *cfg)
 	uint32_t mib = (uint32_t)(cfg->cache_bytes >> 20), edns = cfg->edns_size, threads = cfg->threads;
 	int rc;
 
-	if ((rc = get_section(c, root, "cache", cache_keys, &s)) < 0 ||
-	    (s && ((rc = get_uint(c, s, "size_mib", "cache", 1, 65536, &mib)) < 0 ||
-		   (rc = get_uint(c, s, "min_ttl", "cache", 0, 86400, &cfg->min_ttl)) < 0 ||
-		   (rc = get_uint(c, s, "max_ttl", "cache", 1, 604800, &cfg->max_ttl)) < 0 ||
-		   (rc = get_uint(c, s, "max_negative_ttl", "cache", 0, 86400, &cfg->max_negative_ttl)) < 0)))
+	if ((rc = al_json_section(c, root, "cache", cache_keys, &s)) < 0 ||
+	    (s && ((rc = al_json_uint(c, s, "size_mib", "cache", 1, 65536, &mib)) < 0 ||
+		   (rc = al_json_uint(c, s, "min_ttl", "cache", 0, 86400, &cfg->min_ttl)) < 0 ||
+		   (rc = al_json_uint(c, s, "max_ttl", "cache", 1, 604800, &cfg->max_ttl)) < 0 ||
+		   (rc = al_json_uint(c, s, "max_negative_ttl", "cache", 0, 86400, &cfg->max_negative_ttl)) < 0)))
 		return rc;
 	if (cfg->min_ttl > cfg->max_ttl)
-		return fail(c, "cache.min_ttl", "%u is above cache.max_ttl %u (expected min_ttl <= max_ttl)",
+		return al_json_fail(c, "cache.min_ttl", "%u is above cache.max_ttl %u (expected min_ttl <= max_ttl)",
 			    cfg->min_ttl, cfg->max_ttl);
-	if ((rc = get_section(c, root, "timeouts", timeout_keys, &s)) < 0 ||
-	    (s && ((rc = get_uint(c, s, "upstream_ms", "timeouts", 50, 60000, &cfg->upstream_timeout_ms)) < 0 ||
-		   (rc = get_uint(c, s, "query_ms", "timeouts", 100, 120000, &cfg->query_timeout_ms)) < 0 ||
-		   (rc = get_uint(c, s, "tcp_idle_ms", "timeouts", 100, 600000, &cfg->tcp_idle_ms)) < 0 ||
-		   (rc = get_uint(c, s, "upstream_holddown_ms", "timeouts", 0, 3600000, &cfg->upstream_holddown_ms)) < 0)))
+	if ((rc = al_json_section(c, root, "timeouts", timeout_keys, &s)) < 0 ||
+	    (s && ((rc = al_json_uint(c, s, "upstream_ms", "timeouts", 50, 60000, &cfg->upstream_timeout_ms)) < 0 ||
+		   (rc = al_json_uint(c, s, "query_ms", "timeouts", 100, 120000, &cfg->query_timeout_ms)) < 0 ||
+		   (rc = al_json_uint(c, s, "tcp_idle_ms", "timeouts", 100, 600000, &cfg->tcp_idle_ms)) < 0 ||
+		   (rc = al_json_uint(c, s, "upstream_holddown_ms", "timeouts", 0, 3600000, &cfg->upstream_holddown_ms)) < 0)))
 		return rc;
 	if (cfg->query_timeout_ms < cfg->upstream_timeout_ms)
-		return fail(c, "timeouts.query_ms", "%u is below timeouts.upstream_ms %u (expected query_ms >= upstream_ms)",
+		return al_json_fail(c, "timeouts.query_ms", "%u is below timeouts.upstream_ms %u (expected query_ms >= upstream_ms)",
 			    cfg->query_timeout_ms, cfg->upstream_timeout_ms);
-	if ((rc = get_section(c, root, "limits", limit_keys, &s)) < 0 ||
-	    (s && ((rc = get_uint(c, s, "tcp_clients", "limits", 1, 100000, &cfg->tcp_clients)) < 0 ||
-		   (rc = get_uint(c, s, "inflight", "limits", 16, 1000000, &cfg->inflight)) < 0)))
+	if ((rc = al_json_section(c, root, "limits", limit_keys, &s)) < 0 ||
+	    (s && ((rc = al_json_uint(c, s, "tcp_clients", "limits", 1, 100000, &cfg->tcp_clients)) < 0 ||
+		   (rc = al_json_uint(c, s, "inflight", "limits", 16, 1000000, &cfg->inflight)) < 0)))
 		return rc;
-	if ((rc = get_section(c, root, "edns", edns_keys, &s)) < 0 ||
-	    (s && (rc = get_uint(c, s, "buffer_size", "edns", 512, 4096, &edns)) < 0))
+	if ((rc = al_json_section(c, root, "edns", edns_keys, &s)) < 0 ||
+	    (s && (rc = al_json_uint(c, s, "buffer_size", "edns", 512, 4096, &edns)) < 0))
 		return rc;
-	if ((rc = get_uint(c, root, "threads", "", 1, 64, &threads)) < 0)
+	if ((rc = al_json_uint(c, root, "threads", "", 1, 64, &threads)) < 0)
 		return rc;
 	cfg->cache_bytes = (size_t)mib << 20;
 	cfg->edns_size = (uint16_t)edns;
@@ -349,7 +236,7 @@ static int get_tunables(struct ctx *c, const cJSON *root, struct al_config *cfg)
 	return 0;
 }
 
-static int get_log(struct ctx *c, const cJSON *root, struct al_config *cfg)
+static int get_log(struct al_jctx *c, const cJSON *root, struct al_config *cfg)
 {
 	static const char *const keys[] = { "path", "queue", "batch_rows", "batch_ms",
 					    "retention_days", "required", NULL };
@@ -357,21 +244,21 @@ static int get_log(struct ctx *c, const cJSON *root, struct al_config *cfg)
 	char shown[80];
 	int rc;
 
-	if ((rc = get_section(c, root, "log", keys, &s)) < 0 || !s)
+	if ((rc = al_json_section(c, root, "log", keys, &s)) < 0 || !s)
 		return rc;
 	path = cJSON_GetObjectItemCaseSensitive(s, "path");
 	if (!path)
-		return fail(c, "log.path", "missing (expected the query log file, e.g. \"/var/lib/airlock/log.db\")");
+		return al_json_fail(c, "log.path", "missing (expected the query log file, e.g. \"/var/lib/airlock/log.db\")");
 	if (!cJSON_IsString(path) || !path->valuestring[0])
-		return fail(c, "log.path", "%s is not a file name (expected e.g. \"/var/lib/airlock/log.db\")",
-			    show(path, shown, sizeof(shown)));
+		return al_json_fail(c, "log.path", "%s is not a file name (expected e.g. \"/var/lib/airlock/log.db\")",
+			    al_json_show(path, shown, sizeof(shown)));
 	if (!(cfg->log_path = strdup(path->valuestring)))
 		return -ENOMEM;
-	if ((rc = get_uint(c, s, "queue", "log", 16, 4194304, &cfg->log_queue)) < 0 ||
-	    (rc = get_uint(c, s, "batch_rows", "log", 1, 100000, &cfg->log_batch_rows)) < 0 ||
-	    (rc = get_uint(c, s, "batch_ms", "log", 1, 10000, &cfg->log_batch_ms)) < 0 ||
-	    (rc = get_uint(c, s, "retention_days", "log", 0, 36500, &cfg->log_retention_days)) < 0 ||
-	    (rc = get_bool(c, s, "required", "log", &cfg->log_required)) < 0)
+	if ((rc = al_json_uint(c, s, "queue", "log", 16, 4194304, &cfg->log_queue)) < 0 ||
+	    (rc = al_json_uint(c, s, "batch_rows", "log", 1, 100000, &cfg->log_batch_rows)) < 0 ||
+	    (rc = al_json_uint(c, s, "batch_ms", "log", 1, 10000, &cfg->log_batch_ms)) < 0 ||
+	    (rc = al_json_uint(c, s, "retention_days", "log", 0, 36500, &cfg->log_retention_days)) < 0 ||
+	    (rc = al_json_bool(c, s, "required", "log", &cfg->log_required)) < 0)
 		return rc;
 	return 0;
 }
@@ -408,7 +295,7 @@ static bool same_endpoint(const struct al_endpoint *a, const struct al_endpoint 
 }
 
 /* An upstream equal to a listen address would forward to itself. */
-static int check_loops(struct ctx *c, const struct al_config *cfg)
+static int check_loops(struct al_jctx *c, const struct al_config *cfg)
 {
 	size_t i, j;
 	char where[64], ip[AL_ADDRSTRLEN];
@@ -416,15 +303,15 @@ static int check_loops(struct ctx *c, const struct al_config *cfg)
 	for (i = 0; i < cfg->nupstreams; i++)
 		for (j = 0; j < cfg->nlisten; j++)
 			if (same_endpoint(&cfg->upstreams[i], &cfg->listen[j])) {
-				index_path(where, sizeof(where), "upstreams", (int)i);
-				return fail(c, where, "%s port %u is also listen[%zu] (expected another resolver: airlockd would forward to itself)",
+				al_json_index(where, sizeof(where), "upstreams", (int)i);
+				return al_json_fail(c, where, "%s port %u is also listen[%zu] (expected another resolver: airlockd would forward to itself)",
 					    al_ip_format(&cfg->upstreams[i].ip, ip, sizeof(ip)),
 					    cfg->upstreams[i].port, j);
 			}
 	return 0;
 }
 
-static int finish(struct ctx *c, struct al_config *cfg)
+static int finish(struct al_jctx *c, struct al_config *cfg)
 {
 	struct al_err zerr;
 	int rc;
@@ -433,51 +320,24 @@ static int finish(struct ctx *c, struct al_config *cfg)
 		return rc;
 	rc = al_zonemap_new(cfg->zones, cfg->nzones, &cfg->zonemap, &zerr);
 	if (rc == -EINVAL)
-		return fail(c, "zones", "%s (expected each CIDR in one zone)", zerr.msg);
+		return al_json_fail(c, "zones", "%s (expected each CIDR in one zone)", zerr.msg);
 	return rc;
 }
 
-static void line_col(const char *text, const char *at, int *line, int *col)
-{
-	const char *p;
-
-	*line = 1;
-	*col = 1;
-	for (p = text; p < at && *p; p++) {
-		if (*p == '\n') {
-			(*line)++;
-			*col = 1;
-		} else {
-			(*col)++;
-		}
-	}
-}
-
-int al_config_parse(const char *text, const char *path,
-		    struct al_config **out, struct al_err *err)
+static int config_from_json(const cJSON *root, const char *path,
+			    struct al_config **out, struct al_err *err)
 {
 	static const char *const top_keys[] = { "listen", "upstreams", "zones", "cache", "timeouts",
 						"limits", "edns", "threads", "log", NULL };
-	struct ctx c = { path, err };
+	struct al_jctx c = { path, err };
 	struct al_config *cfg;
-	const char *end = NULL;
-	cJSON *root;
 	int rc;
 
-	root = cJSON_ParseWithOpts(text, &end, 1);
-	if (!root) {
-		int line, col;
-		line_col(text, end ? end : text, &line, &col);
-		return al_err_set(err, "%s:%d:%d: invalid JSON near \"%.20s\" (expected a JSON object; check commas, quotes and brackets)",
-				  path, line, col, end ? end : "");
-	}
-	if (!(cfg = config_new())) {
-		cJSON_Delete(root);
+	if (!(cfg = config_new()))
 		return -ENOMEM;
-	}
 	if ((cfg->path = strdup(path)) == NULL)
 		rc = -ENOMEM;
-	else if ((rc = check_keys(&c, root, "", top_keys)) < 0 ||
+	else if ((rc = al_json_check_keys(&c, root, "", top_keys)) < 0 ||
 		 (rc = get_endpoints(&c, root, "listen", 64, &cfg->listen, &cfg->nlisten)) < 0 ||
 		 (rc = get_upstreams(&c, root, cfg)) < 0 ||
 		 (rc = get_zones(&c, root, cfg)) < 0 ||
@@ -485,14 +345,13 @@ int al_config_parse(const char *text, const char *path,
 		 (rc = get_log(&c, root, cfg)) < 0)
 		;
 	else if (!cfg->nlisten)
-		rc = fail(&c, "listen", "missing (expected e.g. [{\"address\": \"127.0.0.1\", \"port\": 53}])");
+		rc = al_json_fail(&c, "listen", "missing (expected e.g. [{\"address\": \"127.0.0.1\", \"port\": 53}])");
 	else if (!cfg->nupstreams)
-		rc = fail(&c, "upstreams", "missing (expected e.g. [{\"address\": \"169.254.169.253\", \"port\": 53}])");
+		rc = al_json_fail(&c, "upstreams", "missing (expected e.g. [{\"address\": \"169.254.169.253\", \"port\": 53}])");
 	else if (!cfg->nzones)
-		rc = fail(&c, "zones", "missing (expected at least one zone: clients in no zone are refused)");
+		rc = al_json_fail(&c, "zones", "missing (expected at least one zone: clients in no zone are refused)");
 	else
 		rc = finish(&c, cfg);
-	cJSON_Delete(root);
 	if (rc < 0) {
 		if (rc == -ENOMEM)
 			al_err_set(err, "%s: out of memory", path);
@@ -503,30 +362,28 @@ int al_config_parse(const char *text, const char *path,
 	return 0;
 }
 
-int al_config_load(const char *path, struct al_config **out, struct al_err *err)
+int al_config_parse(const char *text, const char *path,
+		    struct al_config **out, struct al_err *err)
 {
-	FILE *f = fopen(path, "rb");
-	char *text;
-	size_t n;
+	cJSON *root;
 	int rc;
 
-	if (!f)
-		return al_err_set(err, "%s: cannot open: %s", path, strerror(errno));
-	text = malloc(MAX_FILE + 1);
-	if (!text) {
-		fclose(f);
-		return -ENOMEM;
-	}
-	n = fread(text, 1, MAX_FILE + 1, f);
-	if (ferror(f) || n > MAX_FILE) {
-		rc = al_err_set(err, "%s: %s", path,
-				ferror(f) ? strerror(errno) : "larger than 4 MiB (expected a config file)");
-	} else {
-		text[n] = '\0';
-		rc = al_config_parse(text, path, out, err);
-	}
-	free(text);
-	fclose(f);
+	if ((rc = al_json_parse(text, path, &root, err)) < 0)
+		return rc;
+	rc = config_from_json(root, path, out, err);
+	cJSON_Delete(root);
+	return rc;
+}
+
+int al_config_load(const char *path, struct al_config **out, struct al_err *err)
+{
+	cJSON *root;
+	int rc;
+
+	if ((rc = al_json_load(path, MAX_FILE, "a config file", &root, err)) < 0)
+		return rc == -ENOMEM ? rc : -EINVAL;
+	rc = config_from_json(root, path, out, err);
+	cJSON_Delete(root);
 	return rc;
 }
 
@@ -559,7 +416,7 @@ int al_config_default(const char *resolv_conf, struct al_config **out,
 {
 	static const char *const listen[] = { "127.0.0.1", "::1" };
 	static const char *const loopback[] = { "127.0.0.0/8", "::1/128" };
-	struct ctx c = { "(built-in default)", err };
+	struct al_jctx c = { "(built-in default)", err };
 	struct al_config *cfg = config_new();
 	size_t i;
 	int rc = -ENOMEM;

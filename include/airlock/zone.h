@@ -3,12 +3,27 @@
 #ifndef AIRLOCK_ZONE_H
 #define AIRLOCK_ZONE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include "airlock/addr.h"
 #include "airlock/err.h"
 
+/* What a zone may resolve: its view of the DNS. */
+enum al_ai_view { AL_AI_PRIVATE, AL_AI_DENY };          /* AI names with a private endpoint */
+enum al_names_view { AL_NAMES_INTERNET, AL_NAMES_INTERNAL_ONLY, AL_NAMES_NONE }; /* the rest */
+enum al_deny_reply { AL_DENY_REFUSED, AL_DENY_NXDOMAIN, AL_DENY_NODATA };
+
+struct al_view {
+	enum al_ai_view ai;
+	bool public_ai;           /* AI APIs with no private endpoint may be resolved */
+	enum al_names_view names; /* names that are no AI endpoint */
+	enum al_deny_reply deny;  /* what a denied query gets */
+	bool rebinding;           /* refuse internal addresses for public names */
+};
+
 struct al_zone {
 	char *name;
+	struct al_view view;
 	struct al_cidr *cidrs;
 	size_t ncidrs;
 	unsigned index; /* position in the zone list, for per-zone counters */

@@ -209,6 +209,50 @@ static void test_config_default_reads_resolv_conf(void **state)
 	free(resolv);
 }
 
+static void test_config_reads_zone_views(void **state)
+{
+	struct al_config *cfg;
+	struct al_err err;
+	const struct al_view *v;
+	(void)state;
+
+	assert_int_equal(al_config_parse("{" BASE_LISTEN ", " BASE_UP ", \"zones\": ["
+					 "{\"name\": \"plain\", \"cidrs\": [\"127.0.1.0/24\"]},"
+					 "{\"name\": \"app\", \"cidrs\": [\"127.0.2.0/24\"], \"ai\": \"deny\","
+					 " \"deny_response\": \"nxdomain\", \"rebinding_protection\": true},"
+					 "{\"name\": \"proxy\", \"cidrs\": [\"127.0.3.0/24\"], \"public_ai\": \"allow\"},"
+					 "{\"name\": \"data\", \"cidrs\": [\"127.0.4.0/24\"], \"names\": \"internal-only\","
+					 " \"deny_response\": \"nodata\"},"
+					 "{\"name\": \"sandbox\", \"cidrs\": [\"127.0.5.0/24\"], \"names\": \"none\"}]}",
+					 "a.json", &cfg, &err), 0);
+	assert_int_equal(cfg->nzones, 5);
+	v = &cfg->zones[0].view; /* the defaults */
+	assert_int_equal(v->ai, AL_AI_PRIVATE);
+	assert_false(v->public_ai);
+	assert_int_equal(v->names, AL_NAMES_INTERNET);
+	assert_int_equal(v->deny, AL_DENY_REFUSED);
+	assert_false(v->rebinding);
+	v = &cfg->zones[1].view;
+	assert_int_equal(v->ai, AL_AI_DENY);
+	assert_int_equal(v->deny, AL_DENY_NXDOMAIN);
+	assert_true(v->rebinding);
+	assert_true(cfg->zones[2].view.public_ai);
+	assert_int_equal(cfg->zones[2].view.ai, AL_AI_PRIVATE);
+	assert_int_equal(cfg->zones[3].view.names, AL_NAMES_INTERNAL_ONLY);
+	assert_int_equal(cfg->zones[3].view.deny, AL_DENY_NODATA);
+	assert_int_equal(cfg->zones[4].view.names, AL_NAMES_NONE);
+	al_config_unref(cfg);
+
+	EXPECT_ERROR("{" BASE_LISTEN ", " BASE_UP ", \"zones\": [{\"name\": \"a\", \"cidrs\": [\"10.0.0.0/8\"],"
+		     " \"ai\": \"maybe\"}]}", "zones[0].ai: \"maybe\" is not valid (expected \"private\" or \"deny\")");
+	EXPECT_ERROR("{" BASE_LISTEN ", " BASE_UP ", \"zones\": [{\"name\": \"a\", \"cidrs\": [\"10.0.0.0/8\"],"
+		     " \"names\": 3}]}", "zones[0].names: 3 is not valid (expected \"internet\", \"internal-only\" or \"none\")");
+	EXPECT_ERROR("{" BASE_LISTEN ", " BASE_UP ", \"zones\": [{\"name\": \"a\", \"cidrs\": [\"10.0.0.0/8\"],"
+		     " \"rebinding_protection\": \"yes\"}]}", "zones[0].rebinding_protection", "true or false");
+	EXPECT_ERROR("{" BASE_LISTEN ", " BASE_UP ", \"zones\": [{\"name\": \"a\", \"cidrs\": [\"10.0.0.0/8\"],"
+		     " \"view\": 1}]}", "zones[0].view", "unknown key", "deny_response");
+}
+
 static void test_config_upstreams_from_resolv_conf_file(void **state)
 {
 	char *resolv = write_temp("nameserver 127.0.0.1\n");
@@ -264,6 +308,7 @@ int main(void)
 		cmocka_unit_test(test_config_load_names_missing_file),
 		cmocka_unit_test(test_config_default_reads_resolv_conf),
 		cmocka_unit_test(test_config_upstreams_from_resolv_conf_file),
+		cmocka_unit_test(test_config_reads_zone_views),
 		cmocka_unit_test(test_config_shipped_zone_files_load),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
