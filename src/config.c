@@ -1,6 +1,7 @@
 /* Loads and checks the JSON config.  Every error names the file, the JSON
  * path, the bad value and what was expected; unknown keys are errors. */
 #include <cjson/cJSON.h>
+#include <ldns/ldns.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -38,17 +39,18 @@ static int get_endpoint(struct al_jctx *c, const cJSON *item, const char *path,
 }
 
 static int get_endpoints(struct al_jctx *c, const cJSON *root, const char *key,
-			 size_t max, struct al_endpoint **out, size_t *n)
+			 const char *path, size_t max, struct al_endpoint **out, size_t *n)
 {
 	const cJSON *arr, *it;
-	char where[64];
+	char where[96], lpath[96];
 	int rc, i = 0;
 
-	rc = al_json_array(c, root, key, "", "a list of {\"address\": ..., \"port\": ...}", &arr);
+	rc = al_json_array(c, root, key, path, "a list of {\"address\": ..., \"port\": ...}", &arr);
 	if (rc < 0 || !arr)
 		return rc;
+	al_json_join(lpath, sizeof(lpath), path, key);
 	if ((size_t)cJSON_GetArraySize(arr) > max)
-		return al_json_fail(c, key, "%d entries (expected at most %zu)",
+		return al_json_fail(c, lpath, "%d entries (expected at most %zu)",
 			    cJSON_GetArraySize(arr), max);
 	free(*out);
 	*out = calloc((size_t)cJSON_GetArraySize(arr), sizeof(**out));
@@ -56,7 +58,7 @@ static int get_endpoints(struct al_jctx *c, const cJSON *root, const char *key,
 		return -ENOMEM;
 	*n = 0;
 	cJSON_ArrayForEach(it, arr) {
-		al_json_index(where, sizeof(where), key, i++);
+		al_json_index(where, sizeof(where), lpath, i++);
 		if ((rc = get_endpoint(c, it, where, &(*out)[*n])) < 0)
 			return rc;
 		(*n)++;
@@ -72,7 +74,7 @@ static int get_upstreams(struct al_jctx *c, const cJSON *root, struct al_config 
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "upstreams");
 
 	if (!cJSON_IsString(v))
-		return get_endpoints(c, root, "upstreams", MAX_UPSTREAMS, &cfg->upstreams,
+		return get_endpoints(c, root, "upstreams", "", MAX_UPSTREAMS, &cfg->upstreams,
 				     &cfg->nupstreams);
 	if (!(cfg->upstreams = calloc(MAX_UPSTREAMS, sizeof(*cfg->upstreams))))
 		return -ENOMEM;
@@ -119,14 +121,38 @@ static int get_view(struct al_jctx *c, const cJSON *item, const char *path, stru
 	return 0;
 }
 
+/* obj[key]: a list of CIDRs; *out stays NULL when absent. */
+static int get_cidrs(struct al_jctx *c, const cJSON *obj, const char *key, const char *path,
+		     struct al_cidr **out, size_t *n)
+{
+	const cJSON *arr, *it;
+	char where[256], ipath[256], shown[80];
+	int rc, i = 0;
+
+	if ((rc = al_json_array(c, obj, key, path, "a list of CIDRs, e.g. [\"10.0.2.0/24\"]", &arr)) < 0 ||
+	    !arr)
+		return rc;
+	if (!(*out = calloc((size_t)cJSON_GetArraySize(arr), sizeof(**out))))
+		return -ENOMEM;
+	al_json_join(where, sizeof(where), path, key);
+	cJSON_ArrayForEach(it, arr) {
+		al_json_index(ipath, sizeof(ipath), where, i++);
+		if (!cJSON_IsString(it) || al_cidr_parse(it->valuestring, &(*out)[*n]) < 0)
+			return al_json_fail(c, ipath, "%s is not a CIDR (expected e.g. \"10.0.3.0/24\" or \"fd00:3::/64\", host bits zero)",
+					    al_json_show(it, shown, sizeof(shown)));
+		(*n)++;
+	}
+	return 0;
+}
+
 static int get_zone(struct al_jctx *c, const cJSON *item, const char *path,
 		    struct al_zone *z)
 {
 	static const char *const keys[] = { "name", "cidrs", "ai", "public_ai", "names",
 					    "deny_response", "rebinding_protection", NULL };
-	const cJSON *name, *cidrs, *it;
+	const cJSON *name;
 	char where[256], shown[80];
-	int rc, i = 0;
+	int rc;
 
 	if ((rc = al_json_check_keys(c, item, path, keys)) < 0)
 		return rc;
@@ -139,24 +165,11 @@ static int get_zone(struct al_jctx *c, const cJSON *item, const char *path,
 			    al_json_show(name, shown, sizeof(shown)));
 	if (!(z->name = strdup(name->valuestring)))
 		return -ENOMEM;
-	if ((rc = al_json_array(c, item, "cidrs", path, "a list of CIDRs, e.g. [\"10.0.2.0/24\"]",
-			    &cidrs)) < 0)
+	if ((rc = get_cidrs(c, item, "cidrs", path, &z->cidrs, &z->ncidrs)) < 0)
 		return rc;
-	if (!cidrs) {
+	if (!z->cidrs) {
 		al_json_join(where, sizeof(where), path, "cidrs");
 		return al_json_fail(c, where, "missing (expected a list of CIDRs, e.g. [\"10.0.2.0/24\"])");
-	}
-	z->cidrs = calloc((size_t)cJSON_GetArraySize(cidrs), sizeof(*z->cidrs));
-	if (!z->cidrs)
-		return -ENOMEM;
-	cJSON_ArrayForEach(it, cidrs) {
-		char cpath[256];
-		al_json_join(where, sizeof(where), path, "cidrs");
-		al_json_index(cpath, sizeof(cpath), where, i++);
-		if (!cJSON_IsString(it) || al_cidr_parse(it->valuestring, &z->cidrs[z->ncidrs]) < 0)
-			return al_json_fail(c, cpath, "%s is not a CIDR (expected e.g. \"10.0.3.0/24\" or \"fd00:3::/64\", host bits zero)",
-				    al_json_show(it, shown, sizeof(shown)));
-		z->ncidrs++;
 	}
 	return get_view(c, item, path, &z->view);
 }
@@ -188,6 +201,149 @@ static int get_zones(struct al_jctx *c, const cJSON *root, struct al_config *cfg
 				return al_json_fail(c, npath, "%s is already the name of zones[%zu] (expected unique names)",
 					    al_json_show(cJSON_GetObjectItemCaseSensitive(it, "name"), shown, sizeof(shown)), i);
 			}
+	}
+	return 0;
+}
+
+/* A DNS name ("corp.example.com", trailing dot optional) into lower-case
+ * wire form; the root is refused: it would stand for every name. */
+static int get_name(struct al_jctx *c, const cJSON *v, const char *where, struct al_suffix *out)
+{
+	ldns_rdf *d = NULL;
+	char shown[80];
+
+	if (!cJSON_IsString(v) || !v->valuestring[0] ||
+	    ldns_str2rdf_dname(&d, v->valuestring) != LDNS_STATUS_OK || ldns_rdf_size(d) < 2) {
+		ldns_rdf_deep_free(d);
+		return al_json_fail(c, where, "%s is not a DNS name below the root (expected e.g. \"corp.example.com\")",
+				    al_json_show(v, shown, sizeof(shown)));
+	}
+	ldns_dname2canonical(d);
+	out->len = ldns_rdf_size(d);
+	memcpy(out->name, ldns_rdf_data(d), out->len);
+	ldns_rdf_deep_free(d);
+	return 0;
+}
+
+static int get_suffixes(struct al_jctx *c, const cJSON *root, struct al_config *cfg)
+{
+	const cJSON *arr, *it;
+	char where[64];
+	int rc, i = 0;
+
+	if ((rc = al_json_array(c, root, "internal_suffixes", "", "a list of DNS names, e.g. [\"corp.example.com\"]",
+				&arr)) < 0 || !arr)
+		return rc;
+	if (!(cfg->internal = calloc((size_t)cJSON_GetArraySize(arr), sizeof(*cfg->internal))))
+		return -ENOMEM;
+	cJSON_ArrayForEach(it, arr) {
+		al_json_index(where, sizeof(where), "internal_suffixes", i++);
+		if ((rc = get_name(c, it, where, &cfg->internal[cfg->ninternal])) < 0)
+			return rc;
+		cfg->ninternal++;
+	}
+	return 0;
+}
+
+/* A file named in the config: relative names are relative to the config
+ * file's directory, so a config and its zone files move together. */
+static char *config_relative(const char *cfgpath, const char *name)
+{
+	const char *slash = cfgpath ? strrchr(cfgpath, '/') : NULL;
+	char *out;
+
+	if (name[0] == '/' || !slash)
+		return strdup(name);
+	if (asprintf(&out, "%.*s/%s", (int)(slash - cfgpath), cfgpath, name) < 0)
+		return NULL;
+	return out;
+}
+
+static int get_file(struct al_jctx *c, const cJSON *v, const char *where, char **out)
+{
+	char shown[80];
+
+	if (!cJSON_IsString(v) || !v->valuestring[0])
+		return al_json_fail(c, where, "%s is not a file name (expected e.g. \"zones/private-endpoints.zone\")",
+				    al_json_show(v, shown, sizeof(shown)));
+	return (*out = config_relative(c->file, v->valuestring)) ? 0 : -ENOMEM;
+}
+
+static int get_endpoint_policy(struct al_jctx *c, const cJSON *root, struct al_config *cfg)
+{
+	static const char *const keys[] = { "catalog", "private_cidrs", "on_public_answer", NULL };
+	static const char *const answers[] = { "servfail", "refused", NULL };
+	const cJSON *s, *v;
+	int rc, pick = 0;
+
+	if ((rc = al_json_section(c, root, "endpoints", keys, &s)) < 0 || !s)
+		return rc;
+	if ((v = cJSON_GetObjectItemCaseSensitive(s, "catalog")) &&
+	    (rc = get_file(c, v, "endpoints.catalog", &cfg->catalog_path)) < 0)
+		return rc;
+	if ((rc = get_cidrs(c, s, "private_cidrs", "endpoints", &cfg->private_cidrs, &cfg->nprivate)) < 0 ||
+	    (rc = al_json_choice(c, s, "on_public_answer", "endpoints", answers, &pick)) < 0)
+		return rc;
+	cfg->public_answer_rcode = pick ? AL_RCODE_REFUSED : AL_RCODE_SERVFAIL;
+	return 0;
+}
+
+static int get_local_data(struct al_jctx *c, const cJSON *root, struct al_config *cfg)
+{
+	const cJSON *arr, *it;
+	char where[64];
+	int rc, i = 0;
+
+	if ((rc = al_json_array(c, root, "local_data", "", "a list of zone files, e.g. [\"private-endpoints.zone\"]",
+				&arr)) < 0 || !arr)
+		return rc;
+	if (!(cfg->local_data = calloc((size_t)cJSON_GetArraySize(arr), sizeof(*cfg->local_data))))
+		return -ENOMEM;
+	cJSON_ArrayForEach(it, arr) {
+		al_json_index(where, sizeof(where), "local_data", i++);
+		if ((rc = get_file(c, it, where, &cfg->local_data[cfg->nlocal_data])) < 0)
+			return rc;
+		cfg->nlocal_data++;
+	}
+	return 0;
+}
+
+/* Conditional forwarding: names under a suffix go to their own upstreams
+ * and never to the default ones. */
+static int get_forwards(struct al_jctx *c, const cJSON *root, struct al_config *cfg)
+{
+	static const char *const keys[] = { "suffix", "upstreams", NULL };
+	const cJSON *arr, *it;
+	char where[64], key[96];
+	size_t j;
+	int rc, i = 0;
+
+	if ((rc = al_json_array(c, root, "forward", "", "a list of {\"suffix\": ..., \"upstreams\": [...]}",
+				&arr)) < 0 || !arr)
+		return rc;
+	if (!(cfg->forwards = calloc((size_t)cJSON_GetArraySize(arr), sizeof(*cfg->forwards))))
+		return -ENOMEM;
+	cJSON_ArrayForEach(it, arr) {
+		struct al_forward *fw = &cfg->forwards[cfg->nforwards];
+		al_json_index(where, sizeof(where), "forward", i++);
+		cfg->nforwards++;
+		if ((rc = al_json_check_keys(c, it, where, keys)) < 0)
+			return rc;
+		al_json_join(key, sizeof(key), where, "suffix");
+		if (!cJSON_GetObjectItemCaseSensitive(it, "suffix"))
+			return al_json_fail(c, key, "missing (expected a DNS name, e.g. \"amazonaws.com\")");
+		if ((rc = get_name(c, cJSON_GetObjectItemCaseSensitive(it, "suffix"), key, &fw->suffix)) < 0)
+			return rc;
+		for (j = 0; j + 1 < cfg->nforwards; j++)
+			if (cfg->forwards[j].suffix.len == fw->suffix.len &&
+			    memcmp(cfg->forwards[j].suffix.name, fw->suffix.name, fw->suffix.len) == 0)
+				return al_json_fail(c, key, "is already the suffix of forward[%zu] (expected one entry per suffix)", j);
+		if ((rc = get_endpoints(c, it, "upstreams", where, MAX_UPSTREAMS, &fw->ups, &fw->nups)) < 0)
+			return rc;
+		if (!fw->nups) {
+			al_json_join(key, sizeof(key), where, "upstreams");
+			return al_json_fail(c, key, "missing (expected e.g. [{\"address\": \"10.0.0.2\", \"port\": 53}])");
+		}
 	}
 	return 0;
 }
@@ -286,6 +442,7 @@ static struct al_config *config_new(void)
 	cfg->log_batch_rows = 1000;
 	cfg->log_batch_ms = 100;
 	cfg->log_retention_days = 30;
+	cfg->public_answer_rcode = AL_RCODE_SERVFAIL;
 	return cfg;
 }
 
@@ -294,20 +451,50 @@ static bool same_endpoint(const struct al_endpoint *a, const struct al_endpoint 
 	return a->port == b->port && al_ip_equal(&a->ip, &b->ip);
 }
 
-/* An upstream equal to a listen address would forward to itself. */
+static int loop_check(struct al_jctx *c, const struct al_config *cfg, const char *path,
+		      const struct al_endpoint *ups, size_t n)
+{
+	char where[96], ip[AL_ADDRSTRLEN];
+	size_t i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < cfg->nlisten; j++)
+			if (same_endpoint(&ups[i], &cfg->listen[j])) {
+				al_json_index(where, sizeof(where), path, (int)i);
+				return al_json_fail(c, where, "%s port %u is also listen[%zu] (expected another resolver: airlockd would forward to itself)",
+					    al_ip_format(&ups[i].ip, ip, sizeof(ip)), ups[i].port, j);
+			}
+	return 0;
+}
+
+/* An upstream equal to a listen address would forward to itself; and the
+ * forwarder tracks at most AL_MAX_UPSTREAMS distinct upstreams in all. */
 static int check_loops(struct al_jctx *c, const struct al_config *cfg)
 {
-	size_t i, j;
-	char where[64], ip[AL_ADDRSTRLEN];
+	struct al_endpoint seen[AL_MAX_UPSTREAMS];
+	char where[64];
+	size_t i, j, k, nseen = 0;
+	int rc;
 
-	for (i = 0; i < cfg->nupstreams; i++)
-		for (j = 0; j < cfg->nlisten; j++)
-			if (same_endpoint(&cfg->upstreams[i], &cfg->listen[j])) {
-				al_json_index(where, sizeof(where), "upstreams", (int)i);
-				return al_json_fail(c, where, "%s port %u is also listen[%zu] (expected another resolver: airlockd would forward to itself)",
-					    al_ip_format(&cfg->upstreams[i].ip, ip, sizeof(ip)),
-					    cfg->upstreams[i].port, j);
-			}
+	if ((rc = loop_check(c, cfg, "upstreams", cfg->upstreams, cfg->nupstreams)) < 0)
+		return rc;
+	for (i = 0; i <= cfg->nforwards; i++) {
+		const struct al_endpoint *ups = i ? cfg->forwards[i - 1].ups : cfg->upstreams;
+		size_t n = i ? cfg->forwards[i - 1].nups : cfg->nupstreams;
+		snprintf(where, sizeof(where), "forward[%zu].upstreams", i ? i - 1 : 0);
+		if (i && (rc = loop_check(c, cfg, where, ups, n)) < 0)
+			return rc;
+		for (j = 0; j < n; j++) {
+			for (k = 0; k < nseen && !same_endpoint(&seen[k], &ups[j]); k++)
+				;
+			if (k < nseen)
+				continue;
+			if (nseen == AL_MAX_UPSTREAMS)
+				return al_json_fail(c, i ? where : "upstreams", "more than %d distinct upstreams in all (expected fewer)",
+						    AL_MAX_UPSTREAMS);
+			seen[nseen++] = ups[j];
+		}
+	}
 	return 0;
 }
 
@@ -328,7 +515,8 @@ static int config_from_json(const cJSON *root, const char *path,
 			    struct al_config **out, struct al_err *err)
 {
 	static const char *const top_keys[] = { "listen", "upstreams", "zones", "cache", "timeouts",
-						"limits", "edns", "threads", "log", NULL };
+						"limits", "edns", "threads", "log", "internal_suffixes",
+						"endpoints", "local_data", "forward", NULL };
 	struct al_jctx c = { path, err };
 	struct al_config *cfg;
 	int rc;
@@ -338,11 +526,15 @@ static int config_from_json(const cJSON *root, const char *path,
 	if ((cfg->path = strdup(path)) == NULL)
 		rc = -ENOMEM;
 	else if ((rc = al_json_check_keys(&c, root, "", top_keys)) < 0 ||
-		 (rc = get_endpoints(&c, root, "listen", 64, &cfg->listen, &cfg->nlisten)) < 0 ||
+		 (rc = get_endpoints(&c, root, "listen", "", 64, &cfg->listen, &cfg->nlisten)) < 0 ||
 		 (rc = get_upstreams(&c, root, cfg)) < 0 ||
 		 (rc = get_zones(&c, root, cfg)) < 0 ||
 		 (rc = get_tunables(&c, root, cfg)) < 0 ||
-		 (rc = get_log(&c, root, cfg)) < 0)
+		 (rc = get_log(&c, root, cfg)) < 0 ||
+		 (rc = get_suffixes(&c, root, cfg)) < 0 ||
+		 (rc = get_endpoint_policy(&c, root, cfg)) < 0 ||
+		 (rc = get_local_data(&c, root, cfg)) < 0 ||
+		 (rc = get_forwards(&c, root, cfg)) < 0)
 		;
 	else if (!cfg->nlisten)
 		rc = al_json_fail(&c, "listen", "missing (expected e.g. [{\"address\": \"127.0.0.1\", \"port\": 53}])");
@@ -467,6 +659,15 @@ void al_config_unref(struct al_config *cfg)
 		free(cfg->zones[i].cidrs);
 	}
 	free(cfg->zones);
+	for (i = 0; i < cfg->nforwards; i++)
+		free(cfg->forwards[i].ups);
+	free(cfg->forwards);
+	for (i = 0; i < cfg->nlocal_data; i++)
+		free(cfg->local_data[i]);
+	free(cfg->local_data);
+	free(cfg->internal);
+	free(cfg->private_cidrs);
+	free(cfg->catalog_path);
 	free(cfg->listen);
 	free(cfg->upstreams);
 	free(cfg->path);

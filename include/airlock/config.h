@@ -9,13 +9,22 @@
 #include <stddef.h>
 #include "airlock/addr.h"
 #include "airlock/err.h"
+#include "airlock/verify.h"
 #include "airlock/zone.h"
 
 #define AL_DEFAULT_PORT 5353
+#define AL_MAX_UPSTREAMS 64 /* distinct upstreams, default and forward[] together */
 
 struct al_endpoint {
 	struct al_ip ip;
 	uint16_t port;
+};
+
+/* Conditional forwarding: names under suffix go to these upstreams only. */
+struct al_forward {
+	struct al_suffix suffix;
+	struct al_endpoint *ups;
+	size_t nups;
 };
 
 struct al_config {
@@ -45,6 +54,17 @@ struct al_config {
 	char *log_path;       /* SQLite query log; NULL: no log */
 	uint32_t log_queue, log_batch_rows, log_batch_ms, log_retention_days;
 	bool log_required;    /* SERVFAIL while a query could not be logged */
+
+	struct al_suffix *internal; /* names internal-only zones may resolve */
+	size_t ninternal;
+	char *catalog_path;         /* AI endpoint catalog; NULL: the built-in one */
+	struct al_cidr *private_cidrs; /* where private endpoints answer */
+	size_t nprivate;
+	int public_answer_rcode;    /* for a protected name answered publicly */
+	char **local_data;          /* zone files answered locally */
+	size_t nlocal_data;
+	struct al_forward *forwards;
+	size_t nforwards;
 
 	int refs;
 };

@@ -253,6 +253,59 @@ static void test_config_reads_zone_views(void **state)
 		     " \"view\": 1}]}", "zones[0].view", "unknown key", "deny_response");
 }
 
+static void test_config_reads_endpoint_policy(void **state)
+{
+	struct al_config *cfg;
+	struct al_err err;
+	(void)state;
+
+	assert_int_equal(al_config_parse("{" BASE ", \"internal_suffixes\": [\"Corp.Example.\", \"ec2.internal\"],"
+					 " \"endpoints\": {\"catalog\": \"cat.json\", \"private_cidrs\": [\"10.0.2.0/24\"],"
+					 " \"on_public_answer\": \"refused\"},"
+					 " \"local_data\": [\"pin.zone\", \"/abs/other.zone\"],"
+					 " \"forward\": [{\"suffix\": \"amazonaws.com\", \"upstreams\": [{\"address\": \"127.0.0.9\"}]}]}",
+					 "/etc/airlock/airlock.json", &cfg, &err), 0);
+	assert_int_equal(cfg->ninternal, 2);
+	assert_int_equal(cfg->internal[0].len, 14);
+	assert_memory_equal(cfg->internal[0].name, "\4corp\7example", 14);
+	assert_string_equal(cfg->catalog_path, "/etc/airlock/cat.json");
+	assert_int_equal(cfg->nprivate, 1);
+	assert_int_equal(cfg->public_answer_rcode, 5);
+	assert_int_equal(cfg->nlocal_data, 2);
+	assert_string_equal(cfg->local_data[0], "/etc/airlock/pin.zone");
+	assert_string_equal(cfg->local_data[1], "/abs/other.zone");
+	assert_int_equal(cfg->nforwards, 1);
+	assert_int_equal(cfg->forwards[0].nups, 1);
+	assert_int_equal(cfg->forwards[0].ups[0].port, 53);
+	assert_int_equal(cfg->forwards[0].suffix.len, 15);
+	al_config_unref(cfg);
+
+	assert_int_equal(al_config_parse("{" BASE "}", "a.json", &cfg, &err), 0);
+	assert_null(cfg->catalog_path); /* the built-in catalog */
+	assert_int_equal(cfg->public_answer_rcode, 2);
+	assert_int_equal(cfg->nforwards, 0);
+	al_config_unref(cfg);
+
+	EXPECT_ERROR("{" BASE ", \"internal_suffixes\": [\".\"]}", "internal_suffixes[0]", "below the root");
+	EXPECT_ERROR("{" BASE ", \"internal_suffixes\": [\"a..b\"]}", "internal_suffixes[0]: \"a..b\" is not a DNS name");
+	EXPECT_ERROR("{" BASE ", \"endpoints\": {\"private_cidrs\": [\"10.0.2.1/24\"]}}", "endpoints.private_cidrs[0]",
+		     "not a CIDR");
+	EXPECT_ERROR("{" BASE ", \"endpoints\": {\"on_public_answer\": \"nxdomain\"}}", "endpoints.on_public_answer",
+		     "\"servfail\" or \"refused\"");
+	EXPECT_ERROR("{" BASE ", \"endpoints\": {\"cidrs\": []}}", "endpoints.cidrs", "unknown key");
+	EXPECT_ERROR("{" BASE ", \"local_data\": [3]}", "local_data[0]: 3 is not a file name");
+	EXPECT_ERROR("{" BASE ", \"forward\": [{\"suffix\": \"a.example\"}]}", "forward[0].upstreams", "missing");
+	EXPECT_ERROR("{" BASE ", \"forward\": [{\"upstreams\": [{\"address\": \"127.0.0.9\"}]}]}",
+		     "forward[0].suffix", "missing");
+	EXPECT_ERROR("{" BASE ", \"forward\": [{\"suffix\": \"a.example\", \"upstreams\": [{\"address\": \"127.0.0.9\"}]},"
+		     " {\"suffix\": \"A.example.\", \"upstreams\": [{\"address\": \"127.0.0.8\"}]}]}",
+		     "forward[1].suffix", "forward[0]");
+	EXPECT_ERROR("{" BASE ", \"forward\": [{\"suffix\": \"a.example\", \"upstreams\": [{\"address\": \"127.0.0.1\","
+		     " \"port\": 5353}]}]}", "forward[0].upstreams[0]", "listen[0]");
+	EXPECT_ERROR("{" BASE ", \"forward\": [{\"suffix\": \"a.example\", \"upstreams\": [{\"adress\": \"127.0.0.9\"}]}]}",
+		     "forward[0].upstreams[0].adress", "unknown key");
+}
+
 static void test_config_upstreams_from_resolv_conf_file(void **state)
 {
 	char *resolv = write_temp("nameserver 127.0.0.1\n");
@@ -309,6 +362,7 @@ int main(void)
 		cmocka_unit_test(test_config_default_reads_resolv_conf),
 		cmocka_unit_test(test_config_upstreams_from_resolv_conf_file),
 		cmocka_unit_test(test_config_reads_zone_views),
+		cmocka_unit_test(test_config_reads_endpoint_policy),
 		cmocka_unit_test(test_config_shipped_zone_files_load),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
