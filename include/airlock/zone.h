@@ -23,10 +23,10 @@ struct al_view {
 
 struct al_zone {
 	char *name;
-	struct al_view view;
 	struct al_cidr *cidrs;
 	size_t ncidrs;
 	unsigned index; /* position in the zone list, for per-zone counters */
+	struct al_view view;
 };
 
 struct al_zonemap; /* opaque, immutable once built */

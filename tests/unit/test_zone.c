@@ -35,7 +35,7 @@ static void test_zone_longest_prefix_wins(void **state)
 	struct al_cidr vpc[] = { cidr("10.0.0.0/16") }, inf[] = { cidr("10.0.2.0/24") },
 		       host[] = { cidr("10.0.2.53/32") };
 	struct al_zone zones[] = {
-		{ "management", vpc, 1, 0 }, { "inference", inf, 1, 1 }, { "resolver", host, 1, 2 },
+		{ .name = "management", .cidrs = vpc, .ncidrs = 1, .index = 0 }, { .name = "inference", .cidrs = inf, .ncidrs = 1, .index = 1 }, { .name = "resolver", .cidrs = host, .ncidrs = 1, .index = 2 },
 	};
 	struct al_zonemap *m;
 	(void)state;
@@ -52,7 +52,7 @@ static void test_zone_longest_prefix_wins(void **state)
 static void test_zone_matches_ipv6_and_not_across_families(void **state)
 {
 	struct al_cidr v6[] = { cidr("fd00:2::/64"), cidr("::1/128") }, v4[] = { cidr("0.0.0.0/0") };
-	struct al_zone zones[] = { { "inference", v6, 2, 0 }, { "all4", v4, 1, 1 } };
+	struct al_zone zones[] = { { .name = "inference", .cidrs = v6, .ncidrs = 2, .index = 0 }, { .name = "all4", .cidrs = v4, .ncidrs = 1, .index = 1 } };
 	struct al_zonemap *m;
 	(void)state;
 
@@ -67,7 +67,7 @@ static void test_zone_matches_ipv6_and_not_across_families(void **state)
 static void test_zone_rejects_cidr_in_two_zones(void **state)
 {
 	struct al_cidr a[] = { cidr("10.0.3.0/24") }, b[] = { cidr("10.0.3.0/24") };
-	struct al_zone zones[] = { { "data", a, 1, 0 }, { "sandbox", b, 1, 1 } };
+	struct al_zone zones[] = { { .name = "data", .cidrs = a, .ncidrs = 1, .index = 0 }, { .name = "sandbox", .cidrs = b, .ncidrs = 1, .index = 1 } };
 	struct al_zonemap *m = NULL;
 	struct al_err err;
 	(void)state;
@@ -80,7 +80,7 @@ static void test_zone_rejects_cidr_in_two_zones(void **state)
 static void test_zone_rejects_duplicate_cidr_not_listed_next_to_it(void **state)
 {
 	struct al_cidr a[] = { cidr("10.0.0.0/8"), cidr("11.0.0.0/8") }, b[] = { cidr("10.0.0.0/8") };
-	struct al_zone zones[] = { { "a", a, 2, 0 }, { "b", b, 1, 1 } };
+	struct al_zone zones[] = { { .name = "a", .cidrs = a, .ncidrs = 2, .index = 0 }, { .name = "b", .cidrs = b, .ncidrs = 1, .index = 1 } };
 	struct al_zonemap *m = NULL;
 	struct al_err err;
 	(void)state;
