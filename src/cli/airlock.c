@@ -5,6 +5,7 @@
 
 #include "config.h"
 #include "airlock/config.h"
+#include "cli.h"
 
 static int cmd_version(int argc, char **argv)
 {
@@ -43,6 +44,9 @@ static const struct {
 } commands[] = {
 	{ "version", cmd_version, "print the version" },
 	{ "check-config", cmd_check_config, "FILE: check a config file (exit 0 good, 1 bad)" },
+	{ "log", cli_log, "list queries from the query log (--help for filters)" },
+	{ "incidents", cli_incidents, "list what the detectors found" },
+	{ "who-resolved", cli_who_resolved, "IP: which clients were given the address IP, for which names" },
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,494 @@
+/* Reading the query log: see logread.h.  Filters (logfilter.c) become a
+ * WHERE clause whose values are all bound parameters; --client CIDR is
+ * matched by an SQL function that uses addr.h's matcher, so --limit counts
+ * matching rows only. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "airlock/logread.h"
+#include "airlock/querylog.h"
+
+#define BUSY_MS 2000 /* how long a read waits for the writer's lock */
+
+struct al_logread {
+	sqlite3 *db;
+	char *path;
+};
+
+/* ----- the connection ----- */
+
+/* in_cidr(CIDR, IP): 1 when the address text IP is in CIDR.  The CIDR is
+ * one bound parameter, parsed once per statement (auxdata). */
+static void fn_in_cidr(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const struct al_cidr *cached = sqlite3_get_auxdata(ctx, 0);
+	struct al_cidr cidr, *keep;
+	const char *ip_text = (const char *)sqlite3_value_text(argv[1]);
+	struct al_ip ip;
+
+	(void)argc;
+	if (cached) {
+		cidr = *cached;
+	} else {
+		const char *text = (const char *)sqlite3_value_text(argv[0]);
+
+		if (!text || al_cidr_parse(text, &cidr) < 0) {
+			sqlite3_result_error(ctx, "in_cidr: not a CIDR", -1);
+			return;
+		}
+		if ((keep = malloc(sizeof(*keep))) != NULL) {
+			*keep = cidr;
+			sqlite3_set_auxdata(ctx, 0, keep, free);
+		}
+	}
+	sqlite3_result_int(ctx, ip_text && al_ip_parse(ip_text, &ip) == 0 &&
+					al_cidr_contains(&cidr, &ip));
+}
+
+static int schema_version(sqlite3 *db, int *version)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*version = sqlite3_column_int(st, 0);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int al_logread_open(const char *path, struct al_logread **out, struct al_err *err)
+{
+	struct al_logread *lr;
+	struct stat sb;
+	int version = 0, rc;
+
+	*out = NULL;
+	if (stat(path, &sb) < 0 || (!S_ISDIR(sb.st_mode) && access(path, R_OK) < 0)) {
+		rc = -errno;
+		al_err_set(err, "%s: cannot open the query log: %s", path, strerror(errno));
+		return rc;
+	}
+	if (S_ISDIR(sb.st_mode)) {
+		al_err_set(err, "%s: is a directory (expected the query log file, log.path)", path);
+		return -EISDIR;
+	}
+	if (!(lr = calloc(1, sizeof(*lr))) || !(lr->path = strdup(path))) {
+		free(lr);
+		return -ENOMEM;
+	}
+	rc = sqlite3_open_v2(path, &lr->db, SQLITE_OPEN_READONLY, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_busy_timeout(lr->db, BUSY_MS);
+		rc = schema_version(lr->db, &version);
+	}
+	if (rc != SQLITE_OK) {
+		al_err_set(err, "%s: cannot read the query log: %s", path,
+			   lr->db ? sqlite3_errmsg(lr->db) : sqlite3_errstr(rc));
+		al_logread_close(lr);
+		return -EIO;
+	}
+	if (version == 0 || version > AL_QLOG_SCHEMA_VERSION) {
+		if (version == 0)
+			al_err_set(err, "%s: not an airlock query log (schema version 0: empty, or another program's database)",
+				   path);
+		else
+			al_err_set(err, "%s: schema version %d is newer than this airlock knows (%d): use a newer airlock",
+				   path, version, AL_QLOG_SCHEMA_VERSION);
+		al_logread_close(lr);
+		return -EIO;
+	}
+	if (sqlite3_create_function(lr->db, "in_cidr", 2,
+				    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+				    fn_in_cidr, NULL, NULL) != SQLITE_OK) {
+		al_err_set(err, "%s: %s", path, sqlite3_errmsg(lr->db));
+		al_logread_close(lr);
+		return -EIO;
+	}
+	*out = lr;
+	return 0;
+}
+
+void al_logread_close(struct al_logread *lr)
+{
+	if (!lr)
+		return;
+	sqlite3_close(lr->db);
+	free(lr->path);
+	free(lr);
+}
+
+/* ----- building the SQL ----- */
+
+struct sql {
+	char text[2048];
+	size_t len;
+	bool overflow;
+	int nbind;
+	struct {
+		const char *text; /* NULL: integer */
+		int64_t num;
+	} bind[16];
+};
+
+static void add(struct sql *q, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (q->len + n >= sizeof(q->text)) {
+		q->overflow = true;
+		return;
+	}
+	memcpy(q->text + q->len, s, n + 1);
+	q->len += n;
+}
+
+static void bind_num(struct sql *q, int64_t v)
+{
+	if (q->nbind == (int)(sizeof(q->bind) / sizeof(q->bind[0]))) {
+		q->overflow = true;
+		return;
+	}
+	q->bind[q->nbind].text = NULL;
+	q->bind[q->nbind++].num = v;
+}
+
+static void bind_text(struct sql *q, const char *s)
+{
+	if (q->nbind == (int)(sizeof(q->bind) / sizeof(q->bind[0]))) {
+		q->overflow = true;
+		return;
+	}
+	q->bind[q->nbind++].text = s;
+}
+
+/* Column names for one kind: answers rows join queries as q. */
+struct cols {
+	const char *ts, *zone, *client, *name, *order;
+};
+
+static const struct cols cols_of[] = {
+	[AL_LOGREAD_QUERIES] = { "ts_us", "zone", "client", "qname", "ts_us DESC, id DESC" },
+	[AL_LOGREAD_INCIDENTS] = { "ts_us", "zone", "client", "name", "ts_us DESC, id DESC" },
+	[AL_LOGREAD_ANSWERS] = { "q.ts_us", "q.zone", "q.client", "q.qname",
+				 "q.ts_us DESC, q.id DESC, a.rowid DESC" },
+};
+
+static void cond(struct sql *q, const char *col, const char *op)
+{
+	add(q, " AND ");
+	add(q, col);
+	add(q, op);
+}
+
+/* `name = ?` OR `name LIKE '%.' || escaped ESCAPE '\'`: the name and every
+ * name below it; % and _ in the suffix are literal. */
+static void name_cond(struct sql *q, const char *col, const char *suffix, char *pattern,
+		      size_t cap)
+{
+	size_t o = 0;
+
+	if (!strcmp(suffix, ".")) {
+		cond(q, col, " != ''");
+		return;
+	}
+	pattern[o++] = '%';
+	pattern[o++] = '.';
+	for (; *suffix && o + 3 < cap; suffix++) {
+		if (*suffix == '%' || *suffix == '_' || *suffix == '\\')
+			pattern[o++] = '\\';
+		pattern[o++] = *suffix;
+	}
+	pattern[o] = '\0';
+	add(q, " AND (");
+	add(q, col);
+	add(q, " = ? OR ");
+	add(q, col);
+	add(q, " LIKE ? ESCAPE '\\')");
+}
+
+struct scratch {
+	char client[AL_ADDRSTRLEN + 8];
+	char pattern[2 * 256 + 4];
+};
+
+static void build(struct sql *q, const struct al_logfilter *f, struct scratch *s)
+{
+	const struct cols *c = &cols_of[f->kind];
+	int full;
+
+	if (f->limit)
+		add(q, "SELECT * FROM (");
+	switch (f->kind) {
+	case AL_LOGREAD_QUERIES:
+		add(q, "SELECT id, ts_us, client, client_port, zone, transport, qname, qtype, rcode,"
+		       " action, reason, upstream, latency_us FROM queries WHERE 1");
+		break;
+	case AL_LOGREAD_INCIDENTS:
+		add(q, "SELECT id, ts_us, severity, kind, zone, client, name, detail, query_id"
+		       " FROM incidents WHERE 1");
+		break;
+	case AL_LOGREAD_ANSWERS:
+		add(q, "SELECT q.id AS id, q.ts_us AS ts_us, q.client AS client, q.zone AS zone,"
+		       " q.qname AS qname, a.name AS name, a.type AS type, a.ttl AS ttl, a.rowid AS rid"
+		       " FROM answers a JOIN queries q ON q.id = a.query_id WHERE a.data = ?");
+		bind_text(q, f->ip);
+		if (f->has_at) {
+			cond(q, "q.ts_us", " <= ?");
+			bind_num(q, f->at_us);
+			add(q, " AND q.ts_us + a.ttl * 1000000 >= ?");
+			bind_num(q, f->at_us);
+		}
+		break;
+	}
+	if (f->has_since) {
+		cond(q, c->ts, " >= ?");
+		bind_num(q, f->since_us);
+	}
+	if (f->has_until) {
+		cond(q, c->ts, " < ?");
+		bind_num(q, f->until_us);
+	}
+	if (f->zone[0]) {
+		cond(q, c->zone, " = ?");
+		bind_text(q, f->zone);
+	}
+	if (f->has_client) {
+		full = f->client.ip.family == AF_INET ? 32 : 128;
+		al_ip_format(&f->client.ip, s->client, sizeof(s->client));
+		if (f->client.prefix == full) {
+			cond(q, c->client, " = ?"); /* the index on (client, ts_us) */
+		} else {
+			snprintf(s->client + strlen(s->client), sizeof(s->client) - strlen(s->client),
+				 "/%d", f->client.prefix);
+			add(q, " AND in_cidr(?, ");
+			add(q, c->client);
+			add(q, ")");
+		}
+		bind_text(q, s->client);
+	}
+	if (f->name[0]) {
+		name_cond(q, c->name, f->name, s->pattern, sizeof(s->pattern));
+		if (strcmp(f->name, ".") != 0) {
+			bind_text(q, f->name);
+			bind_text(q, s->pattern);
+		}
+	}
+	if (f->qtype >= 0) {
+		cond(q, "qtype", " = ?");
+		bind_num(q, f->qtype);
+	}
+	if (f->action[0]) {
+		cond(q, "action", " = ?");
+		bind_text(q, f->action);
+	}
+	if (f->severity[0]) {
+		cond(q, "severity", " = ?");
+		bind_text(q, f->severity);
+	}
+	if (f->kind_name[0]) {
+		cond(q, "kind", " = ?");
+		bind_text(q, f->kind_name);
+	}
+	if (f->limit) {
+		/* The most recent rows, then turned round: oldest first. */
+		add(q, " ORDER BY ");
+		add(q, c->order);
+		add(q, " LIMIT ?) ORDER BY ts_us, id");
+		add(q, f->kind == AL_LOGREAD_ANSWERS ? ", rid" : "");
+		bind_num(q, (int64_t)f->limit);
+	} else {
+		add(q, " ORDER BY ");
+		add(q, f->kind == AL_LOGREAD_ANSWERS ? "q.ts_us, q.id, a.rowid" : "ts_us, id");
+	}
+}
+
+/* ----- running it ----- */
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+	const char *s = (const char *)sqlite3_column_text(st, i);
+
+	return s ? s : "";
+}
+
+struct answers {
+	struct al_loganswer *v;
+	size_t n, cap;
+};
+
+static void answers_clear(struct answers *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->n; i++) {
+		free((char *)a->v[i].name);
+		free((char *)a->v[i].data);
+	}
+	a->n = 0;
+}
+
+/* The answer rows of one query, copied: the statement moves on. */
+static int load_answers(struct al_logread *lr, sqlite3_stmt *st, int64_t query_id,
+			struct answers *a, struct al_err *err)
+{
+	int rc;
+
+	answers_clear(a);
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, query_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct al_loganswer *x;
+
+		if (a->n == a->cap) {
+			size_t cap = a->cap ? 2 * a->cap : 8;
+			void *v = realloc(a->v, cap * sizeof(*a->v));
+
+			if (!v)
+				return al_err_set(err, "out of memory"), -ENOMEM;
+			a->v = v;
+			a->cap = cap;
+		}
+		x = &a->v[a->n];
+		x->name = strdup(col_text(st, 0));
+		x->type = sqlite3_column_int(st, 1);
+		x->data = strdup(col_text(st, 2));
+		x->ttl = sqlite3_column_int64(st, 3);
+		a->n++;
+		if (!x->name || !x->data)
+			return al_err_set(err, "out of memory"), -ENOMEM;
+	}
+	if (rc != SQLITE_DONE)
+		return al_err_set(err, "%s: %s", lr->path, sqlite3_errmsg(lr->db)), -EIO;
+	return 0;
+}
+
+/* Hands the current row of st to the callback of its kind. */
+static int emit(struct al_logread *lr, const struct al_logfilter *f, sqlite3_stmt *st,
+		sqlite3_stmt *ans, struct answers *a, const struct al_logread_cb *cb,
+		struct al_err *err)
+{
+	int rc;
+
+	switch (f->kind) {
+	case AL_LOGREAD_QUERIES: {
+		struct al_logquery r;
+
+		r.id = sqlite3_column_int64(st, 0);
+		if ((rc = load_answers(lr, ans, r.id, a, err)) < 0)
+			return rc;
+		r.ts_us = sqlite3_column_int64(st, 1);
+		r.client = col_text(st, 2);
+		r.client_port = sqlite3_column_int(st, 3);
+		r.zone = col_text(st, 4);
+		r.transport = col_text(st, 5);
+		r.qname = col_text(st, 6);
+		r.qtype = sqlite3_column_int(st, 7);
+		r.rcode = sqlite3_column_int(st, 8);
+		r.action = col_text(st, 9);
+		r.reason = col_text(st, 10);
+		r.upstream = col_text(st, 11);
+		r.latency_us = sqlite3_column_int64(st, 12);
+		r.answers = a->v;
+		r.nanswers = a->n;
+		return cb->query ? cb->query(&r, cb->arg) : 0;
+	}
+	case AL_LOGREAD_INCIDENTS: {
+		struct al_logincident r;
+
+		r.id = sqlite3_column_int64(st, 0);
+		r.ts_us = sqlite3_column_int64(st, 1);
+		r.severity = col_text(st, 2);
+		r.kind = col_text(st, 3);
+		r.zone = col_text(st, 4);
+		r.client = col_text(st, 5);
+		r.name = col_text(st, 6);
+		r.detail = col_text(st, 7);
+		r.query_id = sqlite3_column_type(st, 8) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 8);
+		return cb->incident ? cb->incident(&r, cb->arg) : 0;
+	}
+	case AL_LOGREAD_ANSWERS: {
+		struct al_logresolved r;
+
+		r.query_id = sqlite3_column_int64(st, 0);
+		r.ts_us = sqlite3_column_int64(st, 1);
+		r.client = col_text(st, 2);
+		r.zone = col_text(st, 3);
+		r.qname = col_text(st, 4);
+		r.name = col_text(st, 5);
+		r.type = sqlite3_column_int(st, 6);
+		r.ttl = sqlite3_column_int64(st, 7);
+		return cb->resolved ? cb->resolved(&r, cb->arg) : 0;
+	}
+	}
+	return 0;
+}
+
+static int prepare(struct al_logread *lr, const char *sql, sqlite3_stmt **st, struct al_err *err)
+{
+	if (sqlite3_prepare_v2(lr->db, sql, -1, st, NULL) != SQLITE_OK) {
+		al_err_set(err, "%s: %s", lr->path, sqlite3_errmsg(lr->db));
+		return -EIO;
+	}
+	return 0;
+}
+
+int al_logread_run(struct al_logread *lr, const struct al_logfilter *f,
+		   const struct al_logread_cb *cb, struct al_err *err)
+{
+	struct sql q;
+	struct scratch s;
+	struct answers a = { NULL, 0, 0 };
+	sqlite3_stmt *st = NULL, *ans = NULL;
+	int i, rc;
+
+	if (al_logfilter_check(f, err) < 0)
+		return -EINVAL;
+	memset(&q, 0, sizeof(q));
+	build(&q, f, &s);
+	if (q.overflow) /* the buffers are sized for every filter at once */
+		return al_err_set(err, "internal error: query too long"), -EIO;
+	if ((rc = prepare(lr, q.text, &st, err)) < 0)
+		goto out;
+	if (f->kind == AL_LOGREAD_QUERIES &&
+	    (rc = prepare(lr, "SELECT name, type, data, ttl FROM answers WHERE query_id = ? ORDER BY rowid",
+			  &ans, err)) < 0)
+		goto out;
+	for (i = 0; i < q.nbind; i++) {
+		if (q.bind[i].text)
+			sqlite3_bind_text(st, i + 1, q.bind[i].text, -1, SQLITE_TRANSIENT);
+		else
+			sqlite3_bind_int64(st, i + 1, q.bind[i].num);
+	}
+	/* While st is being stepped, its read transaction holds one snapshot
+	 * for the answers statement too. */
+	for (;;) {
+		int step = sqlite3_step(st);
+
+		if (step == SQLITE_DONE) {
+			rc = 0;
+			break;
+		}
+		if (step != SQLITE_ROW) {
+			al_err_set(err, "%s: %s", lr->path, sqlite3_errmsg(lr->db));
+			rc = -EIO;
+			break;
+		}
+		if ((rc = emit(lr, f, st, ans, &a, cb, err)) != 0)
+			break;
+	}
+out:
+	answers_clear(&a);
+	free(a.v);
+	sqlite3_finalize(ans);
+	sqlite3_finalize(st);
+	return rc;
+}

@@ -1,0 +1,655 @@
+/* Reading the query log: times (every accepted form, with values computed
+ * independently by Python's calendar.timegm), filter validation and its
+ * messages, and each filter run against a real SQLite file created with
+ * al_qlog_migrate and filled with plain SQL, checked row id by row id. */
+#include <dirent.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "airlock/logread.h"
+#include "airlock/querylog.h"
+
+#define S 1000000LL
+#define T0 1795514400000000LL /* 2026-11-24T10:00:00Z */
+
+/* ----- times ----- */
+
+static int64_t parse_ok(const char *text)
+{
+	int64_t t = -42;
+
+	if (al_logtime_parse(text, T0, &t) != 0)
+		fail_msg("\"%s\" was rejected", text);
+	return t;
+}
+
+static void test_logtime_accepts_every_form(void **state)
+{
+	(void)state;
+	assert_int_equal(parse_ok("2026-11-24T10:00:00Z"), 1795514400000000LL);
+	assert_int_equal(parse_ok("2026-11-24T10:00Z"), 1795514400000000LL);
+	assert_int_equal(parse_ok("2026-11-24T10:00:00.250Z"), 1795514400250000LL);
+	assert_int_equal(parse_ok("2026-11-24T10:00:00.000001Z"), 1795514400000001LL);
+	assert_int_equal(parse_ok("2026-11-24T10:00:00.5Z"), 1795514400500000LL);
+	assert_int_equal(parse_ok("2026-11-24T11:00:00+01:00"), 1795514400000000LL);
+	assert_int_equal(parse_ok("2026-11-24T05:30:00-04:30"), 1795514400000000LL);
+	assert_int_equal(parse_ok("2026-11-24T10:00:00"), 1795514400000000LL); /* no zone: UTC */
+	assert_int_equal(parse_ok("2026-11-24T10:00"), 1795514400000000LL);
+	assert_int_equal(parse_ok("2026-11-24"), 1795478400000000LL);
+	assert_int_equal(parse_ok("2024-02-29"), 1709164800000000LL);
+	assert_int_equal(parse_ok("2000-02-29T23:59:59Z"), 951868799000000LL);
+	assert_int_equal(parse_ok("1970-01-01T00:00:00Z"), 0);
+	/* Relative: that long before now (T0 here). */
+	assert_int_equal(parse_ok("30s"), T0 - 30 * S);
+	assert_int_equal(parse_ok("15m"), T0 - 15 * 60 * S);
+	assert_int_equal(parse_ok("1h"), T0 - 3600 * S);
+	assert_int_equal(parse_ok("7d"), T0 - 7 * 86400 * S);
+	assert_int_equal(parse_ok("2w"), T0 - 14 * 86400 * S);
+	assert_int_equal(parse_ok("0s"), T0);
+}
+
+static void test_logtime_rejects_malformed(void **state)
+{
+	static const char *const bad[] = {
+		"", "1x", "h", "1", "-1h", "+1h", "1h ", " 1h", "1.5h", "yesterday",
+		"2026-13-01", "2026-00-10", "2026-11-00", "2026-11-31", "2026-02-29",
+		"2026-11-24T25:00Z", "2026-11-24T24:00Z", "2026-11-24T10:60Z",
+		"2026-11-24T10:00:60Z", "2026-11-24T10Z", "2026-11-24T10:00:00.Z",
+		"2026-11-24T10:00:00.1234567Z", "2026-11-24T10:00+1:00", "2026-11-24T10:00+01",
+		"2026-11-24T10:00+24:00", "2026-11-24 10:00", "2026-11-24Z", "2026-11-24T",
+		"2026-11-24T10:00Zjunk", "2026-11-24junk", "26-11-24", "2026-1-24",
+		"1969-12-31T23:59:59Z", "1970-01-01T00:30+01:00", "99999999999999w",
+	};
+	size_t i;
+	int64_t t;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		t = 7;
+		if (al_logtime_parse(bad[i], T0, &t) != -EINVAL)
+			fail_msg("\"%s\" was accepted as %lld", bad[i], (long long)t);
+		assert_int_equal(t, 7);
+	}
+}
+
+static void test_logtime_formats_utc(void **state)
+{
+	char buf[AL_LOGTIME_LEN];
+
+	(void)state;
+	assert_string_equal(al_logtime_format(T0 + 1250123, 3, buf, sizeof(buf)),
+			    "2026-11-24T10:00:01.250Z");
+	assert_string_equal(al_logtime_format(T0 + 1250123, 6, buf, sizeof(buf)),
+			    "2026-11-24T10:00:01.250123Z");
+	assert_string_equal(al_logtime_format(T0 + 1250123, 0, buf, sizeof(buf)),
+			    "2026-11-24T10:00:01Z");
+	assert_string_equal(al_logtime_format(-1, 6, buf, sizeof(buf)),
+			    "1969-12-31T23:59:59.999999Z");
+}
+
+/* ----- filters ----- */
+
+/* The message al_logfilter_set gives for opt=text, which must fail. */
+static const char *set_err(enum al_logread_kind kind, const char *opt, const char *text,
+			   int want_rc, struct al_err *err)
+{
+	struct al_logfilter f;
+
+	al_logfilter_init(&f, kind);
+	err->msg[0] = '\0';
+	assert_int_equal(al_logfilter_set(&f, opt, text, T0, err), want_rc);
+	return err->msg;
+}
+
+static void test_filter_messages_name_option_value_and_expected(void **state)
+{
+	struct al_err err;
+	struct al_logfilter f;
+
+	(void)state;
+	assert_string_equal(set_err(AL_LOGREAD_QUERIES, "since", "yesterday", -EINVAL, &err),
+			    "--since \"yesterday\": not a time (expected e.g. 1h, 30m, 7d, 2026-11-24T10:00Z, 2026-11-24T11:00:00+01:00 or 2026-11-24)");
+	assert_string_equal(set_err(AL_LOGREAD_ANSWERS, "at", "2026-11-24T25:00Z", -EINVAL, &err),
+			    "--at \"2026-11-24T25:00Z\": not a time (expected e.g. 1h, 30m, 7d, 2026-11-24T10:00Z, 2026-11-24T11:00:00+01:00 or 2026-11-24)");
+	assert_string_equal(set_err(AL_LOGREAD_QUERIES, "client", "10.0.2.1/24", -EINVAL, &err),
+			    "--client \"10.0.2.1/24\": not an address or CIDR (expected e.g. 10.0.2.15, 10.0.2.0/24 or fd00::/64, host bits zero)");
+	assert_string_equal(set_err(AL_LOGREAD_QUERIES, "zone", "Inference", -EINVAL, &err),
+			    "--zone \"Inference\": not a zone name (expected 1-63 of a-z 0-9 - _, e.g. inference)");
+	assert_string_equal(set_err(AL_LOGREAD_QUERIES, "name", "a..b", -EINVAL, &err),
+			    "--name \"a..b\": not a domain name (expected e.g. example.com or pythonhosted.org.)");
+	assert_string_equal(set_err(AL_LOGREAD_QUERIES, "name", "", -EINVAL, &err),
+			    "--name \"\": not a domain name (expected e.g. example.com or pythonhosted.org.)");
+	assert_string_equal(set_err(AL_LOGREAD_QUERIES, "type", "65536", -EINVAL, &err),
+			    "--type \"65536\": not a record type (expected a type name such as A, AAAA, TXT, HTTPS, or a number 0-65535)");
+	assert_string_equal(set_err(AL_LOGREAD_QUERIES, "type", "FOO", -EINVAL, &err),
+			    "--type \"FOO\": not a record type (expected a type name such as A, AAAA, TXT, HTTPS, or a number 0-65535)");
+	assert_string_equal(set_err(AL_LOGREAD_QUERIES, "action", "dropped", -EINVAL, &err),
+			    "--action \"dropped\": not an action (expected one of cache, upstream, local, blocked, refused, failed)");
+	assert_string_equal(set_err(AL_LOGREAD_QUERIES, "limit", "-1", -EINVAL, &err),
+			    "--limit \"-1\": not a row count (expected a number; 0 for no limit)");
+	assert_string_equal(set_err(AL_LOGREAD_INCIDENTS, "severity", "severe", -EINVAL, &err),
+			    "--severity \"severe\": not a severity (expected one of info, warning, high, critical)");
+	assert_string_equal(set_err(AL_LOGREAD_INCIDENTS, "kind", "a b", -EINVAL, &err),
+			    "--kind \"a b\": not an incident kind (expected a word of 1-63 characters, e.g. ai_name_denied)");
+	/* A filter of another command, and no filter at all. */
+	assert_string_equal(set_err(AL_LOGREAD_QUERIES, "severity", "high", -EINVAL, &err),
+			    "--severity does not apply here (filters: --since --until --zone --client --name --type --action --limit)");
+	assert_string_equal(set_err(AL_LOGREAD_INCIDENTS, "action", "refused", -EINVAL, &err),
+			    "--action does not apply here (filters: --since --until --zone --client --name --severity --kind --limit)");
+	assert_string_equal(set_err(AL_LOGREAD_ANSWERS, "name", "example.com", -EINVAL, &err),
+			    "--name does not apply here (filters: --since --until --at --zone --client --limit)");
+	assert_string_equal(set_err(AL_LOGREAD_QUERIES, "colour", "red", -ENOENT, &err),
+			    "--colour: no such filter");
+	/* Twice. */
+	al_logfilter_init(&f, AL_LOGREAD_QUERIES);
+	assert_int_equal(al_logfilter_set(&f, "zone", "data", T0, &err), 0);
+	assert_int_equal(al_logfilter_set(&f, "zone", "inference", T0, &err), -EINVAL);
+	assert_string_equal(err.msg, "--zone given twice");
+	assert_string_equal(f.zone, "data");
+	/* The address of who-resolved. */
+	assert_int_equal(al_logfilter_set_ip(&f, "192.0.2.300", &err), -EINVAL);
+	assert_string_equal(err.msg, "\"192.0.2.300\": not an IP address (expected e.g. 192.0.2.7 or 2001:db8::7)");
+}
+
+static void test_filter_normalises_values(void **state)
+{
+	struct al_logfilter f;
+	struct al_err err;
+
+	(void)state;
+	al_logfilter_init(&f, AL_LOGREAD_QUERIES);
+	assert_int_equal(f.limit, AL_LOGREAD_LIMIT);
+	assert_int_equal(f.qtype, -1);
+	assert_int_equal(al_logfilter_set(&f, "name", "PythonHosted.ORG", T0, &err), 0);
+	assert_string_equal(f.name, "pythonhosted.org.");
+	assert_int_equal(al_logfilter_set(&f, "type", "aaaa", T0, &err), 0);
+	assert_int_equal(f.qtype, 28);
+	assert_int_equal(al_logfilter_set(&f, "limit", "0", T0, &err), 0);
+	assert_int_equal(f.limit, 0);
+	/* An IPv4-mapped prefix matches the IPv4 form the log stores. */
+	assert_int_equal(al_logfilter_set(&f, "client", "::ffff:10.0.2.0/120", T0, &err), 0);
+	assert_int_equal(f.client.ip.family, AF_INET);
+	assert_int_equal(f.client.prefix, 24);
+	assert_memory_equal(f.client.ip.bytes, "\x0a\x00\x02\x00", 4);
+
+	al_logfilter_init(&f, AL_LOGREAD_QUERIES);
+	assert_int_equal(al_logfilter_set(&f, "name", "example.com.", T0, &err), 0);
+	assert_string_equal(f.name, "example.com.");
+	assert_int_equal(al_logfilter_set(&f, "type", "65535", T0, &err), 0);
+	assert_int_equal(f.qtype, 65535);
+
+	al_logfilter_init(&f, AL_LOGREAD_ANSWERS);
+	assert_int_equal(al_logfilter_check(&f, &err), -EINVAL);
+	assert_string_equal(err.msg, "no address given (expected e.g. 192.0.2.7)");
+	assert_int_equal(al_logfilter_set_ip(&f, "2001:DB8::0001", &err), 0);
+	assert_string_equal(f.ip, "2001:db8::1");
+	assert_int_equal(al_logfilter_check(&f, &err), 0);
+}
+
+static void test_filter_rejects_since_after_until(void **state)
+{
+	struct al_logfilter f;
+	struct al_err err;
+
+	(void)state;
+	al_logfilter_init(&f, AL_LOGREAD_QUERIES);
+	assert_int_equal(al_logfilter_set(&f, "since", "2026-11-24T10:00:01Z", T0, &err), 0);
+	assert_int_equal(al_logfilter_set(&f, "until", "2026-11-24T10:00Z", T0, &err), 0);
+	assert_int_equal(al_logfilter_check(&f, &err), -EINVAL);
+	assert_string_equal(err.msg, "--since 2026-11-24T10:00:01.000000Z is after --until 2026-11-24T10:00:00.000000Z");
+	/* Equal is an empty window, not an error. */
+	al_logfilter_init(&f, AL_LOGREAD_QUERIES);
+	assert_int_equal(al_logfilter_set(&f, "since", "2026-11-24T10:00Z", T0, &err), 0);
+	assert_int_equal(al_logfilter_set(&f, "until", "2026-11-24T11:00+01:00", T0, &err), 0);
+	assert_int_equal(al_logfilter_check(&f, &err), 0);
+}
+
+/* ----- a real database ----- */
+
+struct fixture {
+	char dir[64];
+	char path[128];
+};
+
+static void db_exec(sqlite3 *db, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("%s: %s", sql, msg ? msg : sqlite3_errmsg(db));
+}
+
+static sqlite3 *db_create(const char *path)
+{
+	sqlite3 *db = NULL;
+	struct al_err err;
+
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL),
+			 SQLITE_OK);
+	if (al_qlog_migrate(db, &err) != 0)
+		fail_msg("al_qlog_migrate: %s", err.msg);
+	db_exec(db, "PRAGMA journal_mode=WAL");
+	return db;
+}
+
+/* T0 + n seconds, in the inserts below. */
+static const char rows_sql[] =
+	"INSERT INTO queries VALUES"
+	" (1, 1795514401000000, '10.0.2.15', 40001, 'inference', 'udp', 'example.com.', 1, 0, 'upstream', '', '127.0.0.1:53', 1500),"
+	" (2, 1795514402000000, '10.0.2.16', 40002, 'inference', 'udp', 'www.example.com.', 28, 0, 'cache', '', '', 45),"
+	" (3, 1795514403000000, '10.0.3.9', 40003, 'data', 'tcp', 'notexample.com.', 1, 0, 'upstream', '', '127.0.0.1:53', 2000),"
+	" (4, 1795514404000000, '10.0.2.200', 40004, 'inference', 'udp', 'a_b.example.', 16, 0, 'upstream', '', '127.0.0.1:53', 900),"
+	" (5, 1795514405000000, '10.0.2.15', 40005, 'inference', 'udp', 'axb.example.', 1, 5, 'blocked', 'policy', '', 10),"
+	" (6, 1795514406000000, '10.0.9.1', 40006, '', 'udp', 'x.example.', 1, 5, 'refused', 'no zone', '', 8),"
+	" (7, 1795514407000000, '2001:db8::53', 40007, 'data', 'udp', 'example.com.', 28, 2, 'failed', 'upstreams failed', '127.0.0.1:53', 800000),"
+	" (8, 1795514408000000, '10.0.20.1', 40008, 'data', 'udp', 'mail.example.com.', 15, 0, 'upstream', '', '127.0.0.1:53', 700),"
+	" (9, 1795514409000000, '10.0.2.15', 40009, 'inference', 'udp', 'axyb.example.', 1, 3, 'upstream', '', '127.0.0.1:53', 600);"
+	"INSERT INTO answers VALUES"
+	" (1, 'example.com.', 1, '192.0.2.1', 300),"
+	" (2, 'www.example.com.', 5, 'example.com.', 60),"
+	" (2, 'example.com.', 28, '2001:db8::1', 60),"
+	" (3, 'notexample.com.', 1, '192.0.2.1', 10),"
+	" (3, 'notexample.com.', 1, '192.0.2.2', 10);"
+	"INSERT INTO incidents VALUES"
+	" (1, 1795514401000000, 'high', 'tunnel', 'inference', '10.0.2.15', 'x.example.', '{\"entropy\": 4.5}', 1),"
+	" (2, 1795514402000000, 'warning', 'nsd', 'data', '10.0.3.9', 'notexample.com.', 'first seen', NULL),"
+	" (3, 1795514403000000, 'high', 'nsd', 'inference', '10.0.2.16', 'www.example.com.', '', 2);";
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	sqlite3 *db;
+
+	if (!f)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/airlock-logread-XXXXXX");
+	if (!mkdtemp(f->dir)) {
+		free(f);
+		return -1;
+	}
+	snprintf(f->path, sizeof(f->path), "%s/log.db", f->dir);
+	db = db_create(f->path);
+	db_exec(db, rows_sql);
+	sqlite3_close(db);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	DIR *d = opendir(f->dir);
+	struct dirent *e;
+	char file[512];
+	int rc;
+
+	while (d && (e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(file, sizeof(file), "%s/%s", f->dir, e->d_name);
+		unlink(file);
+	}
+	if (d)
+		closedir(d);
+	rc = rmdir(f->dir);
+	free(f);
+	return rc;
+}
+
+/* The rows a run gives, one token per row ("3", or more for answers and
+ * incidents), comma-separated, in the order given. */
+struct seen {
+	char s[1024];
+	size_t o;
+};
+
+static void seen_add(struct seen *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void seen_add(struct seen *v, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (v->o)
+		v->o += (size_t)snprintf(v->s + v->o, sizeof(v->s) - v->o, ",");
+	va_start(ap, fmt);
+	v->o += (size_t)vsnprintf(v->s + v->o, sizeof(v->s) - v->o, fmt, ap);
+	va_end(ap);
+	assert_true(v->o < sizeof(v->s));
+}
+
+static int on_query(const struct al_logquery *q, void *arg)
+{
+	seen_add(arg, "%lld", (long long)q->id);
+	return 0;
+}
+
+static int on_incident(const struct al_logincident *in, void *arg)
+{
+	seen_add(arg, "%lld:%lld", (long long)in->id, (long long)in->query_id);
+	return 0;
+}
+
+static int on_resolved(const struct al_logresolved *a, void *arg)
+{
+	seen_add(arg, "%lld:%s:%s:%lld", (long long)a->query_id, a->client, a->name,
+		 (long long)a->ttl);
+	return 0;
+}
+
+/* Runs kind with the filters given as "opt", "value" pairs (NULL ends
+ * them; "ip" is who-resolved's address) and returns the rows seen. */
+static const char *run(const char *path, enum al_logread_kind kind, ...)
+{
+	static struct seen v;
+	struct al_logread_cb cb = { on_query, on_incident, on_resolved, &v };
+	struct al_logfilter f;
+	struct al_logread *lr = NULL;
+	struct al_err err = { "" };
+	const char *opt, *val;
+	va_list ap;
+
+	memset(&v, 0, sizeof(v));
+	al_logfilter_init(&f, kind);
+	va_start(ap, kind);
+	while ((opt = va_arg(ap, const char *)) != NULL) {
+		val = va_arg(ap, const char *);
+		if ((strcmp(opt, "ip") ? al_logfilter_set(&f, opt, val, T0, &err)
+				       : al_logfilter_set_ip(&f, val, &err)) != 0)
+			fail_msg("--%s %s: %s", opt, val, err.msg);
+	}
+	va_end(ap);
+	if (al_logread_open(path, &lr, &err) != 0)
+		fail_msg("al_logread_open: %s", err.msg);
+	if (al_logread_run(lr, &f, &cb, &err) != 0)
+		fail_msg("al_logread_run: %s", err.msg);
+	al_logread_close(lr);
+	return v.s;
+}
+
+#define Q AL_LOGREAD_QUERIES
+#define I AL_LOGREAD_INCIDENTS
+#define A AL_LOGREAD_ANSWERS
+
+static void test_log_filters_select_exact_rows(void **state)
+{
+	const char *p = ((struct fixture *)*state)->path;
+
+	assert_string_equal(run(p, Q, NULL), "1,2,3,4,5,6,7,8,9");
+	/* since inclusive, until exclusive */
+	assert_string_equal(run(p, Q, "since", "2026-11-24T10:00:02Z", "until", "2026-11-24T11:00:05+01:00", NULL),
+			    "2,3,4");
+	assert_string_equal(run(p, Q, "since", "2026-11-24T10:00:08.000001Z", NULL), "9");
+	assert_string_equal(run(p, Q, "zone", "data", NULL), "3,7,8");
+	assert_string_equal(run(p, Q, "type", "AAAA", NULL), "2,7");
+	assert_string_equal(run(p, Q, "type", "16", NULL), "4");
+	assert_string_equal(run(p, Q, "action", "refused", NULL), "6");
+	assert_string_equal(run(p, Q, "zone", "inference", "action", "upstream", "type", "A", NULL), "1,9");
+}
+
+static void test_log_client_matches_address_and_cidr(void **state)
+{
+	const char *p = ((struct fixture *)*state)->path;
+
+	assert_string_equal(run(p, Q, "client", "10.0.2.15", NULL), "1,5,9");
+	assert_string_equal(run(p, Q, "client", "10.0.2.15/32", NULL), "1,5,9");
+	/* 10.0.20.1 starts with the same text, but is not in the prefix. */
+	assert_string_equal(run(p, Q, "client", "10.0.2.0/24", NULL), "1,2,4,5,9");
+	assert_string_equal(run(p, Q, "client", "10.0.2.128/25", NULL), "4");
+	assert_string_equal(run(p, Q, "client", "10.0.0.0/16", NULL), "1,2,3,4,5,6,8,9");
+	assert_string_equal(run(p, Q, "client", "10.0.0.0/20", NULL), "1,2,3,4,5,6,9");
+	assert_string_equal(run(p, Q, "client", "2001:db8::/32", NULL), "7");
+	assert_string_equal(run(p, Q, "client", "2001:DB8:0::53", NULL), "7");
+	assert_string_equal(run(p, Q, "client", "::ffff:10.0.3.9", NULL), "3");
+	assert_string_equal(run(p, Q, "client", "0.0.0.0/0", NULL), "1,2,3,4,5,6,8,9");
+	assert_string_equal(run(p, Q, "client", "10.0.4.0/24", NULL), "");
+}
+
+static void test_log_name_matches_suffix_with_like_escaped(void **state)
+{
+	const char *p = ((struct fixture *)*state)->path;
+
+	/* The name and every name below it; not notexample.com. */
+	assert_string_equal(run(p, Q, "name", "example.com", NULL), "1,2,7,8");
+	assert_string_equal(run(p, Q, "name", "Example.COM.", NULL), "1,2,7,8");
+	assert_string_equal(run(p, Q, "name", "www.example.com", NULL), "2");
+	/* _ and % are literal: a_b.example. matches itself, not axb.example. */
+	assert_string_equal(run(p, Q, "name", "a_b.example", NULL), "4");
+	assert_string_equal(run(p, Q, "name", "a%b.example", NULL), "");
+	assert_string_equal(run(p, Q, "name", "example", NULL), "4,5,6,9");
+	assert_string_equal(run(p, Q, "name", ".", NULL), "1,2,3,4,5,6,7,8,9");
+}
+
+static void test_log_limit_keeps_most_recent_oldest_first(void **state)
+{
+	const char *p = ((struct fixture *)*state)->path;
+
+	assert_string_equal(run(p, Q, "limit", "3", NULL), "7,8,9");
+	assert_string_equal(run(p, Q, "limit", "1", NULL), "9");
+	assert_string_equal(run(p, Q, "limit", "0", NULL), "1,2,3,4,5,6,7,8,9");
+	/* The limit counts matching rows: the CIDR is matched in SQL. */
+	assert_string_equal(run(p, Q, "client", "10.0.2.0/24", "limit", "2", NULL), "5,9");
+	assert_string_equal(run(p, Q, "name", "example.com", "limit", "3", NULL), "2,7,8");
+	assert_string_equal(run(p, I, "limit", "2", NULL), "2:-1,3:2");
+	assert_string_equal(run(p, A, "ip", "192.0.2.1", "limit", "1", NULL),
+			    "3:10.0.3.9:notexample.com.:10");
+}
+
+/* Every field of one row, its answers in reply order. */
+static int check_row2(const struct al_logquery *q, void *arg)
+{
+	int *calls = arg;
+
+	(*calls)++;
+	assert_int_equal(q->id, 2);
+	assert_int_equal(q->ts_us, 1795514402000000LL);
+	assert_string_equal(q->client, "10.0.2.16");
+	assert_int_equal(q->client_port, 40002);
+	assert_string_equal(q->zone, "inference");
+	assert_string_equal(q->transport, "udp");
+	assert_string_equal(q->qname, "www.example.com.");
+	assert_int_equal(q->qtype, 28);
+	assert_int_equal(q->rcode, 0);
+	assert_string_equal(q->action, "cache");
+	assert_string_equal(q->reason, "");
+	assert_string_equal(q->upstream, "");
+	assert_int_equal(q->latency_us, 45);
+	assert_int_equal(q->nanswers, 2);
+	assert_string_equal(q->answers[0].name, "www.example.com.");
+	assert_int_equal(q->answers[0].type, 5);
+	assert_string_equal(q->answers[0].data, "example.com.");
+	assert_int_equal(q->answers[0].ttl, 60);
+	assert_string_equal(q->answers[1].name, "example.com.");
+	assert_int_equal(q->answers[1].type, 28);
+	assert_string_equal(q->answers[1].data, "2001:db8::1");
+	assert_int_equal(q->answers[1].ttl, 60);
+	return 0;
+}
+
+static int stop_after_first(const struct al_logquery *q, void *arg)
+{
+	(void)q;
+	(*(int *)arg)++;
+	return 42;
+}
+
+static void test_log_rows_carry_every_field(void **state)
+{
+	const char *p = ((struct fixture *)*state)->path;
+	struct al_logfilter f;
+	struct al_logread *lr = NULL;
+	struct al_err err;
+	int calls = 0;
+	struct al_logread_cb cb = { check_row2, NULL, NULL, &calls };
+
+	al_logfilter_init(&f, Q);
+	assert_int_equal(al_logfilter_set(&f, "client", "10.0.2.16", T0, &err), 0);
+	assert_int_equal(al_logread_open(p, &lr, &err), 0);
+	assert_int_equal(al_logread_run(lr, &f, &cb, &err), 0);
+	assert_int_equal(calls, 1);
+	/* A callback's non-zero value stops the run and is returned. */
+	al_logfilter_init(&f, Q);
+	cb.query = stop_after_first;
+	calls = 0;
+	assert_int_equal(al_logread_run(lr, &f, &cb, &err), 42);
+	assert_int_equal(calls, 1);
+	al_logread_close(lr);
+}
+
+static void test_incidents_filters(void **state)
+{
+	const char *p = ((struct fixture *)*state)->path;
+
+	assert_string_equal(run(p, I, NULL), "1:1,2:-1,3:2");
+	assert_string_equal(run(p, I, "severity", "high", NULL), "1:1,3:2");
+	assert_string_equal(run(p, I, "kind", "nsd", NULL), "2:-1,3:2");
+	assert_string_equal(run(p, I, "severity", "high", "kind", "nsd", NULL), "3:2");
+	assert_string_equal(run(p, I, "name", "example.com", NULL), "3:2");
+	assert_string_equal(run(p, I, "client", "10.0.3.0/24", NULL), "2:-1");
+	assert_string_equal(run(p, I, "zone", "inference", "since", "2026-11-24T10:00:02Z", NULL), "3:2");
+}
+
+static void test_who_resolved_and_at_window_edges(void **state)
+{
+	const char *p = ((struct fixture *)*state)->path;
+
+	assert_string_equal(run(p, A, "ip", "192.0.2.1", NULL),
+			    "1:10.0.2.15:example.com.:300,3:10.0.3.9:notexample.com.:10");
+	assert_string_equal(run(p, A, "ip", "2001:DB8::0001", NULL),
+			    "2:10.0.2.16:example.com.:60");
+	assert_string_equal(run(p, A, "ip", "192.0.2.1", "zone", "data", NULL),
+			    "3:10.0.3.9:notexample.com.:10");
+	assert_string_equal(run(p, A, "ip", "192.0.2.1", "client", "10.0.2.0/24", NULL),
+			    "1:10.0.2.15:example.com.:300");
+	assert_string_equal(run(p, A, "ip", "192.0.2.99", NULL), "");
+	/* Query 1 at T0+1s with TTL 300: given at or before --at, still valid. */
+	assert_string_equal(run(p, A, "ip", "192.0.2.1", "at", "2026-11-24T10:00:00.999999Z", NULL), "");
+	assert_string_equal(run(p, A, "ip", "192.0.2.1", "at", "2026-11-24T10:00:01Z", NULL),
+			    "1:10.0.2.15:example.com.:300");
+	/* Query 3 at T0+3s with TTL 10: valid up to T0+13s inclusive. */
+	assert_string_equal(run(p, A, "ip", "192.0.2.1", "at", "2026-11-24T10:00:13Z", NULL),
+			    "1:10.0.2.15:example.com.:300,3:10.0.3.9:notexample.com.:10");
+	assert_string_equal(run(p, A, "ip", "192.0.2.1", "at", "2026-11-24T10:00:13.000001Z", NULL),
+			    "1:10.0.2.15:example.com.:300");
+	assert_string_equal(run(p, A, "ip", "192.0.2.1", "at", "2026-11-24T10:05:01Z", NULL),
+			    "1:10.0.2.15:example.com.:300");
+	assert_string_equal(run(p, A, "ip", "192.0.2.1", "at", "2026-11-24T10:05:01.000001Z", NULL), "");
+	assert_string_equal(run(p, A, "ip", "192.0.2.2", "at", "2026-11-24T10:00:05Z",
+				"since", "2026-11-24T10:00:03Z", "until", "2026-11-24T10:00:04Z", NULL),
+			    "3:10.0.3.9:notexample.com.:10");
+}
+
+/* ----- opening ----- */
+
+static int open_err(const char *path, struct al_err *err)
+{
+	struct al_logread *lr = (struct al_logread *)&lr; /* must be reset to NULL */
+	int rc;
+
+	err->msg[0] = '\0';
+	rc = al_logread_open(path, &lr, err);
+	assert_null(lr);
+	return rc;
+}
+
+static void test_open_refuses_what_is_not_a_current_log(void **state)
+{
+	struct fixture *f = *state;
+	char path[256], want[512];
+	struct al_err err;
+	sqlite3 *db;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/missing.db", f->dir);
+	assert_int_equal(open_err(path, &err), -ENOENT);
+	snprintf(want, sizeof(want), "%s: cannot open the query log: No such file or directory", path);
+	assert_string_equal(err.msg, want);
+
+	assert_int_equal(open_err(f->dir, &err), -EISDIR);
+
+	/* An empty file: schema version 0. */
+	snprintf(path, sizeof(path), "%s/empty.db", f->dir);
+	assert_non_null(fp = fopen(path, "w"));
+	fclose(fp);
+	assert_int_equal(open_err(path, &err), -EIO);
+	snprintf(want, sizeof(want), "%s: not an airlock query log (schema version 0: empty, or another program's database)", path);
+	assert_string_equal(err.msg, want);
+
+	/* Another program's database: tables, but version 0. */
+	snprintf(path, sizeof(path), "%s/other.db", f->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	db_exec(db, "CREATE TABLE queries (x)");
+	sqlite3_close(db);
+	assert_int_equal(open_err(path, &err), -EIO);
+	snprintf(want, sizeof(want), "%s: not an airlock query log (schema version 0: empty, or another program's database)", path);
+	assert_string_equal(err.msg, want);
+
+	/* Written by a later airlock. */
+	snprintf(path, sizeof(path), "%s/newer.db", f->dir);
+	db = db_create(path);
+	db_exec(db, "PRAGMA user_version = 2");
+	sqlite3_close(db);
+	assert_int_equal(open_err(path, &err), -EIO);
+	snprintf(want, sizeof(want), "%s: schema version 2 is newer than this airlock knows (%d): use a newer airlock",
+		 path, AL_QLOG_SCHEMA_VERSION);
+	assert_string_equal(err.msg, want);
+
+	/* Not SQLite at all. */
+	snprintf(path, sizeof(path), "%s/text.db", f->dir);
+	assert_non_null(fp = fopen(path, "w"));
+	fputs("this is not a database, but it is long enough to have a header of 100 bytes ...........................\n", fp);
+	fclose(fp);
+	assert_int_equal(open_err(path, &err), -EIO);
+	snprintf(want, sizeof(want), "%s: cannot read the query log: file is not a database", path);
+	assert_string_equal(err.msg, want);
+}
+
+/* The connection is read-only, and a writer's open transaction neither
+ * blocks it nor shows it uncommitted rows (WAL). */
+static void test_open_is_read_only_beside_a_writer(void **state)
+{
+	const char *p = ((struct fixture *)*state)->path;
+	struct al_logread *lr = NULL;
+	struct al_err err;
+	sqlite3 *w = NULL;
+
+	assert_int_equal(sqlite3_open(p, &w), SQLITE_OK);
+	db_exec(w, "BEGIN IMMEDIATE");
+	db_exec(w, "INSERT INTO queries VALUES (10, 1795514410000000, '10.0.2.15', 1, 'inference', 'udp', 'late.example.', 1, 0, 'cache', '', '', 1)");
+	assert_string_equal(run(p, Q, "limit", "2", NULL), "8,9");
+	db_exec(w, "COMMIT");
+	assert_string_equal(run(p, Q, "limit", "2", NULL), "9,10");
+	sqlite3_close(w);
+	assert_int_equal(al_logread_open(p, &lr, &err), 0);
+	al_logread_close(lr);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_logtime_accepts_every_form),
+		cmocka_unit_test(test_logtime_rejects_malformed),
+		cmocka_unit_test(test_logtime_formats_utc),
+		cmocka_unit_test(test_filter_messages_name_option_value_and_expected),
+		cmocka_unit_test(test_filter_normalises_values),
+		cmocka_unit_test(test_filter_rejects_since_after_until),
+		cmocka_unit_test_setup_teardown(test_log_filters_select_exact_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_log_client_matches_address_and_cidr, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_log_name_matches_suffix_with_like_escaped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_log_limit_keeps_most_recent_oldest_first, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_log_rows_carry_every_field, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_incidents_filters, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_who_resolved_and_at_window_edges, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_refuses_what_is_not_a_current_log, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_is_read_only_beside_a_writer, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
