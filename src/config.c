@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "airlock/catalog.h"
 #include "airlock/config.h"
 #include "airlock/jsonread.h"
+#include "airlock/localdata.h"
 
 #define MAX_UPSTREAMS 32
 #define MAX_FILE (4u << 20)
@@ -498,12 +500,43 @@ static int check_loops(struct al_jctx *c, const struct al_config *cfg)
 	return 0;
 }
 
+/* The endpoint catalog: the file named, or the one built in. */
+static int load_catalog(struct al_jctx *c, struct al_config *cfg)
+{
+	struct al_err e;
+	int rc;
+
+	if (cfg->catalog_path)
+		rc = al_catalog_load(cfg->catalog_path, &cfg->catalog, &e);
+	else
+		rc = al_catalog_parse(al_catalog_builtin, "(built-in catalog)", &cfg->catalog, &e);
+	if (rc == -ENOMEM)
+		return rc;
+	return rc < 0 ? al_json_fail(c, "endpoints.catalog", "%s", e.msg) : 0;
+}
+
+/* Local data: the zone files' errors name the file and line. */
+static int load_local_data(struct al_jctx *c, struct al_config *cfg)
+{
+	struct al_err e;
+	int rc;
+
+	if (!cfg->nlocal_data)
+		return 0;
+	rc = al_localdata_load((const char *const *)cfg->local_data, cfg->nlocal_data,
+			       &cfg->localdata, &e);
+	if (rc == -ENOMEM)
+		return rc;
+	return rc < 0 ? al_json_fail(c, "local_data", "%s", e.msg) : 0;
+}
+
 static int finish(struct al_jctx *c, struct al_config *cfg)
 {
 	struct al_err zerr;
 	int rc;
 
-	if ((rc = check_loops(c, cfg)) < 0)
+	if ((rc = check_loops(c, cfg)) < 0 || (rc = load_catalog(c, cfg)) < 0 ||
+	    (rc = load_local_data(c, cfg)) < 0)
 		return rc;
 	rc = al_zonemap_new(cfg->zones, cfg->nzones, &cfg->zonemap, &zerr);
 	if (rc == -EINVAL)
@@ -654,6 +687,8 @@ void al_config_unref(struct al_config *cfg)
 	if (!cfg || __atomic_sub_fetch(&cfg->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
 	al_zonemap_free(cfg->zonemap);
+	al_catalog_free(cfg->catalog);
+	al_localdata_free(cfg->localdata);
 	for (i = 0; i < cfg->nzones; i++) {
 		free(cfg->zones[i].name);
 		free(cfg->zones[i].cidrs);

@@ -14,11 +14,20 @@ struct upstream {
 	uint32_t fails;
 };
 
+/* The upstreams one kind of name may be sent to, in order: group 0 is
+ * the default list, group i + 1 is forward[i] of the config. */
+struct group {
+	uint8_t idx[AL_MAX_UPSTREAMS]; /* into al_fwd.ups */
+	size_t n;
+};
+
 struct al_fwd {
 	uv_loop_t *loop;
 	struct al_stats *stats;
-	struct upstream *ups;
+	struct upstream *ups; /* every distinct upstream of every group */
 	size_t nups;
+	struct group *groups;
+	size_t ngroups;
 	uint32_t try_ms, total_ms, holddown_ms;
 	uint16_t edns_size;
 	size_t pending;
@@ -34,6 +43,7 @@ struct txn {
 	void *arg;
 	uint64_t deadline;
 	uint64_t tried; /* bit per upstream index */
+	unsigned group;
 	int up;
 	struct sockaddr_storage sa; /* the current try's upstream */
 	uint16_t id;
@@ -78,26 +88,52 @@ int al_fwd_new(uv_loop_t *loop, struct al_stats *stats, struct al_fwd **out)
 	return 0;
 }
 
+/* The index of ep in ups[0..*n), appended (keeping the health it had in
+ * the old list, so a reload does not forget a dead upstream) if new. */
+static size_t add_upstream(const struct al_fwd *f, struct upstream *ups, size_t *n,
+			   const struct al_endpoint *ep)
+{
+	struct upstream u;
+	size_t i;
+
+	memset(&u, 0, sizeof(u));
+	al_sockaddr_make(&ep->ip, ep->port, &u.sa, &u.salen);
+	for (i = 0; i < *n; i++)
+		if (al_sockaddr_equal((struct sockaddr *)&ups[i].sa, (struct sockaddr *)&u.sa))
+			return i;
+	for (i = 0; i < f->nups; i++)
+		if (al_sockaddr_equal((struct sockaddr *)&f->ups[i].sa, (struct sockaddr *)&u.sa)) {
+			u.down_until = f->ups[i].down_until;
+			u.fails = f->ups[i].fails;
+		}
+	ups[*n] = u;
+	return (*n)++;
+}
+
 int al_fwd_configure(struct al_fwd *f, const struct al_config *cfg)
 {
-	struct upstream *ups = calloc(cfg->nupstreams ? cfg->nupstreams : 1, sizeof(*ups));
-	size_t i, j;
+	struct upstream *ups = calloc(AL_MAX_UPSTREAMS, sizeof(*ups));
+	struct group *groups = calloc(cfg->nforwards + 1, sizeof(*groups));
+	size_t i, j, n = 0;
 
-	if (!ups)
+	if (!ups || !groups) {
+		free(ups);
+		free(groups);
 		return -ENOMEM;
-	for (i = 0; i < cfg->nupstreams; i++) {
-		al_sockaddr_make(&cfg->upstreams[i].ip, cfg->upstreams[i].port, &ups[i].sa,
-				 &ups[i].salen);
-		for (j = 0; j < f->nups; j++)
-			if (al_sockaddr_equal((struct sockaddr *)&f->ups[j].sa,
-					      (struct sockaddr *)&ups[i].sa)) {
-				ups[i].down_until = f->ups[j].down_until;
-				ups[i].fails = f->ups[j].fails;
-			}
+	}
+	/* The config checked that the distinct upstreams fit. */
+	for (i = 0; i <= cfg->nforwards; i++) {
+		const struct al_endpoint *eps = i ? cfg->forwards[i - 1].ups : cfg->upstreams;
+		size_t neps = i ? cfg->forwards[i - 1].nups : cfg->nupstreams;
+		for (j = 0; j < neps; j++)
+			groups[i].idx[groups[i].n++] = (uint8_t)add_upstream(f, ups, &n, &eps[j]);
 	}
 	free(f->ups);
+	free(f->groups);
 	f->ups = ups;
-	f->nups = cfg->nupstreams;
+	f->nups = n;
+	f->groups = groups;
+	f->ngroups = cfg->nforwards + 1;
 	f->try_ms = cfg->upstream_timeout_ms;
 	f->total_ms = cfg->query_timeout_ms;
 	f->holddown_ms = cfg->upstream_holddown_ms;
@@ -115,6 +151,7 @@ void al_fwd_free(struct al_fwd *f)
 	if (!f)
 		return;
 	free(f->ups);
+	free(f->groups);
 	free(f);
 }
 
@@ -400,16 +437,21 @@ static int start_udp(struct txn *t)
 static int pick(const struct txn *t, uint64_t now)
 {
 	const struct al_fwd *f = t->fwd;
+	const struct group *g;
 	int best = -1;
-	size_t i;
+	size_t i, u;
 
-	for (i = 0; i < f->nups; i++) {
-		if (t->tried & (1ull << i))
+	if (t->group >= f->ngroups)
+		return -1; /* a reload removed its group: never fall back to another */
+	g = &f->groups[t->group];
+	for (i = 0; i < g->n; i++) {
+		u = g->idx[i];
+		if (t->tried & (1ull << u))
 			continue;
-		if (f->ups[i].down_until <= now)
-			return (int)i;
-		if (best < 0 || f->ups[i].down_until < f->ups[best].down_until)
-			best = (int)i;
+		if (f->ups[u].down_until <= now)
+			return (int)u;
+		if (best < 0 || f->ups[u].down_until < f->ups[best].down_until)
+			best = (int)u;
 	}
 	return best;
 }
@@ -459,7 +501,8 @@ static void start_try(struct txn *t)
 	}
 }
 
-int al_fwd_query(struct al_fwd *f, const struct al_query *q, al_fwd_cb cb, void *arg)
+int al_fwd_query(struct al_fwd *f, const struct al_query *q, unsigned group, al_fwd_cb cb,
+		 void *arg)
 {
 	struct txn *t = calloc(1, sizeof(*t));
 
@@ -469,6 +512,7 @@ int al_fwd_query(struct al_fwd *f, const struct al_query *q, al_fwd_cb cb, void 
 	t->cb = cb;
 	t->arg = arg;
 	t->up = -1;
+	t->group = group;
 	memcpy(t->qname, q->qname_lc, q->qname_len);
 	t->qname_len = q->qname_len;
 	t->qtype = q->qtype;

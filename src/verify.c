@@ -8,18 +8,6 @@
 
 #define TYPE_RRSIG 46
 
-bool al_name_under(const uint8_t *name, size_t len, const struct al_suffix *suffix)
-{
-	size_t off = 0;
-
-	if (suffix->len > len)
-		return false;
-	/* Walk the labels: the suffix must start where a label does. */
-	while (off < len && len - off > suffix->len)
-		off += (size_t)name[off] + 1;
-	return off + suffix->len == len && memcmp(name + off, suffix->name, suffix->len) == 0;
-}
-
 static bool in_any(const struct al_ip *ip, const struct al_cidr *cidrs, size_t n)
 {
 	size_t i;
@@ -101,19 +89,17 @@ static int check_rr(const uint8_t *pkt, const struct al_rr *rr, void *arg)
 		return 2; /* past the answers: done */
 	if (rr_addr(pkt, rr, &ip)) {
 		c->v->addrs++;
-		if (in_any(&ip, c->rule->cidrs, c->rule->ncidrs))
+		if (in_any(&ip, c->rule->cidrs, c->rule->ncidrs) || al_catalog_vip_ok(c->rule->ep, &ip))
 			return 0;
 		return fail_with(c->v, "address outside the private ranges",
 				 al_ip_format(&ip, text, sizeof(text)));
 	}
 	if (rr->type == AL_TYPE_CNAME) {
-		size_t i;
 		off = rr->rdata_off;
 		if ((n = al_msg_read_name(pkt, c->len, &off, target)) < 0)
 			return fail_with(c->v, "malformed CNAME", "");
-		for (i = 0; i < c->rule->nsuffixes; i++)
-			if (al_name_under(target, (size_t)n, &c->rule->suffixes[i]))
-				return 0;
+		if (al_catalog_cname_ok(c->rule->ep, target, (size_t)n))
+			return 0;
 		if (al_msg_name_to_text(target, text, sizeof(text)) < 0)
 			text[0] = '\0';
 		return fail_with(c->v, "CNAME outside the private zones", text);

@@ -1,6 +1,8 @@
 /* The per-thread query pipeline: see worker.h. */
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,11 +12,14 @@
 #include "airlock/cache.h"
 #include "airlock/hash.h"
 #include "airlock/listener.h"
+#include "airlock/localdata.h"
 #include "airlock/log.h"
 #include "airlock/msg.h"
+#include "airlock/policy.h"
 #include "airlock/querylog.h"
 #include "airlock/rand.h"
 #include "airlock/upstream.h"
+#include "airlock/verify.h"
 #include "airlock/worker.h"
 
 #define FLIGHT_BUCKETS 4096
@@ -32,6 +37,7 @@ struct waiter {
 	struct al_client client;
 	struct al_query q;
 	struct origin o;
+	bool rebinding; /* internal addresses in the answer are refused */
 };
 
 /* One question on its way upstream and the clients waiting for it. */
@@ -39,6 +45,8 @@ struct flight {
 	struct flight *chain;
 	struct al_worker *w;
 	struct waiter *waiters;
+	struct al_config *cfg;          /* a reference: ep points into its catalog */
+	const struct al_catalog_ep *ep; /* non-NULL: a private answer is required */
 	uint64_t hash;
 	size_t keylen;
 	uint8_t key[AL_CACHE_KEY_MAX];
@@ -47,7 +55,6 @@ struct flight {
 struct al_worker {
 	unsigned id;
 	unsigned nworkers; /* fixed at start: a reload cannot change it */
-	size_t cache_bytes; /* this worker's share */
 	uv_loop_t loop;
 	uv_thread_t thread;
 	uv_async_t wake;
@@ -68,6 +75,7 @@ struct al_worker {
 	uint64_t seed;
 	struct al_stats stats;
 	uint8_t out[AL_MAX_MSG];
+	uint8_t local[AL_MAX_MSG]; /* a local-data reply before it is rendered */
 };
 
 static uint64_t now_ms(struct al_worker *w)
@@ -92,7 +100,7 @@ static size_t udp_limit(const struct al_worker *w, const struct al_client *c,
  * copies here: the writer thread formats addresses and names. */
 static void log_reply(struct al_worker *w, const struct al_client *c, const struct al_query *q,
 		      const struct origin *o, size_t n, int rcode, enum al_action action,
-		      const char *reason, const struct sockaddr *upstream)
+		      const char *reason, const struct sockaddr *upstream, struct al_incident *inc)
 {
 	struct al_logrec r;
 
@@ -112,7 +120,7 @@ static void log_reply(struct al_worker *w, const struct al_client *c, const stru
 	r.action = action;
 	snprintf(r.reason, sizeof(r.reason), "%s", reason);
 	r.reply = NULL;
-	r.incident = NULL;
+	r.incident = inc;
 	r.reply_len = 0;
 	if (n >= AL_HDR && al_get16(w->out + 6) > 0 && (r.reply = malloc(n)) != NULL) {
 		memcpy(r.reply, w->out, n);
@@ -125,42 +133,87 @@ static void log_reply(struct al_worker *w, const struct al_client *c, const stru
  * (extended) rcode when airlockd made the reply, -1: read it from the header. */
 static void respond(struct al_worker *w, struct al_client *c, const struct al_query *q,
 		    const struct origin *o, size_t n, int rcode, enum al_action action,
-		    const char *reason, const struct sockaddr *upstream)
+		    const char *reason, const struct sockaddr *upstream, struct al_incident *inc)
 {
 	if (w->qlog)
-		log_reply(w, c, q, o, n, rcode, action, reason, upstream);
+		log_reply(w, c, q, o, n, rcode, action, reason, upstream, inc);
+	else
+		al_incident_free(inc);
 	if (n)
 		al_client_reply(c, w->out, n);
 	else
 		al_client_release(c);
 }
 
-static void reply_error(struct al_worker *w, struct al_client *c, const struct al_query *q,
-			const struct origin *o, int rcode, enum al_action action,
-			const char *reason, const struct sockaddr *upstream)
+/* An error, or an empty NOERROR (NODATA), with an optional incident. */
+static void reply_status(struct al_worker *w, struct al_client *c, const struct al_query *q,
+			 const struct origin *o, int rcode, enum al_action action,
+			 const char *reason, const struct sockaddr *upstream,
+			 struct al_incident *inc)
 {
 	size_t n = al_msg_error(q, rcode, w->cfg->edns_size, w->out, sizeof(w->out));
 
 	if (rcode == AL_RCODE_SERVFAIL)
 		w->stats.servfail++;
-	respond(w, c, q, o, n, rcode, action, reason, upstream);
+	respond(w, c, q, o, n, rcode, action, reason, upstream, inc);
 }
 
+static void reply_error(struct al_worker *w, struct al_client *c, const struct al_query *q,
+			const struct origin *o, int rcode, enum al_action action,
+			const char *reason, const struct sockaddr *upstream)
+{
+	reply_status(w, c, q, o, rcode, action, reason, upstream, NULL);
+}
+
+/* The incident's detail: a JSON object of string fields (NULL-terminated
+ * key, value pairs); NULL when out of memory. */
+static struct al_incident *incident(enum al_severity sev, const char *kind, ...)
+{
+	cJSON *d = cJSON_CreateObject();
+	struct al_incident *inc = NULL;
+	const char *k, *v;
+	char *text;
+	va_list ap;
+
+	if (!d)
+		return NULL;
+	va_start(ap, kind);
+	while ((k = va_arg(ap, const char *)) != NULL) {
+		v = va_arg(ap, const char *);
+		cJSON_AddStringToObject(d, k, v ? v : "");
+	}
+	va_end(ap);
+	if ((text = cJSON_PrintUnformatted(d)) != NULL)
+		inc = al_incident_new(sev, kind, text);
+	cJSON_free(text);
+	cJSON_Delete(d);
+	return inc;
+}
+
+/* Sends a prepared answer; with rebinding set, one that holds an internal
+ * address is refused instead. */
 static void reply_answer(struct al_worker *w, struct al_client *c, const struct al_query *q,
-			 const struct origin *o, const struct al_answer *a,
+			 const struct origin *o, const struct al_answer *a, bool rebinding,
 			 enum al_action action, const struct sockaddr *upstream)
 {
 	size_t lim = udp_limit(w, c, q);
-	size_t n = al_answer_render(a, q, now_ms(w), w->cfg->edns_size, lim, w->out,
-				    sizeof(w->out));
+	size_t n;
+	char addr[AL_ADDRSTRLEN];
 
+	if (rebinding && al_verify_find_internal(a->data, a->len, addr, sizeof(addr))) {
+		w->stats.rebinding_refused++;
+		reply_status(w, c, q, o, AL_RCODE_REFUSED, AL_ACT_BLOCKED, "rebinding", upstream,
+			     incident(AL_SEV_WARNING, "dns_rebinding", "address", addr, NULL));
+		return;
+	}
+	n = al_answer_render(a, q, now_ms(w), w->cfg->edns_size, lim, w->out, sizeof(w->out));
 	if (!n) {
 		reply_error(w, c, q, o, AL_RCODE_SERVFAIL, AL_ACT_FAILED, "reply too large", NULL);
 		return;
 	}
 	if (al_get16(w->out + 2) & AL_FLAG_TC)
 		w->stats.truncated++;
-	respond(w, c, q, o, n, -1, action, "", upstream);
+	respond(w, c, q, o, n, -1, action, "", upstream, NULL);
 }
 
 static struct flight **flight_find(struct al_worker *w, const uint8_t *key,
@@ -175,6 +228,16 @@ static struct flight **flight_find(struct al_worker *w, const uint8_t *key,
 	return pp;
 }
 
+/* A protected name's upstream reply: good when every address and CNAME
+ * is private (see verify.h). */
+static bool private_answer(struct flight *f, const uint8_t *reply, size_t len,
+			   struct al_verdict *v)
+{
+	struct al_private_rule rule = { f->cfg->private_cidrs, f->cfg->nprivate, f->ep };
+
+	return al_verify_private(reply, len, &rule, v);
+}
+
 static void on_upstream(void *arg, const uint8_t *reply, size_t len,
 			const struct sockaddr *upstream)
 {
@@ -183,7 +246,9 @@ static void on_upstream(void *arg, const uint8_t *reply, size_t len,
 	struct al_ttl_policy pol = { w->cfg->min_ttl, w->cfg->max_ttl, w->cfg->max_negative_ttl };
 	struct al_answer *a = NULL;
 	struct waiter *wt, *next;
+	struct al_verdict v = { 0, "", NULL };
 	const char *why = "upstreams failed";
+	char up[AL_ADDRSTRLEN] = "";
 
 	pp = flight_find(w, f->key, f->keylen, f->hash);
 	if (*pp == f)
@@ -194,11 +259,30 @@ static void on_upstream(void *arg, const uint8_t *reply, size_t len,
 		why = "malformed upstream reply";
 		a = NULL;
 	}
+	if (f->ep && upstream)
+		al_sockaddr_format(upstream, up, sizeof(up));
+	if (a && f->ep && !private_answer(f, reply, len, &v)) {
+		/* Never served, never cached: the private path is broken. */
+		al_answer_free(a);
+		a = NULL;
+	}
 	for (wt = f->waiters; wt; wt = next) {
 		next = wt->next;
 		if (a)
-			reply_answer(w, &wt->client, &wt->q, &wt->o, a, AL_ACT_UPSTREAM, upstream);
-		else
+			reply_answer(w, &wt->client, &wt->q, &wt->o, a, wt->rebinding, AL_ACT_UPSTREAM, upstream);
+		else if (v.why) {
+			w->stats.public_answer_refused++;
+			reply_status(w, &wt->client, &wt->q, &wt->o, f->cfg->public_answer_rcode,
+				     AL_ACT_BLOCKED, "public answer refused", upstream,
+				     incident(AL_SEV_CRITICAL, "public_answer_refused", "endpoint", f->ep->id,
+					      "why", v.why, "offending", v.offending, "upstream", up, NULL));
+		} else if (f->ep) {
+			/* Fail closed: no other resolver is asked for a protected name. */
+			w->stats.private_path_down++;
+			reply_status(w, &wt->client, &wt->q, &wt->o, AL_RCODE_SERVFAIL, AL_ACT_FAILED, why,
+				     upstream, incident(AL_SEV_HIGH, "private_path_down", "endpoint", f->ep->id,
+							"why", why, "upstream", up, NULL));
+		} else
 			reply_error(w, &wt->client, &wt->q, &wt->o, AL_RCODE_SERVFAIL, AL_ACT_FAILED, why, upstream);
 		free(wt);
 	}
@@ -206,13 +290,15 @@ static void on_upstream(void *arg, const uint8_t *reply, size_t len,
 		al_cache_put_take(w->cache, f->key, f->keylen, a);
 	else
 		al_answer_free(a);
+	al_config_unref(f->cfg);
 	free(f);
 }
 
 /* Joins an identical question in flight, or starts one.  The client moves
  * into the waiter list. */
 static void forward(struct al_worker *w, struct al_client *c, const struct al_query *q,
-		    const struct origin *o, const uint8_t *key, size_t keylen)
+		    const struct origin *o, const struct al_decision *d, bool rebinding,
+		    const uint8_t *key, size_t keylen)
 {
 	uint64_t h = al_hash(key, keylen, w->seed);
 	struct flight **pp = flight_find(w, key, keylen, h), *f = *pp;
@@ -225,6 +311,7 @@ static void forward(struct al_worker *w, struct al_client *c, const struct al_qu
 	wt->q = *q;
 	wt->client = *c;
 	wt->o = *o;
+	wt->rebinding = rebinding;
 	if (f) {
 		w->stats.coalesced++;
 		wt->next = f->waiters;
@@ -240,6 +327,8 @@ static void forward(struct al_worker *w, struct al_client *c, const struct al_qu
 	wt->next = NULL;
 	f->w = w;
 	f->waiters = wt;
+	f->cfg = al_config_ref(w->cfg);
+	f->ep = d->verify ? d->ep : NULL;
 	f->hash = h;
 	f->keylen = keylen;
 	memcpy(f->key, key, keylen);
@@ -247,8 +336,46 @@ static void forward(struct al_worker *w, struct al_client *c, const struct al_qu
 	*pp = f;
 	w->nflights++;
 	w->stats.cache_misses++;
-	if (al_fwd_query(w->fwd, q, on_upstream, f) < 0)
+	if (al_fwd_query(w->fwd, q, d->group, on_upstream, f) < 0)
 		on_upstream(f, NULL, 0, NULL);
+}
+
+/* Local data (forced private answers): true when it held the name and
+ * the client has its reply. */
+static bool answer_local(struct al_worker *w, struct al_client *c, const struct al_query *q,
+			 const struct origin *o)
+{
+	struct al_ttl_policy pol = { 0, UINT32_MAX, UINT32_MAX };
+	struct al_answer *a;
+	int n = al_localdata_reply(w->cfg->localdata, q, w->local, sizeof(w->local));
+
+	if (n == 0)
+		return false;
+	if (n < 0 || al_answer_new(w->local, (size_t)n, &pol, now_ms(w), &a) < 0) {
+		reply_error(w, c, q, o, AL_RCODE_SERVFAIL, AL_ACT_FAILED, "local data reply", NULL);
+		return true;
+	}
+	w->stats.local_answers++;
+	reply_answer(w, c, q, o, a, false, AL_ACT_LOCAL, NULL);
+	al_answer_free(a);
+	return true;
+}
+
+/* A query the zone's view does not allow: its deny response, and an
+ * incident when the policy wants one. */
+static void deny(struct al_worker *w, struct al_client *c, const struct al_query *q,
+		 const struct origin *o, const struct al_zone *zone, const struct al_decision *d)
+{
+	static const int rcodes[] = { AL_RCODE_REFUSED, AL_RCODE_NXDOMAIN, AL_RCODE_NOERROR };
+	struct al_incident *inc = NULL;
+
+	w->stats.denied++;
+	if (d->incident && d->ep)
+		inc = incident(d->severity, d->incident, "endpoint", d->ep->id,
+			       "provider", d->ep->provider, NULL);
+	else if (d->incident)
+		inc = incident(d->severity, d->incident, "reason", d->reason, NULL);
+	reply_status(w, c, q, o, rcodes[zone->view.deny], AL_ACT_BLOCKED, d->reason, NULL, inc);
 }
 
 static void on_query(void *arg, struct al_client *c, const uint8_t *pkt, size_t len)
@@ -256,6 +383,8 @@ static void on_query(void *arg, struct al_client *c, const uint8_t *pkt, size_t 
 	struct al_worker *w = arg;
 	const struct al_answer *a;
 	const struct al_zone *zone = NULL;
+	struct al_decision d;
+	bool rebinding;
 	struct al_query q;
 	struct al_ip ip;
 	struct origin o;
@@ -310,14 +439,24 @@ static void on_query(void *arg, struct al_client *c, const uint8_t *pkt, size_t 
 		reply_error(w, c, &q, &o, AL_RCODE_REFUSED, AL_ACT_REFUSED, "zone transfer", NULL);
 		return;
 	}
+	al_policy_decide(w->cfg, w->cfg->catalog, zone, q.qname_lc, q.qname_len, &d);
+	if (d.deny) {
+		deny(w, c, &q, &o, zone, &d);
+		return;
+	}
+	if (w->cfg->localdata && answer_local(w, c, &q, &o))
+		return;
+	/* Protected names are checked against stricter rules; internal
+	 * names may have internal addresses. */
+	rebinding = zone->view.rebinding && !d.internal && !d.ep;
 	keylen = al_cache_key(&q, key);
 	a = al_cache_get(w->cache, key, keylen, now_ms(w));
 	if (a) {
 		w->stats.cache_hits++;
-		reply_answer(w, c, &q, &o, a, AL_ACT_CACHE, NULL);
+		reply_answer(w, c, &q, &o, a, rebinding, AL_ACT_CACHE, NULL);
 		return;
 	}
-	forward(w, c, &q, &o, key, keylen);
+	forward(w, c, &q, &o, &d, rebinding, key, keylen);
 }
 
 /* This worker's share of the connection cap. */
@@ -334,13 +473,12 @@ static int apply_config(struct al_worker *w, struct al_config *cfg)
 
 	if ((rc = al_fwd_configure(w->fwd, cfg)) < 0)
 		return rc;
-	if (!w->cache || share != w->cache_bytes) {
-		if ((rc = al_cache_new(share, &cache)) < 0)
-			return rc;
-		al_cache_free(w->cache);
-		w->cache = cache;
-		w->cache_bytes = share;
-	}
+	/* A reload starts an empty cache: answers were checked against the
+	 * old catalog, views and local data. */
+	if ((rc = al_cache_new(share, &cache)) < 0)
+		return rc;
+	al_cache_free(w->cache);
+	w->cache = cache;
 	if (w->listener)
 		al_listener_set_limits(w->listener, conn_share(w, cfg), cfg->tcp_idle_ms);
 	if (w->cfg)

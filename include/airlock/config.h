@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include "airlock/addr.h"
 #include "airlock/err.h"
-#include "airlock/verify.h"
+#include "airlock/namepat.h"
 #include "airlock/zone.h"
 
 #define AL_DEFAULT_PORT 5353
@@ -19,6 +19,9 @@ struct al_endpoint {
 	struct al_ip ip;
 	uint16_t port;
 };
+
+struct al_catalog;
+struct al_localdata;
 
 /* Conditional forwarding: names under suffix go to these upstreams only. */
 struct al_forward {
@@ -65,6 +68,8 @@ struct al_config {
 	size_t nlocal_data;
 	struct al_forward *forwards;
 	size_t nforwards;
+	struct al_catalog *catalog;     /* loaded from catalog_path or built in */
+	struct al_localdata *localdata; /* from local_data; NULL: none */
 
 	int refs;
 };

@@ -15,12 +15,17 @@
 	X(badvers, "BADVERS sent")                                             \
 	X(refused_other, "REFUSED: zone transfer or class")                    \
 	X(cache_hits, "answered from cache")                                   \
+	X(local_answers, "answered from local data")                           \
 	X(cache_misses, "sent upstream")                                       \
 	X(coalesced, "joined an identical question in flight")                 \
 	X(servfail, "SERVFAIL sent")                                           \
 	X(truncated, "TC sent (answer too large for UDP)")                     \
 	X(overload, "SERVFAIL: too many questions in flight")                  \
 	X(log_unavailable, "SERVFAIL: log.required and the query log unavailable") \
+	X(denied, "denied by the zone's view")                                 \
+	X(public_answer_refused, "protected name answered publicly: refused")  \
+	X(private_path_down, "protected name: upstreams failed, SERVFAIL")     \
+	X(rebinding_refused, "public name with an internal address: REFUSED")  \
 	X(upstream_sent, "upstream queries sent (UDP and TCP)")                \
 	X(upstream_tcp, "upstream queries over TCP")                           \
 	X(upstream_timeouts, "upstream tries timed out")                       \

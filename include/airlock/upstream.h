@@ -25,11 +25,13 @@ typedef void (*al_fwd_cb)(void *arg, const uint8_t *reply, size_t len,
 			  const struct sockaddr *upstream);
 
 int al_fwd_new(uv_loop_t *loop, struct al_stats *stats, struct al_fwd **out);
-/* Takes the upstream list and timeouts of cfg; health of upstreams that
- * stay in the list is kept. */
+/* Takes the upstream lists (default and forward[]) and timeouts of cfg;
+ * health of upstreams that stay is kept. */
 int al_fwd_configure(struct al_fwd *fwd, const struct al_config *cfg);
-int al_fwd_query(struct al_fwd *fwd, const struct al_query *q, al_fwd_cb cb,
-		 void *arg);
+/* Asks the upstreams of group (0: the default list, i + 1: forward[i]) and
+ * only those: a name is never sent to a resolver outside its group. */
+int al_fwd_query(struct al_fwd *fwd, const struct al_query *q, unsigned group,
+		 al_fwd_cb cb, void *arg);
 size_t al_fwd_pending(const struct al_fwd *fwd);
 /* Only once al_fwd_pending() is 0 and the loop has run the close
  * callbacks. */

@@ -10,20 +10,16 @@
 #include <stdint.h>
 
 #include "airlock/addr.h"
+#include "airlock/catalog.h"
 #include "airlock/msg.h"
 
-/* A wire-form, lower-case name suffix. */
-struct al_suffix {
-	uint8_t name[AL_MAX_NAME];
-	size_t len;
-};
-
-/* What a correct private answer may hold. */
+/* What a correct private answer may hold: addresses in the operator's
+ * private endpoint subnets or the endpoint's provider VIP ranges, CNAMEs
+ * into the endpoint's private zones. */
 struct al_private_rule {
-	const struct al_cidr *cidrs;      /* operator subnets and provider VIPs */
+	const struct al_cidr *cidrs; /* the operator's (endpoints.private_cidrs) */
 	size_t ncidrs;
-	const struct al_suffix *suffixes; /* CNAME targets must be under one */
-	size_t nsuffixes;
+	const struct al_catalog_ep *ep;
 };
 
 struct al_verdict {
@@ -45,9 +41,5 @@ bool al_ip_is_internal(const struct al_ip *ip);
 /* The first internal A/AAAA address in reply's answer section, formatted
  * into out; false when there is none (or the message is malformed). */
 bool al_verify_find_internal(const uint8_t *reply, size_t len, char *out, size_t outlen);
-
-/* True when name equals suffix or lies below it on a label boundary; both
- * in lower-case wire form. */
-bool al_name_under(const uint8_t *name, size_t len, const struct al_suffix *suffix);
 
 #endif

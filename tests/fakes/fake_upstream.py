@@ -47,6 +47,10 @@ behaviour by the first label of the qname (prefix, case-insensitive):
   cname*      CNAME to target.example. plus the target's records
   otherwise   A -> --answer-a, AAAA -> --answer-aaaa, TXT -> "fake",
               other types -> NODATA with SOA; TTL 300
+--records FILE (zone-file lines "NAME TTL IN TYPE DATA", absolute names)
+comes first: a name held there is answered from it alone, following CNAMEs
+within the file (other types: NODATA); its first label still picks a
+behaviour above only when the name is not held.
 the spoofing behaviours answer normally over TCP.
 """
 
@@ -114,6 +118,7 @@ def soa_rrset(qname):
 class Fake:
     def __init__(self, args):
         self.args = args
+        self.records = load_records(args.records) if args.records else {}
         self.log = None
         if args.log:
             self.log = open(args.log, "a", encoding="utf-8")
@@ -156,6 +161,29 @@ class Fake:
         else:
             return False
         return True
+
+    def from_records(self, query):
+        """The reply from --records, or None when the name is not held."""
+        q = query.question[0]
+        name = q.name
+        if name not in self.records:
+            return None
+        r = self.reply(query)
+        for _ in range(8):
+            held = self.records.get(name)
+            if held is None:
+                break
+            cname = held.get(dns.rdatatype.CNAME)
+            if cname is not None and q.rdtype != dns.rdatatype.CNAME:
+                r.answer.append(cname)
+                name = cname[0].target
+                continue
+            if q.rdtype in held:
+                r.answer.append(held[q.rdtype])
+            break
+        if not r.answer:
+            r.authority.append(soa_rrset(q.name))
+        return r
 
     def normal(self, query, ttl=DEFAULT_TTL):
         q = query.question[0]
@@ -237,6 +265,10 @@ class Fake:
 
         def one(r, delay_s=0.0):
             return [Action(self.to_wire(query, r, proto), delay_s)]
+
+        held = self.from_records(query)
+        if held is not None:
+            return one(held)
 
         if first.startswith("drop"):
             return []
@@ -399,6 +431,26 @@ class TcpConnection:
             pass
 
 
+def load_records(path):
+    """{name: {rdtype: rrset}} from zone-file lines with absolute names."""
+    records = {}
+    with open(path, encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            line = line.split(";", 1)[0].strip()
+            if not line:
+                continue
+            parts = line.split(None, 4)
+            if len(parts) != 5 or parts[2].upper() != "IN":
+                raise SystemExit("%s:%d: expected NAME TTL IN TYPE DATA" % (path, lineno))
+            rrset = dns.rrset.from_text(parts[0], int(parts[1]), "IN", parts[3], parts[4])
+            held = records.setdefault(rrset.name, {})
+            if rrset.rdtype in held:
+                held[rrset.rdtype].union_update(rrset)
+            else:
+                held[rrset.rdtype] = rrset
+    return records
+
+
 def write_pidfile(path):
     tmp = "%s.tmp.%d" % (path, os.getpid())
     with open(tmp, "w", encoding="ascii") as f:
@@ -456,6 +508,7 @@ def main():
     p.add_argument("--answer-aaaa", default="2001:db8::1")
     p.add_argument("--mode", default="answer",
                    choices=["answer", "drop", "servfail", "refused"])
+    p.add_argument("--records", help="zone-file lines answered first (see below)")
     p.add_argument("--log", help="append one line per query received")
     p.add_argument("--pidfile", help="written once both sockets are bound")
     args = p.parse_args()

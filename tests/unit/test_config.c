@@ -259,21 +259,25 @@ static void test_config_reads_endpoint_policy(void **state)
 	struct al_err err;
 	(void)state;
 
-	assert_int_equal(al_config_parse("{" BASE ", \"internal_suffixes\": [\"Corp.Example.\", \"ec2.internal\"],"
-					 " \"endpoints\": {\"catalog\": \"cat.json\", \"private_cidrs\": [\"10.0.2.0/24\"],"
-					 " \"on_public_answer\": \"refused\"},"
-					 " \"local_data\": [\"pin.zone\", \"/abs/other.zone\"],"
-					 " \"forward\": [{\"suffix\": \"amazonaws.com\", \"upstreams\": [{\"address\": \"127.0.0.9\"}]}]}",
-					 "/etc/airlock/airlock.json", &cfg, &err), 0);
+	/* Files are relative to the config's directory, here zones/. */
+	if (al_config_parse("{" BASE ", \"internal_suffixes\": [\"Corp.Example.\", \"ec2.internal\"],"
+			    " \"endpoints\": {\"catalog\": \"ai-endpoints.json\", \"private_cidrs\": [\"10.0.2.0/24\"],"
+			    " \"on_public_answer\": \"refused\"},"
+			    " \"local_data\": [\"private-endpoints.zone\", \"" TOP_SRCDIR "/zones/private-endpoints.zone\"],"
+			    " \"forward\": [{\"suffix\": \"amazonaws.com\", \"upstreams\": [{\"address\": \"127.0.0.9\"}]}]}",
+			    TOP_SRCDIR "/zones/test.json", &cfg, &err) != 0)
+		fail_msg("%s", err.msg);
 	assert_int_equal(cfg->ninternal, 2);
 	assert_int_equal(cfg->internal[0].len, 14);
 	assert_memory_equal(cfg->internal[0].name, "\4corp\7example", 14);
-	assert_string_equal(cfg->catalog_path, "/etc/airlock/cat.json");
+	assert_string_equal(cfg->catalog_path, TOP_SRCDIR "/zones/ai-endpoints.json");
+	assert_non_null(cfg->catalog);
+	assert_non_null(cfg->localdata);
 	assert_int_equal(cfg->nprivate, 1);
 	assert_int_equal(cfg->public_answer_rcode, 5);
 	assert_int_equal(cfg->nlocal_data, 2);
-	assert_string_equal(cfg->local_data[0], "/etc/airlock/pin.zone");
-	assert_string_equal(cfg->local_data[1], "/abs/other.zone");
+	assert_string_equal(cfg->local_data[0], TOP_SRCDIR "/zones/private-endpoints.zone");
+	assert_string_equal(cfg->local_data[1], TOP_SRCDIR "/zones/private-endpoints.zone");
 	assert_int_equal(cfg->nforwards, 1);
 	assert_int_equal(cfg->forwards[0].nups, 1);
 	assert_int_equal(cfg->forwards[0].ups[0].port, 53);
@@ -282,10 +286,15 @@ static void test_config_reads_endpoint_policy(void **state)
 
 	assert_int_equal(al_config_parse("{" BASE "}", "a.json", &cfg, &err), 0);
 	assert_null(cfg->catalog_path); /* the built-in catalog */
+	assert_non_null(cfg->catalog);
+	assert_null(cfg->localdata);
 	assert_int_equal(cfg->public_answer_rcode, 2);
 	assert_int_equal(cfg->nforwards, 0);
 	al_config_unref(cfg);
 
+	EXPECT_ERROR("{" BASE ", \"endpoints\": {\"catalog\": \"/nonexistent/cat.json\"}}", "/nonexistent/cat.json",
+		     "cannot open");
+	EXPECT_ERROR("{" BASE ", \"local_data\": [\"/nonexistent/pin.zone\"]}", "/nonexistent/pin.zone");
 	EXPECT_ERROR("{" BASE ", \"internal_suffixes\": [\".\"]}", "internal_suffixes[0]", "below the root");
 	EXPECT_ERROR("{" BASE ", \"internal_suffixes\": [\"a..b\"]}", "internal_suffixes[0]: \"a..b\" is not a DNS name");
 	EXPECT_ERROR("{" BASE ", \"endpoints\": {\"private_cidrs\": [\"10.0.2.1/24\"]}}", "endpoints.private_cidrs[0]",
