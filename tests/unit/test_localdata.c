@@ -1,7 +1,6 @@
 /* Local data: zone files loaded and merged, replies built for held names
  * (CNAME chains, NODATA with SOA, ANY), other names left to resolution,
  * and load errors that name file:line.  Replies are read back with ldns. */
-#include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,33 +16,20 @@
 #include "airlock/answer.h"
 #include "airlock/localdata.h"
 #include "reply.h"
+#include "tmpdir.h"
 
 static char dir[64];
 
 static int make_dir(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/airlock-ld-XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
+	return test_tmpdir_make(dir, sizeof(dir), "ld");
 }
 
 static int remove_dir(void **state)
 {
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char path[512];
 	(void)state;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	return rmdir(dir);
+	return test_tmpdir_remove(dir);
 }
 
 /* Writes text to dir/name; returns path, where the name was put. */

@@ -2,7 +2,6 @@
  * independently by Python's calendar.timegm), filter validation and its
  * messages, and each filter run against a real SQLite file created with
  * al_qlog_migrate and filled with plain SQL, checked row id by row id. */
-#include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +16,7 @@
 
 #include "airlock/logread.h"
 #include "airlock/querylog.h"
+#include "tmpdir.h"
 
 #define S 1000000LL
 #define T0 1795514400000000LL /* 2026-11-24T10:00:00Z */
@@ -271,8 +271,7 @@ static int setup(void **state)
 
 	if (!f)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/airlock-logread-XXXXXX");
-	if (!mkdtemp(f->dir)) {
+	if (test_tmpdir_make(f->dir, sizeof(f->dir), "logread") < 0) {
 		free(f);
 		return -1;
 	}
@@ -287,20 +286,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	DIR *d = opendir(f->dir);
-	struct dirent *e;
-	char file[512];
-	int rc;
+	int rc = test_tmpdir_remove(f->dir);
 
-	while (d && (e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(file, sizeof(file), "%s/%s", f->dir, e->d_name);
-		unlink(file);
-	}
-	if (d)
-		closedir(d);
-	rc = rmdir(f->dir);
 	free(f);
 	return rc;
 }

@@ -1,7 +1,6 @@
 /* The SQLite query log against a real database file in a fresh directory:
  * schema and migrations, every field of a record, answer rows taken from
  * the reply, batching, and loss under overflow recorded in log_gaps. */
-#include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +17,7 @@
 #include "airlock/msg.h"
 #include "airlock/querylog.h"
 #include "reply.h"
+#include "tmpdir.h"
 
 #define T0 1795514400000000LL /* 2026-11-24T10:00:00Z in microseconds */
 
@@ -32,8 +32,7 @@ static int setup(void **state)
 
 	if (!f)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/airlock-qlog-XXXXXX");
-	if (!mkdtemp(f->dir)) {
+	if (test_tmpdir_make(f->dir, sizeof(f->dir), "qlog") < 0) {
 		free(f);
 		return -1;
 	}
@@ -45,20 +44,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	DIR *d = opendir(f->dir);
-	struct dirent *e;
-	char file[512];
-	int rc;
+	int rc = test_tmpdir_remove(f->dir);
 
-	while (d && (e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(file, sizeof(file), "%s/%s", f->dir, e->d_name);
-		unlink(file);
-	}
-	if (d)
-		closedir(d);
-	rc = rmdir(f->dir);
 	free(f);
 	return rc;
 }
