@@ -14,7 +14,14 @@
 #include "airlock/msg.h"
 #include "airlock/querylog.h"
 
-#define TAKE_MAX 1024 /* records moved out of the queue per lock */
+/* Records per transaction at most.  Big transactions matter: the indexes
+ * take keys in random order, so each commit rewrites every index page it
+ * touched; the more rows share a commit, the fewer pages per row. */
+#define TAKE_MAX 16384
+#define CACHE_KIB 65536      /* SQLite page cache: the indexes' hot pages */
+#define CHECKPOINT_PAGES 16384 /* WAL pages before a checkpoint (64 MiB) */
+#define AL_STR2(x) #x
+#define AL_STR(x) AL_STR2(x)
 #define PRUNE_ROWS 1000 /* rows deleted per retention step ... */
 #define PRUNE_STEPS 8   /* ... and steps per writer wake-up, so it never stalls */
 #define RETRY_MS 1000   /* a failed batch is tried again this often */
@@ -364,6 +371,7 @@ static uint64_t gap_rows(const struct gap *gaps)
 static int take(struct al_qlog *log, struct batch *b, int failing)
 {
 	unsigned ms = failing ? RETRY_MS : log->opts.batch_ms;
+	size_t goal = log->opts.batch_rows < log->opts.queue_len ? log->opts.batch_rows : log->opts.queue_len;
 	struct timespec until;
 	size_t i, n = 0;
 	int c, last;
@@ -373,7 +381,7 @@ static int take(struct al_qlog *log, struct batch *b, int failing)
 	until.tv_nsec += (long)(ms % 1000) * 1000000;
 	until.tv_sec += ms / 1000 + until.tv_nsec / 1000000000;
 	until.tv_nsec %= 1000000000;
-	while (!log->stopping && (failing || log->count < log->opts.batch_rows)) {
+	while (!log->stopping && (failing || log->count < goal)) {
 		log->writer_waiting = 1;
 		if (pthread_cond_timedwait(&log->wake, &log->mu, &until) == ETIMEDOUT)
 			break;
@@ -519,7 +527,9 @@ int al_qlog_submit(struct al_qlog *log, struct al_logrec *rec)
 	}
 	log->ring[(log->head + log->count) % log->opts.queue_len] = *rec;
 	log->count++;
-	wake = log->writer_waiting && log->count >= log->opts.batch_rows;
+	/* A full queue wakes the writer too: batch_rows may exceed it. */
+	wake = log->writer_waiting &&
+	       (log->count >= log->opts.batch_rows || log->count == log->opts.queue_len);
 	pthread_mutex_unlock(&log->mu);
 	rec->reply = NULL; /* the queue owns them now */
 	rec->incident = NULL;
@@ -600,7 +610,8 @@ static int db_open(struct al_qlog *log, struct al_err *err)
 	}
 	sqlite3_busy_timeout(log->db, BUSY_MS);
 	if (al_qlog_migrate(log->db, err) < 0 ||
-	    exec(log->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON",
+	    exec(log->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+		 " PRAGMA cache_size=-" AL_STR(CACHE_KIB) "; PRAGMA wal_autocheckpoint=" AL_STR(CHECKPOINT_PAGES),
 		 err, "cannot set up the query log") < 0 ||
 	    prepare(log, err) < 0) {
 		db_close(log);

@@ -536,6 +536,24 @@ static void test_qlog_commits_partial_batch_after_batch_ms(void **state)
 	al_qlog_close(log);
 }
 
+static void submit_named(struct al_qlog *log, int64_t time_us, const char *qname);
+
+/* batch_rows above the queue size: a full queue is a batch, not a wait
+ * for the timer (here ten minutes). */
+static void test_qlog_full_queue_commits_without_timer(void **state)
+{
+	struct fixture *f = *state;
+	struct al_qlog *log = log_open(f->path, 16, 1000, 600000);
+	struct al_qlog_stats st;
+	int i;
+
+	for (i = 0; i < 16; i++)
+		submit_named(log, T0 + i, "full.example.");
+	wait_written(log, 16, &st);
+	assert_int_equal(st.dropped, 0);
+	al_qlog_close(log);
+}
+
 static void test_qlog_overflow_drops_and_records_gaps(void **state)
 {
 	struct fixture *f = *state;
@@ -788,6 +806,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_qlog_writes_every_record_of_a_burst, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_commits_partial_batch_after_batch_ms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_overflow_drops_and_records_gaps, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_qlog_full_queue_commits_without_timer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_writes_incident_linked_to_query, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_keeps_batch_while_database_locked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_records_loss_while_unavailable, setup, teardown),
