@@ -1,10 +1,26 @@
-# bench/lib.sh: what bench/run.sh and bench/querylog.sh share: settings checks, CPU
+# bench/lib.sh: what the bench scripts (run.sh, querylog.sh, policy.sh) share: defaults, settings checks, CPU
 # pinning, the temp dir and its processes (started here, stopped by PID), the NSD
 # upstream and its zone, airlockd's config, and dnsperf runs and their parsing.
 # Sourced, not run. The caller sets `top` (the repo), the BENCH_* settings it uses,
 # `port_nsd`, `zone_names` and the PORT map (server name -> port) before it calls
 # start_nsd, warm_up or dnsperf_pass; the variables set here are read by the callers.
 # shellcheck shell=bash disable=SC2034,SC2153,SC2154
+
+# The settings every script has (each script's --help lists them); a script sets
+# its own (BENCH_PORT_BASE, BENCH_ROUNDS, ...) after sourcing this file.
+AIRLOCKD=${AIRLOCKD:-$top/build/src/airlockd}
+BENCH_SECONDS=${BENCH_SECONDS:-10}
+BENCH_HIT_NAMES=${BENCH_HIT_NAMES:-1000}
+BENCH_WARMUP_PASSES=${BENCH_WARMUP_PASSES:-2}
+BENCH_CACHE_MIB=${BENCH_CACHE_MIB:-64}
+BENCH_CLIENTS=${BENCH_CLIENTS:-1}
+BENCH_THREADS=${BENCH_THREADS:-1}
+BENCH_OUTSTANDING=${BENCH_OUTSTANDING:-100}
+BENCH_TIMEOUT=${BENCH_TIMEOUT:-2}
+BENCH_QPS_LIMIT=${BENCH_QPS_LIMIT:-}
+BENCH_PIN=${BENCH_PIN:-auto}
+BENCH_KEEP=${BENCH_KEEP:-0}
+BENCH_REPORT=${BENCH_REPORT:-}
 
 say() { printf 'bench: %s\n' "$*" >&2; }
 die_usage() { printf 'bench: %s\n' "$*" >&2; exit 2; }
