@@ -2,6 +2,7 @@
  * path, the bad value and what was expected; unknown keys are errors. */
 #include <cjson/cJSON.h>
 #include <ldns/ldns.h>
+#include <libpsl.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -100,8 +101,48 @@ static bool valid_zone_name(const char *s)
 	return true;
 }
 
+static void view_defaults(struct al_view *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->ai = AL_AI_PRIVATE;
+	v->names = AL_NAMES_INTERNET;
+	v->deny = AL_DENY_REFUSED;
+	v->tunnel.action = AL_TUNNEL_BLOCK;
+	v->tunnel.threshold = 1.0;
+	v->tunnel.block_rcode = AL_RCODE_REFUSED;
+}
+
+/* zones[i].tunnel: the detector's action, threshold, block response and
+ * daily cap for this zone. */
+static int get_tunnel(struct al_jctx *c, const cJSON *item, const char *path,
+		      struct al_tunnel_view *t)
+{
+	static const char *const keys[] = { "action", "threshold", "response", "daily_bytes", NULL };
+	static const char *const actions[] = { "block", "alert", "off", NULL };
+	static const char *const responses[] = { "refused", "nxdomain", NULL };
+	const cJSON *s = cJSON_GetObjectItemCaseSensitive(item, "tunnel");
+	char where[256];
+	uint32_t bytes = 0;
+	int a = AL_TUNNEL_BLOCK, r = 0, rc;
+
+	if (!s)
+		return 0;
+	al_json_join(where, sizeof(where), path, "tunnel");
+	if ((rc = al_json_check_keys(c, s, where, keys)) < 0 ||
+	    (rc = al_json_choice(c, s, "action", where, actions, &a)) < 0 ||
+	    (rc = al_json_number(c, s, "threshold", where, 0.1, 10, &t->threshold)) < 0 ||
+	    (rc = al_json_choice(c, s, "response", where, responses, &r)) < 0 ||
+	    (rc = al_json_uint(c, s, "daily_bytes", where, 0, 4294967295.0, &bytes)) < 0)
+		return rc;
+	t->action = (enum al_tunnel_action)a;
+	t->block_rcode = r ? AL_RCODE_NXDOMAIN : AL_RCODE_REFUSED;
+	t->daily_bytes = bytes;
+	return 0;
+}
+
 /* The zone's view; absent keys keep the defaults: private AI answers, no
- * public AI APIs, internet names, REFUSED, no rebinding protection. */
+ * public AI APIs, internet names, REFUSED, no rebinding protection, the
+ * tunnel detector blocking at score 1.0. */
 static int get_view(struct al_jctx *c, const cJSON *item, const char *path, struct al_view *v)
 {
 	static const char *const ai[] = { "private", "deny", NULL };
@@ -110,7 +151,9 @@ static int get_view(struct al_jctx *c, const cJSON *item, const char *path, stru
 	static const char *const deny[] = { "refused", "nxdomain", "nodata", NULL };
 	int a = AL_AI_PRIVATE, p = 0, n = AL_NAMES_INTERNET, d = AL_DENY_REFUSED, rc;
 
-	if ((rc = al_json_choice(c, item, "ai", path, ai, &a)) < 0 ||
+	view_defaults(v);
+	if ((rc = get_tunnel(c, item, path, &v->tunnel)) < 0 ||
+	    (rc = al_json_choice(c, item, "ai", path, ai, &a)) < 0 ||
 	    (rc = al_json_choice(c, item, "public_ai", path, public_ai, &p)) < 0 ||
 	    (rc = al_json_choice(c, item, "names", path, names, &n)) < 0 ||
 	    (rc = al_json_choice(c, item, "deny_response", path, deny, &d)) < 0 ||
@@ -151,7 +194,7 @@ static int get_zone(struct al_jctx *c, const cJSON *item, const char *path,
 		    struct al_zone *z)
 {
 	static const char *const keys[] = { "name", "cidrs", "ai", "public_ai", "names",
-					    "deny_response", "rebinding_protection", NULL };
+					    "deny_response", "rebinding_protection", "tunnel", NULL };
 	const cJSON *name;
 	char where[256], shown[80];
 	int rc;
@@ -287,6 +330,20 @@ static int get_endpoint_policy(struct al_jctx *c, const cJSON *root, struct al_c
 	    (rc = al_json_choice(c, s, "on_public_answer", "endpoints", answers, &pick)) < 0)
 		return rc;
 	cfg->public_answer_rcode = pick ? AL_RCODE_REFUSED : AL_RCODE_SERVFAIL;
+	return 0;
+}
+
+static int get_guard(struct al_jctx *c, const cJSON *root, struct al_config *cfg)
+{
+	static const char *const keys[] = { "max_domains", "window_s", NULL };
+	const cJSON *s;
+	int rc;
+
+	if ((rc = al_json_section(c, root, "guard", keys, &s)) < 0 || !s)
+		return rc;
+	if ((rc = al_json_uint(c, s, "max_domains", "guard", 16, 10000000, &cfg->guard_domains)) < 0 ||
+	    (rc = al_json_uint(c, s, "window_s", "guard", 1, 3600, &cfg->guard_window_s)) < 0)
+		return rc;
 	return 0;
 }
 
@@ -445,6 +502,8 @@ static struct al_config *config_new(void)
 	cfg->log_batch_ms = 100;
 	cfg->log_retention_days = 30;
 	cfg->public_answer_rcode = AL_RCODE_SERVFAIL;
+	cfg->guard_domains = 100000;
+	cfg->guard_window_s = 60;
 	return cfg;
 }
 
@@ -538,6 +597,10 @@ static int finish(struct al_jctx *c, struct al_config *cfg)
 	if ((rc = check_loops(c, cfg)) < 0 || (rc = load_catalog(c, cfg)) < 0 ||
 	    (rc = load_local_data(c, cfg)) < 0)
 		return rc;
+	/* The Public Suffix List: the newest of libpsl's built-in copy and
+	 * the system's (package publicsuffix). */
+	if (!(cfg->psl = psl_latest(NULL)))
+		return al_json_fail(c, "guard", "cannot load the Public Suffix List (expected libpsl's built-in list or /usr/share/publicsuffix)");
 	rc = al_zonemap_new(cfg->zones, cfg->nzones, &cfg->zonemap, &zerr);
 	if (rc == -EINVAL)
 		return al_json_fail(c, "zones", "%s (expected each CIDR in one zone)", zerr.msg);
@@ -549,7 +612,7 @@ static int config_from_json(const cJSON *root, const char *path,
 {
 	static const char *const top_keys[] = { "listen", "upstreams", "zones", "cache", "timeouts",
 						"limits", "edns", "threads", "log", "internal_suffixes",
-						"endpoints", "local_data", "forward", NULL };
+						"endpoints", "local_data", "forward", "guard", NULL };
 	struct al_jctx c = { path, err };
 	struct al_config *cfg;
 	int rc;
@@ -567,7 +630,8 @@ static int config_from_json(const cJSON *root, const char *path,
 		 (rc = get_suffixes(&c, root, cfg)) < 0 ||
 		 (rc = get_endpoint_policy(&c, root, cfg)) < 0 ||
 		 (rc = get_local_data(&c, root, cfg)) < 0 ||
-		 (rc = get_forwards(&c, root, cfg)) < 0)
+		 (rc = get_forwards(&c, root, cfg)) < 0 ||
+		 (rc = get_guard(&c, root, cfg)) < 0)
 		;
 	else if (!cfg->nlisten)
 		rc = al_json_fail(&c, "listen", "missing (expected e.g. [{\"address\": \"127.0.0.1\", \"port\": 53}])");
@@ -655,6 +719,7 @@ int al_config_default(const char *resolv_conf, struct al_config **out,
 	    !(cfg->zones[0].cidrs = calloc(2, sizeof(struct al_cidr))) ||
 	    !(cfg->zones[0].name = strdup("loopback")))
 		goto out;
+	view_defaults(&cfg->zones[0].view);
 	for (i = 0; i < 2; i++) {
 		al_ip_parse(listen[i], &cfg->listen[i].ip);
 		cfg->listen[i].port = AL_DEFAULT_PORT;
@@ -689,6 +754,7 @@ void al_config_unref(struct al_config *cfg)
 	al_zonemap_free(cfg->zonemap);
 	al_catalog_free(cfg->catalog);
 	al_localdata_free(cfg->localdata);
+	psl_free(cfg->psl);
 	for (i = 0; i < cfg->nzones; i++) {
 		free(cfg->zones[i].name);
 		free(cfg->zones[i].cidrs);

@@ -93,6 +93,22 @@ int al_json_uint(struct al_jctx *c, const cJSON *obj, const char *key,
 	return 0;
 }
 
+int al_json_number(struct al_jctx *c, const cJSON *obj, const char *key,
+		   const char *path, double min, double max, double *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	char where[256], shown[80];
+
+	if (!v)
+		return 0; /* keep the default */
+	al_json_join(where, sizeof(where), path, key);
+	if (!cJSON_IsNumber(v) || !(v->valuedouble >= min && v->valuedouble <= max))
+		return al_json_fail(c, where, "%s is not valid (expected a number from %g to %g)",
+				    al_json_show(v, shown, sizeof(shown)), min, max);
+	*out = v->valuedouble;
+	return 0;
+}
+
 int al_json_bool(struct al_jctx *c, const cJSON *obj, const char *key,
 		    const char *path, bool *out)
 {

@@ -10,6 +10,7 @@
 
 #include "airlock/answer.h"
 #include "airlock/cache.h"
+#include "airlock/guard.h"
 #include "airlock/hash.h"
 #include "airlock/listener.h"
 #include "airlock/localdata.h"
@@ -38,6 +39,7 @@ struct waiter {
 	struct al_query q;
 	struct origin o;
 	bool rebinding; /* internal addresses in the answer are refused */
+	struct al_incident *inc; /* written with this query's row (alert mode) */
 };
 
 /* One question on its way upstream and the clients waiting for it. */
@@ -47,6 +49,7 @@ struct flight {
 	struct waiter *waiters;
 	struct al_config *cfg;          /* a reference: ep points into its catalog */
 	const struct al_catalog_ep *ep; /* non-NULL: a private answer is required */
+	uint64_t guard_key;             /* the detector's domain, for NXDOMAIN counts; 0: none */
 	uint64_t hash;
 	size_t keylen;
 	uint8_t key[AL_CACHE_KEY_MAX];
@@ -68,6 +71,9 @@ struct al_worker {
 	struct al_config *cfg;
 	struct al_listener *listener;
 	struct al_cache *cache;
+	struct al_guard *guard; /* the tunnel detector's state for this thread */
+	size_t guard_domains;
+	uint32_t guard_window_ms;
 	struct al_fwd *fwd;
 	struct al_qlog *qlog; /* shared, thread-safe; NULL: no query log */
 	struct flight *flights[FLIGHT_BUCKETS];
@@ -194,13 +200,14 @@ static struct al_incident *incident(enum al_severity sev, const char *kind, ...)
  * address is refused instead. */
 static void reply_answer(struct al_worker *w, struct al_client *c, const struct al_query *q,
 			 const struct origin *o, const struct al_answer *a, bool rebinding,
-			 enum al_action action, const struct sockaddr *upstream)
+			 enum al_action action, const struct sockaddr *upstream, struct al_incident *inc)
 {
 	size_t lim = udp_limit(w, c, q);
 	size_t n;
 	char addr[AL_ADDRSTRLEN];
 
 	if (rebinding && al_verify_find_internal(a->data, a->len, addr, sizeof(addr))) {
+		al_incident_free(inc);
 		w->stats.rebinding_refused++;
 		reply_status(w, c, q, o, AL_RCODE_REFUSED, AL_ACT_BLOCKED, "rebinding", upstream,
 			     incident(AL_SEV_WARNING, "dns_rebinding", "address", addr, NULL));
@@ -208,12 +215,12 @@ static void reply_answer(struct al_worker *w, struct al_client *c, const struct 
 	}
 	n = al_answer_render(a, q, now_ms(w), w->cfg->edns_size, lim, w->out, sizeof(w->out));
 	if (!n) {
-		reply_error(w, c, q, o, AL_RCODE_SERVFAIL, AL_ACT_FAILED, "reply too large", NULL);
+		reply_status(w, c, q, o, AL_RCODE_SERVFAIL, AL_ACT_FAILED, "reply too large", NULL, inc);
 		return;
 	}
 	if (al_get16(w->out + 2) & AL_FLAG_TC)
 		w->stats.truncated++;
-	respond(w, c, q, o, n, -1, action, "", upstream, NULL);
+	respond(w, c, q, o, n, -1, action, "", upstream, inc);
 }
 
 static struct flight **flight_find(struct al_worker *w, const uint8_t *key,
@@ -261,6 +268,8 @@ static void on_upstream(void *arg, const uint8_t *reply, size_t len,
 	}
 	if (f->ep && upstream)
 		al_sockaddr_format(upstream, up, sizeof(up));
+	if (f->guard_key && reply && len >= 4)
+		al_guard_note_rcode(w->guard, f->guard_key, reply[3] & 0xf, now_ms(w));
 	if (a && f->ep && !private_answer(f, reply, len, &v)) {
 		/* Never served, never cached: the private path is broken. */
 		al_answer_free(a);
@@ -268,22 +277,26 @@ static void on_upstream(void *arg, const uint8_t *reply, size_t len,
 	}
 	for (wt = f->waiters; wt; wt = next) {
 		next = wt->next;
-		if (a)
-			reply_answer(w, &wt->client, &wt->q, &wt->o, a, wt->rebinding, AL_ACT_UPSTREAM, upstream);
-		else if (v.why) {
+		if (a) {
+			reply_answer(w, &wt->client, &wt->q, &wt->o, a, wt->rebinding, AL_ACT_UPSTREAM, upstream,
+				     wt->inc);
+		} else if (!f->ep) {
+			reply_status(w, &wt->client, &wt->q, &wt->o, AL_RCODE_SERVFAIL, AL_ACT_FAILED, why,
+				     upstream, wt->inc);
+		} else if (v.why) {
+			/* Protected names are never judged by the detector: no wt->inc. */
 			w->stats.public_answer_refused++;
 			reply_status(w, &wt->client, &wt->q, &wt->o, f->cfg->public_answer_rcode,
 				     AL_ACT_BLOCKED, "public answer refused", upstream,
 				     incident(AL_SEV_CRITICAL, "public_answer_refused", "endpoint", f->ep->id,
 					      "why", v.why, "offending", v.offending, "upstream", up, NULL));
-		} else if (f->ep) {
+		} else {
 			/* Fail closed: no other resolver is asked for a protected name. */
 			w->stats.private_path_down++;
 			reply_status(w, &wt->client, &wt->q, &wt->o, AL_RCODE_SERVFAIL, AL_ACT_FAILED, why,
 				     upstream, incident(AL_SEV_HIGH, "private_path_down", "endpoint", f->ep->id,
 							"why", why, "upstream", up, NULL));
-		} else
-			reply_error(w, &wt->client, &wt->q, &wt->o, AL_RCODE_SERVFAIL, AL_ACT_FAILED, why, upstream);
+		}
 		free(wt);
 	}
 	if (a && a->lifetime > 0 && !w->stopping)
@@ -298,16 +311,17 @@ static void on_upstream(void *arg, const uint8_t *reply, size_t len,
  * into the waiter list. */
 static void forward(struct al_worker *w, struct al_client *c, const struct al_query *q,
 		    const struct origin *o, const struct al_decision *d, bool rebinding,
-		    const uint8_t *key, size_t keylen)
+		    uint64_t guard_key, struct al_incident *inc, const uint8_t *key, size_t keylen)
 {
 	uint64_t h = al_hash(key, keylen, w->seed);
 	struct flight **pp = flight_find(w, key, keylen, h), *f = *pp;
 	struct waiter *wt = malloc(sizeof(*wt));
 
 	if (!wt) {
-		reply_error(w, c, q, o, AL_RCODE_SERVFAIL, AL_ACT_FAILED, "out of memory", NULL);
+		reply_status(w, c, q, o, AL_RCODE_SERVFAIL, AL_ACT_FAILED, "out of memory", NULL, inc);
 		return;
 	}
+	wt->inc = inc;
 	wt->q = *q;
 	wt->client = *c;
 	wt->o = *o;
@@ -320,7 +334,7 @@ static void forward(struct al_worker *w, struct al_client *c, const struct al_qu
 	}
 	if (w->nflights >= w->cfg->inflight || !(f = calloc(1, sizeof(*f)))) {
 		w->stats.overload++;
-		reply_error(w, &wt->client, q, o, AL_RCODE_SERVFAIL, AL_ACT_FAILED, "overload", NULL);
+		reply_status(w, &wt->client, q, o, AL_RCODE_SERVFAIL, AL_ACT_FAILED, "overload", NULL, wt->inc);
 		free(wt);
 		return;
 	}
@@ -329,6 +343,7 @@ static void forward(struct al_worker *w, struct al_client *c, const struct al_qu
 	f->waiters = wt;
 	f->cfg = al_config_ref(w->cfg);
 	f->ep = d->verify ? d->ep : NULL;
+	f->guard_key = guard_key;
 	f->hash = h;
 	f->keylen = keylen;
 	memcpy(f->key, key, keylen);
@@ -356,8 +371,42 @@ static bool answer_local(struct al_worker *w, struct al_client *c, const struct 
 		return true;
 	}
 	w->stats.local_answers++;
-	reply_answer(w, c, q, o, a, false, AL_ACT_LOCAL, NULL);
+	reply_answer(w, c, q, o, a, false, AL_ACT_LOCAL, NULL, NULL);
 	al_answer_free(a);
+	return true;
+}
+
+/* The tunnel detector, on the way upstream only: a tunnel's names are new
+ * by nature, and a cache hit carries nothing out.  True when the query
+ * was blocked and answered. */
+static bool judge(struct al_worker *w, struct al_client *c, const struct al_query *q,
+		  const struct origin *o, const struct al_zone *zone, uint64_t *key,
+		  struct al_incident **alert)
+{
+	const struct al_tunnel_view *rule = &zone->view.tunnel;
+	struct al_guard_verdict v;
+	struct al_incident *inc = NULL;
+	bool block = rule->action == AL_TUNNEL_BLOCK;
+	char *why;
+
+	if (al_guard_check(w->guard, w->cfg->psl, zone, q, now_ms(w), &v) < 0)
+		return false;
+	*key = v.domain_key;
+	if (!v.over && !v.cap)
+		return false;
+	if (v.report && w->qlog && (why = al_guard_explain(&v, rule)) != NULL) {
+		inc = al_incident_new(block ? AL_SEV_HIGH : AL_SEV_WARNING,
+				      block ? "tunnel_blocked" : "tunnel_suspected", why);
+		free(why);
+	}
+	if (!block) {
+		w->stats.tunnel_alerts++;
+		*alert = inc; /* written with the query's row once it is answered */
+		return false;
+	}
+	w->stats.tunnel_blocked++;
+	reply_status(w, c, q, o, rule->block_rcode, AL_ACT_BLOCKED,
+		     v.cap ? "tunnel daily cap" : "tunnel", NULL, inc);
 	return true;
 }
 
@@ -384,6 +433,8 @@ static void on_query(void *arg, struct al_client *c, const uint8_t *pkt, size_t 
 	const struct al_answer *a;
 	const struct al_zone *zone = NULL;
 	struct al_decision d;
+	uint64_t guard_key = 0;
+	struct al_incident *alert = NULL;
 	bool rebinding;
 	struct al_query q;
 	struct al_ip ip;
@@ -453,10 +504,13 @@ static void on_query(void *arg, struct al_client *c, const uint8_t *pkt, size_t 
 	a = al_cache_get(w->cache, key, keylen, now_ms(w));
 	if (a) {
 		w->stats.cache_hits++;
-		reply_answer(w, c, &q, &o, a, rebinding, AL_ACT_CACHE, NULL);
+		reply_answer(w, c, &q, &o, a, rebinding, AL_ACT_CACHE, NULL, NULL);
 		return;
 	}
-	forward(w, c, &q, &o, &d, rebinding, key, keylen);
+	if (!d.ep && !d.internal && zone->view.tunnel.action != AL_TUNNEL_OFF &&
+	    judge(w, c, &q, &o, zone, &guard_key, &alert))
+		return;
+	forward(w, c, &q, &o, &d, rebinding, guard_key, alert, key, keylen);
 }
 
 /* This worker's share of the connection cap. */
@@ -465,13 +519,33 @@ static uint32_t conn_share(const struct al_worker *w, const struct al_config *cf
 	return (cfg->tcp_clients + w->nworkers - 1) / w->nworkers;
 }
 
+/* The detector's share of guard.max_domains; a new size or window starts
+ * it afresh. */
+static int guard_configure(struct al_worker *w, const struct al_config *cfg)
+{
+	size_t share = (cfg->guard_domains + w->nworkers - 1) / w->nworkers;
+	uint32_t window_ms = cfg->guard_window_s * 1000;
+	struct al_guard *g;
+	int rc;
+
+	if (w->guard && share == w->guard_domains && window_ms == w->guard_window_ms)
+		return 0;
+	if ((rc = al_guard_new(share, window_ms, &g)) < 0)
+		return rc;
+	al_guard_free(w->guard);
+	w->guard = g;
+	w->guard_domains = share;
+	w->guard_window_ms = window_ms;
+	return 0;
+}
+
 static int apply_config(struct al_worker *w, struct al_config *cfg)
 {
 	size_t share = cfg->cache_bytes / w->nworkers;
 	struct al_cache *cache;
 	int rc;
 
-	if ((rc = al_fwd_configure(w->fwd, cfg)) < 0)
+	if ((rc = al_fwd_configure(w->fwd, cfg)) < 0 || (rc = guard_configure(w, cfg)) < 0)
 		return rc;
 	/* A reload starts an empty cache: answers were checked against the
 	 * old catalog, views and local data. */
@@ -622,6 +696,7 @@ void al_worker_free(struct al_worker *w)
 	uv_loop_close(&w->loop);
 	al_listener_free(w->listener);
 	al_cache_free(w->cache);
+	al_guard_free(w->guard);
 	al_fwd_free(w->fwd);
 	al_config_unref(w->cfg);
 	al_config_unref(w->next_cfg);

@@ -69,6 +69,9 @@ struct al_config {
 	struct al_forward *forwards;
 	size_t nforwards;
 	struct al_catalog *catalog;     /* loaded from catalog_path or built in */
+	struct psl_ctx_st *psl;         /* the Public Suffix List */
+	uint32_t guard_domains;         /* registered domains the detector tracks, all threads */
+	uint32_t guard_window_s;        /* the detector's window */
 	struct al_localdata *localdata; /* from local_data; NULL: none */
 
 	int refs;

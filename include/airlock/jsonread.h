@@ -48,6 +48,8 @@ int al_json_uint(struct al_jctx *c, const cJSON *obj, const char *key,
 		 const char *path, double min, double max, uint32_t *out);
 int al_json_bool(struct al_jctx *c, const cJSON *obj, const char *key,
 		 const char *path, bool *out);
+int al_json_number(struct al_jctx *c, const cJSON *obj, const char *key,
+		   const char *path, double min, double max, double *out);
 /* A string that must be one of names (NULL-terminated); *out its index. */
 int al_json_choice(struct al_jctx *c, const cJSON *obj, const char *key, const char *path,
 		   const char *const *names, int *out);

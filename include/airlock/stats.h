@@ -26,6 +26,8 @@
 	X(public_answer_refused, "protected name answered publicly: refused")  \
 	X(private_path_down, "protected name: upstreams failed, SERVFAIL")     \
 	X(rebinding_refused, "public name with an internal address: REFUSED")  \
+	X(tunnel_blocked, "blocked by the tunnel detector")                    \
+	X(tunnel_alerts, "tunnel suspected, answered (alert mode)")            \
 	X(upstream_sent, "upstream queries sent (UDP and TCP)")                \
 	X(upstream_tcp, "upstream queries over TCP")                           \
 	X(upstream_timeouts, "upstream tries timed out")                       \

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "airlock/addr.h"
 #include "airlock/err.h"
 
@@ -13,12 +14,22 @@ enum al_ai_view { AL_AI_PRIVATE, AL_AI_DENY };          /* AI names with a priva
 enum al_names_view { AL_NAMES_INTERNET, AL_NAMES_INTERNAL_ONLY, AL_NAMES_NONE }; /* the rest */
 enum al_deny_reply { AL_DENY_REFUSED, AL_DENY_NXDOMAIN, AL_DENY_NODATA };
 
+/* The tunnel detector's settings for a zone. */
+enum al_tunnel_action { AL_TUNNEL_BLOCK, AL_TUNNEL_ALERT, AL_TUNNEL_OFF };
+struct al_tunnel_view {
+	enum al_tunnel_action action;
+	double threshold;     /* score at which a query is a tunnel */
+	int block_rcode;      /* REFUSED or NXDOMAIN */
+	uint64_t daily_bytes; /* per registered domain per day; 0: no cap */
+};
+
 struct al_view {
 	enum al_ai_view ai;
 	bool public_ai;           /* AI APIs with no private endpoint may be resolved */
 	enum al_names_view names; /* names that are no AI endpoint */
 	enum al_deny_reply deny;  /* what a denied query gets */
 	bool rebinding;           /* refuse internal addresses for public names */
+	struct al_tunnel_view tunnel;
 };
 
 struct al_zone {

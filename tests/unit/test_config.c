@@ -315,6 +315,51 @@ static void test_config_reads_endpoint_policy(void **state)
 		     "forward[0].upstreams[0].adress", "unknown key");
 }
 
+static void test_config_reads_tunnel_settings(void **state)
+{
+	struct al_config *cfg;
+	struct al_err err;
+	const struct al_tunnel_view *t;
+	(void)state;
+
+	assert_int_equal(al_config_parse("{" BASE_LISTEN ", " BASE_UP ", \"zones\": ["
+					 "{\"name\": \"plain\", \"cidrs\": [\"127.0.1.0/24\"]},"
+					 "{\"name\": \"watch\", \"cidrs\": [\"127.0.2.0/24\"], \"tunnel\": {\"action\": \"alert\","
+					 " \"threshold\": 1.5, \"response\": \"nxdomain\", \"daily_bytes\": 65536}}],"
+					 " \"guard\": {\"max_domains\": 5000, \"window_s\": 30}}",
+					 "a.json", &cfg, &err), 0);
+	t = &cfg->zones[0].view.tunnel; /* the defaults */
+	assert_int_equal(t->action, AL_TUNNEL_BLOCK);
+	assert_true(t->threshold == 1.0);
+	assert_int_equal(t->block_rcode, 5);
+	assert_int_equal(t->daily_bytes, 0);
+	t = &cfg->zones[1].view.tunnel;
+	assert_int_equal(t->action, AL_TUNNEL_ALERT);
+	assert_true(t->threshold == 1.5);
+	assert_int_equal(t->block_rcode, 3);
+	assert_int_equal(t->daily_bytes, 65536);
+	assert_int_equal(cfg->guard_domains, 5000);
+	assert_int_equal(cfg->guard_window_s, 30);
+	assert_non_null(cfg->psl);
+	al_config_unref(cfg);
+
+	assert_int_equal(al_config_default("/nonexistent/resolv.conf", &cfg, &err), 0);
+	assert_int_equal(cfg->zones[0].view.tunnel.action, AL_TUNNEL_BLOCK);
+	assert_true(cfg->zones[0].view.tunnel.threshold == 1.0);
+	assert_int_equal(cfg->guard_domains, 100000);
+	al_config_unref(cfg);
+
+	EXPECT_ERROR("{" BASE_LISTEN ", " BASE_UP ", \"zones\": [{\"name\": \"a\", \"cidrs\": [\"10.0.0.0/8\"],"
+		     " \"tunnel\": {\"threshold\": 0}}]}", "zones[0].tunnel.threshold: 0 is not valid",
+		     "a number from 0.1 to 10");
+	EXPECT_ERROR("{" BASE_LISTEN ", " BASE_UP ", \"zones\": [{\"name\": \"a\", \"cidrs\": [\"10.0.0.0/8\"],"
+		     " \"tunnel\": {\"action\": \"drop\"}}]}", "zones[0].tunnel.action",
+		     "\"block\", \"alert\" or \"off\"");
+	EXPECT_ERROR("{" BASE_LISTEN ", " BASE_UP ", \"zones\": [{\"name\": \"a\", \"cidrs\": [\"10.0.0.0/8\"],"
+		     " \"tunnel\": {\"score\": 1}}]}", "zones[0].tunnel.score", "unknown key");
+	EXPECT_ERROR("{" BASE ", \"guard\": {\"max_domains\": 1}}", "guard.max_domains", "16 to 10000000");
+}
+
 static void test_config_upstreams_from_resolv_conf_file(void **state)
 {
 	char *resolv = write_temp("nameserver 127.0.0.1\n");
@@ -372,6 +417,7 @@ int main(void)
 		cmocka_unit_test(test_config_upstreams_from_resolv_conf_file),
 		cmocka_unit_test(test_config_reads_zone_views),
 		cmocka_unit_test(test_config_reads_endpoint_policy),
+		cmocka_unit_test(test_config_reads_tunnel_settings),
 		cmocka_unit_test(test_config_shipped_zone_files_load),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

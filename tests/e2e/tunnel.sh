@@ -1,0 +1,67 @@
+#!/bin/bash
+# The tunnel detector through the daemon: iodine-shaped queries (57
+# characters of base32 per label, NULL type) are REFUSED in a blocking zone
+# from the first one and never reach the upstream, with one tunnel_blocked
+# incident that names the domain, the score and the features; in an alert
+# zone they are answered and a tunnel_suspected incident is linked to the
+# query's row; a zone with the detector off and plain host names pass.
+. "$(dirname "$0")/lib.sh" || exit 1
+setup
+command -v sqlite3 >/dev/null 2>&1 || skip "sqlite3 not installed"
+
+pick_ports 2
+LPORT=${PORTS[0]} UPORT=${PORTS[1]}
+start_fake up "$UPORT"
+DB=$T/log.db
+cat >"$T/airlock.json" <<JSON
+{
+  "listen": [ {"address": "127.0.0.1", "port": $LPORT} ],
+  "upstreams": [ {"address": "127.0.0.1", "port": $UPORT} ],
+  "zones": [
+    {"name": "sandbox", "cidrs": ["127.0.5.0/24"], "tunnel": {"action": "block", "response": "nxdomain"}},
+    {"name": "inference", "cidrs": ["127.0.2.0/24"], "tunnel": {"action": "alert"}},
+    {"name": "lab", "cidrs": ["127.0.6.0/24"], "tunnel": {"action": "off"}}
+  ],
+  "log": {"path": "$DB", "batch_ms": 20}
+}
+JSON
+start_airlockd "$T/airlock.json" "$LPORT"
+
+# Base32 labels of 57 characters, as iodine sends them, each one new.
+B32=abcdefghijklmnopqrstuvwxyz234567
+payload() { printf 'paa3yd5mfrggzdfmztwq2lknnwg23tpobyxe43uov3ho6dzpgaydcmrt%s' "${B32:$1:1}"; }
+
+for i in 1 2 3; do
+    q 127.0.5.9 "$(payload "$i").t.tun.example" NULL >"$T/b$i"
+    expect_status "$T/b$i" NXDOMAIN "blocking zone, tunnel query $i"
+done
+expect_eq "tunnel queries that reached the upstream" 0 "$(grep -c 'tun.example' "$T/up.log")"
+q 127.0.5.9 www.tun.example A >"$T/plain"
+expect_answer "$T/plain" A 192.0.2.1 "blocking zone, a plain name of the same domain"
+
+q 127.0.2.9 "$(payload 4).t.tun.example" A >"$T/a"
+expect_answer "$T/a" A 192.0.2.1 "alert zone, tunnel query answered"
+q 127.0.6.9 "$(payload 5).t.tun.example" A >"$T/o"
+expect_answer "$T/o" A 192.0.2.1 "detector off"
+
+kill -TERM "$AL_PID"
+wait_exit "$AL_PID" 5000
+expect_eq "airlockd exit status" 0 "$EXIT_STATUS"
+grep -q "tunnel_blocked=3 " "$T/airlockd.err" || fail "counter tunnel_blocked=3 missing at exit"
+grep -q "tunnel_alerts=1 " "$T/airlockd.err" || fail "counter tunnel_alerts=1 missing at exit"
+sql() { sqlite3 -batch -noheader -separator '|' "$DB" "$1"; }
+expect_eq "incidents: one per domain and window in the blocking zone, one alert" \
+"high|tunnel_blocked|sandbox|127.0.5.9|tun.example.|1|57|base32|1
+warning|tunnel_suspected|inference|127.0.2.9|tun.example.|1|57|base32|0" \
+    "$(sql "SELECT severity, kind, zone, client, json_extract(detail, '\$.domain'),
+                   json_extract(detail, '\$.threshold'), json_extract(detail, '\$.features.longest_label'),
+                   json_extract(detail, '\$.features.shape'), json_extract(detail, '\$.features.payload_type')
+            FROM incidents ORDER BY id")"
+expect_eq "the blocked queries' rows" "3|3|blocked|tunnel" \
+    "$(sql "SELECT count(*), min(rcode), min(action), min(reason) FROM queries WHERE zone = 'sandbox' AND qtype = 10")"
+expect_eq "the alert is linked to the answered query" "upstream|0" \
+    "$(sql "SELECT q.action, q.rcode FROM incidents i JOIN queries q ON q.id = i.query_id
+            WHERE i.kind = 'tunnel_suspected'")"
+expect_int "the blocked incident's score" -ge 1 \
+    "$(sql "SELECT CAST(json_extract(detail, '\$.score') AS INTEGER) FROM incidents WHERE kind = 'tunnel_blocked'")"
+pass
