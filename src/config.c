@@ -13,6 +13,7 @@
 #include "airlock/config.h"
 #include "airlock/jsonread.h"
 #include "airlock/localdata.h"
+#include "airlock/namelist.h"
 
 #define MAX_UPSTREAMS 32
 #define MAX_FILE (4u << 20)
@@ -333,13 +334,39 @@ static int get_endpoint_policy(struct al_jctx *c, const cJSON *root, struct al_c
 	return 0;
 }
 
+/* section[key]: a list of files, relative to the config; *n of them. */
+static int get_files(struct al_jctx *c, const cJSON *section, const char *key, const char *path,
+		     char ***out, size_t *n)
+{
+	const cJSON *arr, *it;
+	char where[96], ipath[112];
+	int rc, i = 0;
+
+	if ((rc = al_json_array(c, section, key, path, "a list of files, e.g. [\"guard-allow.txt\"]",
+				&arr)) < 0 || !arr)
+		return rc;
+	if (!(*out = calloc((size_t)cJSON_GetArraySize(arr), sizeof(**out))))
+		return -ENOMEM;
+	al_json_join(where, sizeof(where), path, key);
+	cJSON_ArrayForEach(it, arr) {
+		al_json_index(ipath, sizeof(ipath), where, i++);
+		if ((rc = get_file(c, it, ipath, &(*out)[*n])) < 0)
+			return rc;
+		(*n)++;
+	}
+	return 0;
+}
+
 static int get_guard(struct al_jctx *c, const cJSON *root, struct al_config *cfg)
 {
-	static const char *const keys[] = { "max_domains", "window_s", NULL };
+	static const char *const keys[] = { "max_domains", "window_s", "allow_lists", "block_lists", NULL };
 	const cJSON *s;
 	int rc;
 
 	if ((rc = al_json_section(c, root, "guard", keys, &s)) < 0 || !s)
+		return rc;
+	if ((rc = get_files(c, s, "allow_lists", "guard", &cfg->allow_files, &cfg->nallow_files)) < 0 ||
+	    (rc = get_files(c, s, "block_lists", "guard", &cfg->block_files, &cfg->nblock_files)) < 0)
 		return rc;
 	if ((rc = al_json_uint(c, s, "max_domains", "guard", 16, 10000000, &cfg->guard_domains)) < 0 ||
 	    (rc = al_json_uint(c, s, "window_s", "guard", 1, 3600, &cfg->guard_window_s)) < 0)
@@ -347,24 +374,12 @@ static int get_guard(struct al_jctx *c, const cJSON *root, struct al_config *cfg
 	return 0;
 }
 
+static int get_files(struct al_jctx *c, const cJSON *section, const char *key, const char *path,
+		     char ***out, size_t *n);
+
 static int get_local_data(struct al_jctx *c, const cJSON *root, struct al_config *cfg)
 {
-	const cJSON *arr, *it;
-	char where[64];
-	int rc, i = 0;
-
-	if ((rc = al_json_array(c, root, "local_data", "", "a list of zone files, e.g. [\"private-endpoints.zone\"]",
-				&arr)) < 0 || !arr)
-		return rc;
-	if (!(cfg->local_data = calloc((size_t)cJSON_GetArraySize(arr), sizeof(*cfg->local_data))))
-		return -ENOMEM;
-	cJSON_ArrayForEach(it, arr) {
-		al_json_index(where, sizeof(where), "local_data", i++);
-		if ((rc = get_file(c, it, where, &cfg->local_data[cfg->nlocal_data])) < 0)
-			return rc;
-		cfg->nlocal_data++;
-	}
-	return 0;
+	return get_files(c, root, "local_data", "", &cfg->local_data, &cfg->nlocal_data);
 }
 
 /* Conditional forwarding: names under a suffix go to their own upstreams
@@ -574,6 +589,21 @@ static int load_catalog(struct al_jctx *c, struct al_config *cfg)
 	return rc < 0 ? al_json_fail(c, "endpoints.catalog", "%s", e.msg) : 0;
 }
 
+/* One of the guard's lists: its errors name the file and line. */
+static int load_list(struct al_jctx *c, char **files, size_t n, const char *where,
+		     struct al_namelist **out)
+{
+	struct al_err e;
+	int rc;
+
+	if (!n)
+		return 0;
+	rc = al_namelist_load((const char *const *)files, n, out, &e);
+	if (rc == -ENOMEM)
+		return rc;
+	return rc < 0 ? al_json_fail(c, where, "%s", e.msg) : 0;
+}
+
 /* Local data: the zone files' errors name the file and line. */
 static int load_local_data(struct al_jctx *c, struct al_config *cfg)
 {
@@ -595,7 +625,8 @@ static int finish(struct al_jctx *c, struct al_config *cfg)
 	int rc;
 
 	if ((rc = check_loops(c, cfg)) < 0 || (rc = load_catalog(c, cfg)) < 0 ||
-	    (rc = load_local_data(c, cfg)) < 0)
+	    (rc = load_local_data(c, cfg)) < 0 || (rc = load_list(c, cfg->allow_files, cfg->nallow_files, "guard.allow_lists", &cfg->allow)) < 0 ||
+	    (rc = load_list(c, cfg->block_files, cfg->nblock_files, "guard.block_lists", &cfg->block)) < 0)
 		return rc;
 	/* The Public Suffix List: the newest of libpsl's built-in copy and
 	 * the system's (package publicsuffix). */
@@ -755,6 +786,14 @@ void al_config_unref(struct al_config *cfg)
 	al_catalog_free(cfg->catalog);
 	al_localdata_free(cfg->localdata);
 	psl_free(cfg->psl);
+	al_namelist_free(cfg->allow);
+	al_namelist_free(cfg->block);
+	for (i = 0; i < cfg->nallow_files; i++)
+		free(cfg->allow_files[i]);
+	free(cfg->allow_files);
+	for (i = 0; i < cfg->nblock_files; i++)
+		free(cfg->block_files[i]);
+	free(cfg->block_files);
 	for (i = 0; i < cfg->nzones; i++) {
 		free(cfg->zones[i].name);
 		free(cfg->zones[i].cidrs);

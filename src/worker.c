@@ -16,6 +16,7 @@
 #include "airlock/localdata.h"
 #include "airlock/log.h"
 #include "airlock/msg.h"
+#include "airlock/namelist.h"
 #include "airlock/policy.h"
 #include "airlock/querylog.h"
 #include "airlock/rand.h"
@@ -435,6 +436,8 @@ static void on_query(void *arg, struct al_client *c, const uint8_t *pkt, size_t 
 	struct al_decision d;
 	uint64_t guard_key = 0;
 	struct al_incident *alert = NULL;
+	const struct al_namelist_hit *hit;
+	char listed[64];
 	bool rebinding;
 	struct al_query q;
 	struct al_ip ip;
@@ -491,6 +494,13 @@ static void on_query(void *arg, struct al_client *c, const uint8_t *pkt, size_t 
 		return;
 	}
 	al_policy_decide(w->cfg, w->cfg->catalog, zone, q.qname_lc, q.qname_len, &d);
+	if (!d.deny && w->cfg->block &&
+	    (hit = al_namelist_match(w->cfg->block, q.qname_lc, q.qname_len)) != NULL) {
+		snprintf(listed, sizeof(listed), "list %s: %s", hit->list, hit->entry);
+		d.deny = true;
+		d.reason = listed;
+		d.incident = NULL;
+	}
 	if (d.deny) {
 		deny(w, c, &q, &o, zone, &d);
 		return;
@@ -508,6 +518,7 @@ static void on_query(void *arg, struct al_client *c, const uint8_t *pkt, size_t 
 		return;
 	}
 	if (!d.ep && !d.internal && zone->view.tunnel.action != AL_TUNNEL_OFF &&
+	    !(w->cfg->allow && al_namelist_match(w->cfg->allow, q.qname_lc, q.qname_len)) &&
 	    judge(w, c, &q, &o, zone, &guard_key, &alert))
 		return;
 	forward(w, c, &q, &o, &d, rebinding, guard_key, alert, key, keylen);

@@ -22,6 +22,7 @@ struct al_endpoint {
 
 struct al_catalog;
 struct al_localdata;
+struct al_namelist;
 
 /* Conditional forwarding: names under suffix go to these upstreams only. */
 struct al_forward {
@@ -72,6 +73,10 @@ struct al_config {
 	struct psl_ctx_st *psl;         /* the Public Suffix List */
 	uint32_t guard_domains;         /* registered domains the detector tracks, all threads */
 	uint32_t guard_window_s;        /* the detector's window */
+	char **allow_files, **block_files; /* guard.allow_lists, guard.block_lists */
+	size_t nallow_files, nblock_files;
+	struct al_namelist *allow;      /* never judged by the detector; NULL: none */
+	struct al_namelist *block;      /* always denied; NULL: none */
 	struct al_localdata *localdata; /* from local_data; NULL: none */
 
 	int refs;

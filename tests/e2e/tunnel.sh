@@ -4,7 +4,9 @@
 # from the first one and never reach the upstream, with one tunnel_blocked
 # incident that names the domain, the score and the features; in an alert
 # zone they are answered and a tunnel_suspected incident is linked to the
-# query's row; a zone with the detector off and plain host names pass.
+# query's row; a zone with the detector off and plain host names pass; an
+# allow-listed domain is never judged and a block-listed one always denied,
+# its row naming the list and the entry.
 . "$(dirname "$0")/lib.sh" || exit 1
 setup
 command -v sqlite3 >/dev/null 2>&1 || skip "sqlite3 not installed"
@@ -13,6 +15,8 @@ pick_ports 2
 LPORT=${PORTS[0]} UPORT=${PORTS[1]}
 start_fake up "$UPORT"
 DB=$T/log.db
+printf '# test allow-list\ncdn.example\n' >"$T/allow.txt"
+printf '# test block-list\n\nbad.example\n=exact.example\n' >"$T/block.txt"
 cat >"$T/airlock.json" <<JSON
 {
   "listen": [ {"address": "127.0.0.1", "port": $LPORT} ],
@@ -22,6 +26,7 @@ cat >"$T/airlock.json" <<JSON
     {"name": "inference", "cidrs": ["127.0.2.0/24"], "tunnel": {"action": "alert"}},
     {"name": "lab", "cidrs": ["127.0.6.0/24"], "tunnel": {"action": "off"}}
   ],
+  "guard": {"allow_lists": ["allow.txt"], "block_lists": ["block.txt"]},
   "log": {"path": "$DB", "batch_ms": 20}
 }
 JSON
@@ -38,6 +43,15 @@ done
 expect_eq "tunnel queries that reached the upstream" 0 "$(grep -c 'tun.example' "$T/up.log")"
 q 127.0.5.9 www.tun.example A >"$T/plain"
 expect_answer "$T/plain" A 192.0.2.1 "blocking zone, a plain name of the same domain"
+
+q 127.0.5.9 "$(payload 9).t.cdn.example" NULL >"$T/allowed"
+expect_status "$T/allowed" NOERROR "blocking zone, tunnel-shaped name under an allow-listed domain"
+q 127.0.5.9 www.bad.example A >"$T/listed"
+expect_status "$T/listed" REFUSED "block-listed domain"
+q 127.0.5.9 exact.example A >"$T/exact"
+expect_status "$T/exact" REFUSED "block-listed exact name"
+q 127.0.5.9 www.exact.example A >"$T/below"
+expect_answer "$T/below" A 192.0.2.1 "a name below an exact-only entry"
 
 q 127.0.2.9 "$(payload 4).t.tun.example" A >"$T/a"
 expect_answer "$T/a" A 192.0.2.1 "alert zone, tunnel query answered"
@@ -58,10 +72,13 @@ warning|tunnel_suspected|inference|127.0.2.9|tun.example.|1|57|base32|0" \
                    json_extract(detail, '\$.features.shape'), json_extract(detail, '\$.features.payload_type')
             FROM incidents ORDER BY id")"
 expect_eq "the blocked queries' rows" "3|3|blocked|tunnel" \
-    "$(sql "SELECT count(*), min(rcode), min(action), min(reason) FROM queries WHERE zone = 'sandbox' AND qtype = 10")"
+    "$(sql "SELECT count(*), min(rcode), min(action), min(reason) FROM queries WHERE zone = 'sandbox' AND qtype = 10 AND qname LIKE '%.tun.example.'")"
 expect_eq "the alert is linked to the answered query" "upstream|0" \
     "$(sql "SELECT q.action, q.rcode FROM incidents i JOIN queries q ON q.id = i.query_id
             WHERE i.kind = 'tunnel_suspected'")"
+expect_eq "rows of the block-listed names" "www.bad.example.|blocked|list block: bad.example
+exact.example.|blocked|list block: =exact.example" \
+    "$(sql "SELECT qname, action, reason FROM queries WHERE reason LIKE 'list %' ORDER BY id")"
 expect_int "the blocked incident's score" -ge 1 \
     "$(sql "SELECT CAST(json_extract(detail, '\$.score') AS INTEGER) FROM incidents WHERE kind = 'tunnel_blocked'")"
 pass

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "airlock/config.h"
+#include "airlock/namelist.h"
 
 #define BASE_LISTEN "\"listen\": [{\"address\": \"127.0.0.1\", \"port\": 5353}]"
 #define BASE_UP "\"upstreams\": [{\"address\": \"127.0.0.1\", \"port\": 5300}]"
@@ -358,6 +359,18 @@ static void test_config_reads_tunnel_settings(void **state)
 	EXPECT_ERROR("{" BASE_LISTEN ", " BASE_UP ", \"zones\": [{\"name\": \"a\", \"cidrs\": [\"10.0.0.0/8\"],"
 		     " \"tunnel\": {\"score\": 1}}]}", "zones[0].tunnel.score", "unknown key");
 	EXPECT_ERROR("{" BASE ", \"guard\": {\"max_domains\": 1}}", "guard.max_domains", "16 to 10000000");
+	EXPECT_ERROR("{" BASE ", \"guard\": {\"allow_lists\": [\"/nonexistent/allow.txt\"]}}", "guard.allow_lists",
+		     "/nonexistent/allow.txt");
+	EXPECT_ERROR("{" BASE ", \"guard\": {\"block_lists\": [7]}}", "guard.block_lists[0]", "not a file name");
+
+	/* The shipped allow-list, relative to the config's directory. */
+	if (al_config_parse("{" BASE ", \"guard\": {\"allow_lists\": [\"guard-allow.txt\"],"
+			    " \"block_lists\": [\"guard-block.txt\"]}}", TOP_SRCDIR "/zones/x.json", &cfg, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_non_null(cfg->allow);
+	assert_true(al_namelist_count(cfg->allow) > 10);
+	assert_int_equal(cfg->nblock_files, 1);
+	al_config_unref(cfg);
 }
 
 static void test_config_upstreams_from_resolv_conf_file(void **state)
