@@ -2,9 +2,10 @@
  *
  * The score is a sum of points, each earned by one feature passing a
  * threshold, so that every verdict can say which features made it.  What a
- * domain received in the window counts only once the name itself looks
- * encoded: a busy cloud domain sees thousands of distinct names, and that
- * alone is not a tunnel. */
+ * domain received in the window is scored by its encoded-looking names
+ * only, and only once the name asked looks encoded itself: a busy cloud
+ * domain sees thousands of distinct host names, and that alone is not a
+ * tunnel. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -22,13 +23,14 @@
 /* Points per feature, and the thresholds that earn them. */
 #define P_LABEL_LONG 0.5   /* longest label >= 40 */
 #define P_LABEL_MAX 0.7    /* longest label >= 52 */
-#define P_ENTROPY 0.4      /* >= 3.9 bits per character over >= 20 characters */
-#define P_ENTROPY_HIGH 0.6 /* >= 4.4 */
+#define P_ENTROPY 0.4      /* >= 4.2 bits per character over the long labels */
+#define P_ENTROPY_HIGH 0.6 /* >= 4.6 */
+#define LONG_LABEL 16      /* labels this long carry data; shorter ones are words */
 #define P_SHAPE 0.3        /* longest label (>= 16) is hex, or mixed-case base64 */
 #define P_TYPE 0.2         /* a type that carries data back */
-#define P_DISTINCT 0.4     /* >= 30 distinct names this window */
+#define P_DISTINCT 0.4     /* >= 30 distinct encoded-looking names this window */
 #define P_DISTINCT_HIGH 0.8 /* >= 100 */
-#define P_VOLUME 0.3       /* >= 1 KiB of distinct names this window */
+#define P_VOLUME 0.3       /* >= 1 KiB of them this window */
 #define P_VOLUME_HIGH 0.6  /* >= 4 KiB */
 #define P_NX 0.2           /* >= half NXDOMAIN over >= 10 queries */
 #define MIN_NAME_POINTS 0.3 /* the name's own points before the domain's count */
@@ -40,6 +42,7 @@ struct dom {
 	uint64_t day_ms;     /* when this day began */
 	uint64_t day_volume;
 	uint32_t queries, nx, volume;
+	uint32_t enc_names, enc_volume; /* the distinct names that looked encoded */
 	uint64_t reported; /* zones (bit per index mod 64) told this window */
 	uint64_t seen[SEEN_BITS / 64];
 };
@@ -127,7 +130,7 @@ int al_guard_features(const psl_ctx_t *psl, const uint8_t *name, size_t len, uin
 {
 	char text[AL_MAX_NAME * 4];
 	const char *reg, *p;
-	unsigned counts[256] = { 0 };
+	unsigned counts[256] = { 0 }, long_chars = 0;
 	int total, below;
 	size_t off, tlen;
 	unsigned i, n;
@@ -158,12 +161,15 @@ int al_guard_features(const psl_ctx_t *psl, const uint8_t *name, size_t len, uin
 			out->longest = n;
 			out->shape = label_shape(l, n);
 		}
+		if (n < LONG_LABEL)
+			continue;
+		long_chars += n;
 		for (i = 0; i < n; i++)
 			counts[(uint8_t)(l[i] | 0x20)]++; /* entropy ignores case */
 	}
-	for (i = 0; i < 256 && out->sub_len; i++)
+	for (i = 0; i < 256 && long_chars; i++)
 		if (counts[i]) {
-			double q = (double)counts[i] / out->sub_len;
+			double q = (double)counts[i] / long_chars;
 			out->entropy -= q * log2(q);
 		}
 	out->payload_type = payload_type(qtype);
@@ -232,7 +238,7 @@ static void roll(struct al_guard *g, struct dom *d, uint64_t now)
 {
 	if (!d->window_ms || now - d->window_ms >= g->window_ms) {
 		d->window_ms = now;
-		d->queries = d->nx = d->volume = 0;
+		d->queries = d->nx = d->volume = d->enc_names = d->enc_volume = 0;
 		d->reported = 0;
 		memset(d->seen, 0, sizeof(d->seen));
 	}
@@ -259,38 +265,43 @@ static uint32_t distinct_estimate(unsigned set)
 	return (uint32_t)(-(double)SEEN_BITS * log((double)(SEEN_BITS - set) / SEEN_BITS) + 0.5);
 }
 
-static void score(const struct al_name_features *f, const struct al_domain_stats *d,
-		  struct al_score *s)
+/* The name's own points. */
+static double name_points(const struct al_name_features *f, struct al_score *s)
 {
-	double name_points;
-
 	memset(s, 0, sizeof(*s));
 	if (f->longest >= 52)
 		s->label = P_LABEL_MAX;
 	else if (f->longest >= 40)
 		s->label = P_LABEL_LONG;
-	if (f->sub_len >= 20 && f->entropy >= 4.4)
+	if (f->entropy >= 4.6)
 		s->entropy = P_ENTROPY_HIGH;
-	else if (f->sub_len >= 20 && f->entropy >= 3.9)
+	else if (f->entropy >= 4.2)
 		s->entropy = P_ENTROPY;
 	if (f->shape != AL_SHAPE_NONE)
 		s->shape = P_SHAPE;
-	name_points = s->label + s->entropy + s->shape;
-	if (f->payload_type && name_points > 0)
+	return s->label + s->entropy + s->shape;
+}
+
+static void score(const struct al_name_features *f, const struct al_domain_stats *d,
+		  struct al_score *s)
+{
+	double own = name_points(f, s);
+
+	if (f->payload_type && own > 0)
 		s->type = P_TYPE;
-	if (name_points >= MIN_NAME_POINTS) {
-		if (d->distinct >= 100)
+	if (own >= MIN_NAME_POINTS) {
+		if (d->encoded >= 100)
 			s->distinct = P_DISTINCT_HIGH;
-		else if (d->distinct >= 30)
+		else if (d->encoded >= 30)
 			s->distinct = P_DISTINCT;
-		if (d->volume >= 4096)
+		if (d->encoded_volume >= 4096)
 			s->volume = P_VOLUME_HIGH;
-		else if (d->volume >= 1024)
+		else if (d->encoded_volume >= 1024)
 			s->volume = P_VOLUME;
 		if (d->queries >= 10 && d->nx * 2 >= d->queries)
 			s->nx = P_NX;
 	}
-	s->total = name_points + s->type + s->distinct + s->volume + s->nx;
+	s->total = own + s->type + s->distinct + s->volume + s->nx;
 }
 
 int al_guard_check(struct al_guard *g, const psl_ctx_t *psl, const struct al_zone *zone,
@@ -324,11 +335,17 @@ int al_guard_check(struct al_guard *g, const psl_ctx_t *psl, const struct al_zon
 		d->seen[bit / 64] |= 1ull << (bit % 64);
 		d->volume += v->f.sub_len;
 		d->day_volume += v->f.sub_len;
+		if (name_points(&v->f, &v->s) > 0) {
+			d->enc_names++;
+			d->enc_volume += v->f.sub_len;
+		}
 	}
 	v->d.queries = d->queries;
 	v->d.distinct = distinct_estimate(seen_bits(d));
 	v->d.volume = d->volume;
 	v->d.nx = d->nx;
+	v->d.encoded = d->enc_names;
+	v->d.encoded_volume = d->enc_volume;
 	v->d.day_volume = d->day_volume;
 	score(&v->f, &v->d, &v->s);
 	v->over = v->s.total >= rule->threshold;
@@ -373,6 +390,8 @@ char *al_guard_explain(const struct al_guard_verdict *v, const struct al_tunnel_
 		cJSON_AddNumberToObject(f, "window_queries", v->d.queries);
 		cJSON_AddNumberToObject(f, "window_distinct", v->d.distinct == UINT32_MAX ? -1 : (double)v->d.distinct);
 		cJSON_AddNumberToObject(f, "window_volume", v->d.volume);
+		cJSON_AddNumberToObject(f, "window_encoded", v->d.encoded);
+		cJSON_AddNumberToObject(f, "window_encoded_volume", v->d.encoded_volume);
 		cJSON_AddNumberToObject(f, "window_nxdomain", v->d.nx);
 	}
 	s = cJSON_AddObjectToObject(o, "points");
@@ -382,8 +401,8 @@ char *al_guard_explain(const struct al_guard_verdict *v, const struct al_tunnel_
 		POINT("entropy", v->s.entropy);
 		POINT("shape", v->s.shape);
 		POINT("payload_type", v->s.type);
-		POINT("window_distinct", v->s.distinct);
-		POINT("window_volume", v->s.volume);
+		POINT("window_encoded", v->s.distinct);
+		POINT("window_encoded_volume", v->s.volume);
 		POINT("window_nxdomain", v->s.nx);
 #undef POINT
 	}

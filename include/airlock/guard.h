@@ -25,7 +25,7 @@ struct al_name_features {
 	unsigned sub_len;   /* characters below it, dots not counted */
 	unsigned labels;    /* labels below it */
 	unsigned longest;   /* the longest of them */
-	double entropy;     /* Shannon entropy, bits per character, of those characters */
+	double entropy;     /* Shannon entropy, bits per character, of the labels of >= 16 */
 	enum al_shape shape;
 	bool payload_type;  /* TXT, NULL, CNAME, MX, KEY, ANY, ... carry data back */
 };
@@ -42,6 +42,8 @@ struct al_domain_stats {
 	uint32_t distinct;  /* distinct names, estimated */
 	uint32_t volume;    /* bytes of distinct names below the domain */
 	uint32_t nx;        /* NXDOMAIN answers this window */
+	uint32_t encoded;   /* distinct names that looked encoded (earned points) */
+	uint32_t encoded_volume; /* their bytes below the domain */
 	uint64_t day_volume; /* bytes of distinct names since the day began */
 };
 

@@ -92,11 +92,14 @@ static void test_guard_measures_labels_and_entropy(void **state)
 	assert_int_equal(f.labels, 2);
 	assert_int_equal(f.sub_len, 6);
 	assert_int_equal(f.longest, 4);
-	/* Two symbols, 4 and 2 of 6: -(2/3 log2 2/3 + 1/3 log2 1/3). */
+	assert_true(f.entropy == 0); /* words: only labels of >= 16 characters count */
+	/* Two symbols, 12 and 6 of 18: -(2/3 log2 2/3 + 1/3 log2 1/3); the
+	 * short label is left out. */
+	features("aaaaaaaaaaaabbbbbb.zz.example.com.", 1, &f);
 	assert_true(fabs(f.entropy - 0.9183) < 0.001);
 	features("abcdefghijklmnop.example.com.", 1, &f); /* 16 distinct characters */
 	assert_true(fabs(f.entropy - 4.0) < 1e-9);
-	features("AbCd.example.com.", 1, &f); /* case does not count */
+	features("AbCdAbCdAbCdAbCd.example.com.", 1, &f); /* case does not count */
 	assert_true(fabs(f.entropy - 2.0) < 1e-9);
 }
 
