@@ -103,8 +103,8 @@ static enum al_shape label_shape(const uint8_t *l, unsigned n)
 			other++;
 		}
 	}
-	if (digit && hexalpha == lower + upper && !other && lower + upper)
-		return AL_SHAPE_HEX;
+	if (digit && hexalpha == lower + upper && !other)
+		return AL_SHAPE_HEX; /* digits alone too: 16 of them are no host name */
 	if (lower && upper && (lower + upper + digit + other == n))
 		return AL_SHAPE_BASE64; /* case carries bits: no host name does that */
 	if (!other && digit == b32digit && digit && (lower == 0 || upper == 0))

@@ -116,6 +116,10 @@ static void test_guard_recognises_shapes(void **state)
 	assert_int_equal(f.shape, AL_SHAPE_BASE64);
 	features("internal-my-alb-1234567890.example.com.", 1, &f); /* hyphens: a host name */
 	assert_int_equal(f.shape, AL_SHAPE_NONE);
+	features("4958302112345678.example.com.", 1, &f); /* digits alone */
+	assert_int_equal(f.shape, AL_SHAPE_HEX);
+	features("048590211532.dkr.example.com.", 1, &f); /* an account number: short */
+	assert_int_equal(f.shape, AL_SHAPE_NONE);
 	features("deadbeef.example.com.", 1, &f); /* hex, but short */
 	assert_int_equal(f.shape, AL_SHAPE_NONE);
 	features("abcdefabcdefabcdef.example.com.", 1, &f); /* letters only: not hex */
