@@ -10,6 +10,7 @@
 #include <string.h>
 #include <ldns/ldns.h>
 
+#include "airlock/arena.h"
 #include "airlock/hash.h"
 #include "airlock/localdata.h"
 #include "airlock/rand.h"
@@ -19,7 +20,6 @@
 #define CLASS_IN 1
 #define TYPE_RRSIG 46
 #define TYPE_NSEC 47
-#define CHUNK 65536
 
 struct rec {
 	const uint8_t *rdata;
@@ -40,20 +40,13 @@ struct node {
 	uint8_t name[];            /* lower-case wire form */
 };
 
-/* Nodes and rdata live in chunks freed together. */
-struct chunk {
-	struct chunk *next;
-	size_t used, cap;
-	uint64_t data[];
-};
-
 struct al_localdata {
 	struct node **buckets;
 	size_t mask; /* buckets - 1; their count is a power of two */
 	size_t nnames;
 	uint64_t seed;
 	struct rec *recs;
-	struct chunk *mem;
+	struct al_arena mem; /* the nodes and what they hold */
 };
 
 /* A record read, before merging: where it came from, for messages. */
@@ -71,26 +64,6 @@ struct loader {
 	const char *const *paths;
 	struct al_err *err;
 };
-
-static void *arena_alloc(struct al_localdata *ld, size_t n)
-{
-	struct chunk *c = ld->mem;
-	void *p;
-
-	n = (n + 7) & ~(size_t)7;
-	if (!c || c->cap - c->used < n) {
-		size_t cap = n > CHUNK ? n : CHUNK;
-		if (!(c = malloc(sizeof(*c) + cap)))
-			return NULL;
-		c->next = ld->mem;
-		c->used = 0;
-		c->cap = cap;
-		ld->mem = c;
-	}
-	p = (uint8_t *)c->data + c->used;
-	c->used += n;
-	return p;
-}
 
 static struct node *find(const struct al_localdata *ld, const uint8_t *name,
 			 size_t len, uint64_t h)
@@ -136,7 +109,7 @@ static struct node *intern(struct al_localdata *ld, const uint8_t *name, size_t 
 		return n;
 	if (ld->nnames > ld->mask && grow(ld) < 0)
 		return NULL;
-	if (!(n = arena_alloc(ld, sizeof(*n) + len)))
+	if (!(n = al_arena_alloc(&ld->mem, sizeof(*n) + len)))
 		return NULL;
 	memset(n, 0, sizeof(*n));
 	n->hash = h;
@@ -395,7 +368,7 @@ static int add(struct loader *L, ldns_rr *rr, size_t file, size_t line)
 	p.rec.type = type;
 	p.rec.ttl = ldns_rr_ttl(rr);
 	p.rec.rdlen = (uint16_t)ldns_buffer_position(wire);
-	rdata = arena_alloc(L->ld, p.rec.rdlen ? p.rec.rdlen : 1);
+	rdata = al_arena_alloc(&L->ld->mem, p.rec.rdlen ? p.rec.rdlen : 1);
 	if (rdata)
 		memcpy(rdata, ldns_buffer_begin(wire), p.rec.rdlen);
 	ldns_buffer_free(wire);
@@ -685,14 +658,9 @@ int al_localdata_load(const char *const *paths, size_t npaths,
 
 void al_localdata_free(struct al_localdata *ld)
 {
-	struct chunk *c, *next;
-
 	if (!ld)
 		return;
-	for (c = ld->mem; c; c = next) {
-		next = c->next;
-		free(c);
-	}
+	al_arena_free(&ld->mem);
 	free(ld->recs);
 	free(ld->buckets);
 	free(ld);

@@ -11,12 +11,12 @@
 #include <string.h>
 #include <sys/types.h>
 
+#include "airlock/arena.h"
 #include "airlock/hash.h"
 #include "airlock/msg.h"
 #include "airlock/namelist.h"
 #include "airlock/rand.h"
 
-#define CHUNK 65536
 #define MAX_LABEL 63
 #define SHOWN 80 /* characters of an entry quoted in a message */
 
@@ -39,13 +39,6 @@ struct stored {
 	char text[];
 };
 
-/* Nodes, hits and strings live in chunks freed together. */
-struct chunk {
-	struct chunk *next;
-	size_t used, cap;
-	uint64_t data[];
-};
-
 struct al_namelist {
 	struct node **buckets;
 	size_t mask;  /* buckets - 1; their count is a power of two */
@@ -53,7 +46,7 @@ struct al_namelist {
 	uint64_t seed;       /* of name hashes: the root's */
 	uint64_t label_seed; /* of label keys' hashes */
 	uint64_t label_lens; /* bit n: some label key has an n-character label */
-	struct chunk *mem;
+	struct al_arena mem; /* the nodes and what they hold */
 };
 
 struct loader {
@@ -61,26 +54,6 @@ struct loader {
 	const char *path, *list;
 	struct al_err *err;
 };
-
-static void *arena_alloc(struct al_namelist *l, size_t n)
-{
-	struct chunk *c = l->mem;
-	void *p;
-
-	n = (n + 7) & ~(size_t)7;
-	if (!c || c->cap - c->used < n) {
-		size_t cap = n > CHUNK ? n : CHUNK;
-		if (!(c = malloc(sizeof(*c) + cap)))
-			return NULL;
-		c->next = l->mem;
-		c->used = 0;
-		c->cap = cap;
-		l->mem = c;
-	}
-	p = (uint8_t *)c->data + c->used;
-	c->used += n;
-	return p;
-}
 
 /* Offsets of the labels of a wire name, left to right (at most 127);
  * -1 when it is not one. */
@@ -152,7 +125,7 @@ static struct node *intern(struct al_namelist *l, uint64_t h, const uint8_t *key
 		return n;
 	if (l->nkeys > l->mask && grow(l) < 0)
 		return NULL;
-	if (!(n = arena_alloc(l, sizeof(*n) + len)))
+	if (!(n = al_arena_alloc(&l->mem, sizeof(*n) + len)))
 		return NULL;
 	memset(n, 0, sizeof(*n));
 	n->hash = h;
@@ -290,7 +263,7 @@ static int add(struct loader *L, enum kind k, const uint8_t *key, size_t klen,
 		return -ENOMEM;
 	if (n->hit[k])
 		return 0; /* the same entry again: the first stays */
-	if (!(s = arena_alloc(l, sizeof(*s) + tn + 1)))
+	if (!(s = al_arena_alloc(&l->mem, sizeof(*s) + tn + 1)))
 		return -ENOMEM;
 	memcpy(s->text, text, tn);
 	s->text[tn] = '\0';
@@ -363,7 +336,7 @@ static int list_name(struct loader *L)
 	if (n == 0)
 		return al_err_set(L->err, "%s: no file name after the last '/' (expected a list file, e.g. zones/guard-allow.txt)",
 				  L->path);
-	if (!(s = arena_alloc(L->l, n + 1)))
+	if (!(s = al_arena_alloc(&L->l->mem, n + 1)))
 		return -ENOMEM;
 	memcpy(s, base, n);
 	s[n] = '\0';
@@ -436,14 +409,9 @@ int al_namelist_load(const char *const *paths, size_t n, struct al_namelist **ou
 
 void al_namelist_free(struct al_namelist *l)
 {
-	struct chunk *c, *next;
-
 	if (!l)
 		return;
-	for (c = l->mem; c; c = next) {
-		next = c->next;
-		free(c);
-	}
+	al_arena_free(&l->mem);
 	free(l->buckets);
 	free(l);
 }

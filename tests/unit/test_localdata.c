@@ -35,14 +35,10 @@ static int remove_dir(void **state)
 /* Writes text to dir/name; returns path, where the name was put. */
 static const char *zone_file(const char *name, const char *text, char *path, size_t len)
 {
-	FILE *f;
+	const char *p = test_tmpdir_write(dir, name, text, path, len);
 
-	snprintf(path, len, "%s/%s", dir, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	assert_int_equal(fputs(text, f) >= 0, 1);
-	assert_int_equal(fclose(f), 0);
-	return path;
+	assert_non_null(p);
+	return p;
 }
 
 static struct al_localdata *load_text(const char *text)

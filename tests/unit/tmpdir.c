@@ -14,6 +14,20 @@ int test_tmpdir_make(char *dir, size_t len, const char *tag)
 	return mkdtemp(dir) ? 0 : -1;
 }
 
+const char *test_tmpdir_write(const char *dir, const char *name, const char *text,
+			      char *path, size_t len)
+{
+	FILE *f;
+	int ok;
+
+	snprintf(path, len, "%s/%s", dir, name);
+	if (!(f = fopen(path, "w")))
+		return NULL;
+	ok = fputs(text, f) >= 0;
+	ok &= fclose(f) == 0;
+	return ok ? path : NULL;
+}
+
 int test_tmpdir_remove(const char *dir)
 {
 	DIR *d = opendir(dir);
