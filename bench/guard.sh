@@ -42,15 +42,8 @@ or stay up; 2: bad setting or missing tool.
 EOF
 }
 
-case "${1:-}" in
-	"") ;;
-	-h|--help) usage; exit 0 ;;
-	*) usage >&2; exit 2 ;;
-esac
-
-top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=bench/lib.sh
-. "$top/bench/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 
 BENCH_ROUNDS=${BENCH_ROUNDS:-3}
 BENCH_FLOOD_NAMES=${BENCH_FLOOD_NAMES:-10000000}
@@ -82,8 +75,6 @@ write_guard_config() {
 	grep -q "\"action\": \"$action\"" "$file" || fail "could not set tunnel.action in $file"
 }
 
-median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {printf "%.0f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-
 measure_busy
 t_start=$(date +%s)
 write_zone
@@ -97,24 +88,9 @@ for name in "${servers[@]}"; do
 	warm_up "$name"
 done
 
-declare -A Q_QPS=() Q_P99=() Q_CPUQ=() Q_OTHER=()
-for ((r = 1; r <= BENCH_ROUNDS; r++)); do
-	for name in "${servers[@]}"; do
-		out=$work/dnsperf.$name.$r.txt
-		mapfile -t cmd < <(dnsperf_base "${PORT[$name]}" "$work/hit.txt")
-		cmd+=(-l "$BENCH_SECONDS" -v)
-		commands+=("${pin_client[*]}${pin_client[*]:+ }${cmd[*]} > dnsperf.$name.$r.txt   # $name, round $r")
-		dnsperf_pass "$name" "round $r" "$out" "${cmd[@]}"
-		Q_QPS[$name/$r]=$RUN_QPS Q_P99[$name/$r]=$RUN_P99 Q_CPUQ[$name/$r]=$RUN_CPUQ Q_OTHER[$name/$r]=$RUN_OTHER
-		say "round $r, $name: $(printf '%.0f' "$RUN_QPS") q/s, p99 $RUN_P99 ms, CPU $RUN_CPUQ µs/query"
-		[[ $BENCH_KEEP == 1 ]] || rm -f "$out"
-	done
-done
-qps() { local r; for ((r = 1; r <= BENCH_ROUNDS; r++)); do echo "${Q_QPS[$1/$r]}"; done; }
-mapfile -t list < <(qps off)
-qps_off=$(median "${list[@]}")
-mapfile -t list < <(qps on)
-qps_on=$(median "${list[@]}")
+alternate_rounds "${servers[@]}"
+qps_off=$(median_qps off)
+qps_on=$(median_qps on)
 ratio_all=$(ratio "$qps_on" "$qps_off")
 
 # The flood: unique random 16-hex-character subdomains of bench.test, all cache

@@ -1,10 +1,20 @@
-# bench/lib.sh: what the bench scripts (run.sh, querylog.sh, policy.sh) share: defaults, settings checks, CPU
-# pinning, the temp dir and its processes (started here, stopped by PID), the NSD
-# upstream and its zone, airlockd's config, and dnsperf runs and their parsing.
-# Sourced, not run. The caller sets `top` (the repo), the BENCH_* settings it uses,
+# bench/lib.sh: what the bench scripts (run.sh, querylog.sh, policy.sh, guard.sh)
+# share: argument handling, defaults, settings checks, CPU pinning, the temp dir and its
+# processes (started here, stopped by PID), the NSD upstream and its zone, airlockd's
+# config, and dnsperf runs and their parsing.
+# Sourced with the script's arguments, after it defines usage(); sets `top` (the repo).
+# The caller sets the BENCH_* settings of its own,
 # `port_nsd`, `zone_names` and the PORT map (server name -> port) before it calls
 # start_nsd, warm_up or dnsperf_pass; the variables set here are read by the callers.
 # shellcheck shell=bash disable=SC2034,SC2153,SC2154
+
+# The script's arguments: none, or -h/--help for the caller's usage().
+case "${1:-}" in
+	"") ;;
+	-h|--help) usage; exit 0 ;;
+	*) usage >&2; exit 2 ;;
+esac
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # The settings every script has (each script's --help lists them); a script sets
 # its own (BENCH_PORT_BASE, BENCH_ROUNDS, ...) after sourcing this file.
@@ -379,4 +389,40 @@ warm_up() {
 	want=$((BENCH_HIT_NAMES * BENCH_WARMUP_PASSES))
 	[[ ${completed:-0} == "$want" ]] ||
 		fail "$name answered ${completed:-0} of $want warm-up queries ($out)" "$name"
+}
+
+# --- alternating cache-hit rounds (policy.sh, guard.sh) --------------------------------
+
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {printf "%.0f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+
+# alternate_rounds SERVER...: BENCH_ROUNDS rounds, each one dnsperf run of
+# BENCH_SECONDS over $work/hit.txt against every server in turn. Fills Q_QPS, Q_P99,
+# Q_CPUQ and Q_OTHER (keys SERVER/ROUND) and warns when other processes shared the CPU.
+declare -A Q_QPS=() Q_P99=() Q_CPUQ=() Q_OTHER=()
+alternate_rounds() {
+	local r name out
+	local -a cmd
+	for ((r = 1; r <= BENCH_ROUNDS; r++)); do
+		for name in "$@"; do
+			out=$work/dnsperf.$name.$r.txt
+			mapfile -t cmd < <(dnsperf_base "${PORT[$name]}" "$work/hit.txt")
+			cmd+=(-l "$BENCH_SECONDS" -v)
+			commands+=("${pin_client[*]}${pin_client[*]:+ }${cmd[*]} > dnsperf.$name.$r.txt   # $name, round $r")
+			dnsperf_pass "$name" "round $r" "$out" "${cmd[@]}"
+			Q_QPS[$name/$r]=$RUN_QPS Q_P99[$name/$r]=$RUN_P99 Q_CPUQ[$name/$r]=$RUN_CPUQ Q_OTHER[$name/$r]=$RUN_OTHER
+			if [[ $RUN_OTHER != n/a ]] && ((RUN_OTHER > 10)); then
+				warnings+=("$name round $r: other processes used ${RUN_OTHER}% of the server CPU meanwhile")
+			fi
+			say "round $r, $name: $(printf '%.0f' "$RUN_QPS") q/s, p99 $RUN_P99 ms, CPU $RUN_CPUQ µs/query"
+			[[ $BENCH_KEEP == 1 ]] || rm -f "$out"
+		done
+	done
+}
+
+# median_qps SERVER: the median of its rounds' QPS.
+median_qps() {
+	local r
+	local -a v=()
+	for ((r = 1; r <= BENCH_ROUNDS; r++)); do v+=("${Q_QPS[$1/$r]}"); done
+	median "${v[@]}"
 }

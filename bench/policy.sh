@@ -39,15 +39,8 @@ or stay up; 2: bad setting or missing tool.
 EOF
 }
 
-case "${1:-}" in
-	"") ;;
-	-h|--help) usage; exit 0 ;;
-	*) usage >&2; exit 2 ;;
-esac
-
-top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=bench/lib.sh
-. "$top/bench/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 
 BENCH_ROUNDS=${BENCH_ROUNDS:-3}
 BENCH_RATIO_TARGET=${BENCH_RATIO_TARGET:-0.95}
@@ -94,8 +87,6 @@ write_reference_config() {
 EOF
 }
 
-median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {printf "%.0f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-
 measure_busy
 t_start=$(date +%s)
 write_zone
@@ -115,32 +106,14 @@ done
 pinned=$(dig +short -p "${PORT[reference]}" @127.0.0.1 bedrock-runtime.us-east-1.amazonaws.com A | sort | tr '\n' ' ')
 [[ $pinned == "10.0.2.10 10.0.2.11 " ]] || fail "reference answered the pinned name with '$pinned'" reference
 
-declare -A Q_QPS=() Q_P99=() Q_CPUQ=() Q_OTHER=()
-for ((r = 1; r <= BENCH_ROUNDS; r++)); do
-	for name in "${servers[@]}"; do
-		out=$work/dnsperf.$name.$r.txt
-		mapfile -t cmd < <(dnsperf_base "${PORT[$name]}" "$work/hit.txt")
-		cmd+=(-l "$BENCH_SECONDS" -v)
-		commands+=("${pin_client[*]}${pin_client[*]:+ }${cmd[*]} > dnsperf.$name.$r.txt   # $name, round $r")
-		dnsperf_pass "$name" "round $r" "$out" "${cmd[@]}"
-		Q_QPS[$name/$r]=$RUN_QPS Q_P99[$name/$r]=$RUN_P99 Q_CPUQ[$name/$r]=$RUN_CPUQ Q_OTHER[$name/$r]=$RUN_OTHER
-		if [[ $RUN_OTHER != n/a ]] && ((RUN_OTHER > 10)); then
-			warnings+=("$name round $r: other processes used ${RUN_OTHER}% of the server CPU meanwhile")
-		fi
-		say "round $r, $name: $(printf '%.0f' "$RUN_QPS") q/s, p99 $RUN_P99 ms, CPU $RUN_CPUQ µs/query"
-		[[ $BENCH_KEEP == 1 ]] || rm -f "$out"
-	done
-done
+alternate_rounds "${servers[@]}"
 for name in "${servers[@]}" nsd; do
 	alive "$name" || fail "$name died during the run" "$name"
 done
 t_total=$(($(date +%s) - t_start))
 
-qps() { local r; for ((r = 1; r <= BENCH_ROUNDS; r++)); do echo "${Q_QPS[$1/$r]}"; done; }
-mapfile -t list < <(qps plain)
-qps_plain=$(median "${list[@]}")
-mapfile -t list < <(qps reference)
-qps_ref=$(median "${list[@]}")
+qps_plain=$(median_qps plain)
+qps_ref=$(median_qps reference)
 ratio_all=$(ratio "$qps_ref" "$qps_plain")
 if awk -v a="$ratio_all" -v t="$BENCH_RATIO_TARGET" 'BEGIN {exit !(a != "n/a" && a >= t)}'; then
 	verdict=met

@@ -43,15 +43,8 @@ missing tool.
 EOF
 }
 
-case "${1:-}" in
-	"") ;;
-	-h|--help) usage; exit 0 ;;
-	*) usage >&2; exit 2 ;;
-esac
-
-top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=bench/lib.sh
-. "$top/bench/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 
 BENCH_ROUNDS=${BENCH_ROUNDS:-3}
 BENCH_LOG_QUEUE=${BENCH_LOG_QUEUE:-65536}
@@ -142,7 +135,6 @@ stop_flushing() {
 }
 
 sql() { sqlite3 -batch -noheader "$db" "$1"; }
-median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {printf "%.0f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
 # --- run ------------------------------------------------------------------------------
 
@@ -164,7 +156,7 @@ for name in "${servers[@]}"; do
 	warm_up "$name"
 done
 
-declare -A Q_QPS=() Q_P99=() Q_CPUQ=() Q_OTHER=() Q_DROP=() Q_DRAIN=()
+declare -A Q_DROP=() Q_DRAIN=()
 answered_on=$((BENCH_HIT_NAMES * BENCH_WARMUP_PASSES))
 dropped_before=0
 for ((r = 1; r <= BENCH_ROUNDS; r++)); do
@@ -220,11 +212,8 @@ rows_lost=$(sql "SELECT COALESCE(SUM(rows_lost), 0) FROM log_gaps")
 
 # --- report ---------------------------------------------------------------------------
 
-qps_list() { local n=$1 r; for ((r = 1; r <= BENCH_ROUNDS; r++)); do echo "${Q_QPS[$n/$r]}"; done; }
-mapfile -t list < <(qps_list airlockd-off)
-qps_off=$(median "${list[@]}")
-mapfile -t list < <(qps_list airlockd-on)
-qps_on=$(median "${list[@]}")
+qps_off=$(median_qps airlockd-off)
+qps_on=$(median_qps airlockd-on)
 ratio_all=$(ratio "$qps_on" "$qps_off")
 round_ratios=()
 for ((r = 1; r <= BENCH_ROUNDS; r++)); do

@@ -37,15 +37,8 @@ Exit 0: done; 1: a server failed to start, answer or stay up; 2: bad setting or 
 EOF
 }
 
-case "${1:-}" in
-	"") ;;
-	-h|--help) usage; exit 0 ;;
-	*) usage >&2; exit 2 ;;
-esac
-
-top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=bench/lib.sh
-. "$top/bench/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 
 BENCH_SKIP_AIRLOCK=${BENCH_SKIP_AIRLOCK:-0}
 BENCH_MISS_RATE_MAX=${BENCH_MISS_RATE_MAX:-100000}
