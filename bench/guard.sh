@@ -58,13 +58,7 @@ check_common
 need_tools "dnsperf nsd bind9-dnsutils" dnsperf nsd dig awk sort
 [[ -x $AIRLOCKD ]] || { say "airlockd not found or not executable at $AIRLOCKD"; exit 1; }
 
-setup_pinning
-zone_names=$BENCH_HIT_NAMES
-port_nsd=$BENCH_PORT_BASE
-declare -A PORT=([off]=$((BENCH_PORT_BASE + 1)) [on]=$((BENCH_PORT_BASE + 2)))
-servers=(off on)
-check_ports_free "$port_nsd" "${PORT[@]}"
-make_work
+setup_pair off on
 
 # One zone for 127/8, the detector as given; the rest as bench/lib.sh writes it.
 write_guard_config() {
@@ -158,12 +152,7 @@ report() {
 	echo "| cap (cache + detector table + RSS before) | $(mib "$cap_kib") MiB: $( ((hwm <= cap_kib)) && echo "under" || echo "OVER") |"
 	echo
 	echo "airlockd \"on\" counters after the flood: \`$counters\`"
-	echo
-	echo '```'
-	echo "${STARTCMD[nsd]}"
-	for name in "${servers[@]}"; do echo "${STARTCMD[$name]}"; done
-	printf '%s\n' "${commands[@]}"
-	echo '```'
+	report_commands
 }
 
 if [[ -n $BENCH_REPORT ]]; then

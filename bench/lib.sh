@@ -426,3 +426,39 @@ median_qps() {
 	for ((r = 1; r <= BENCH_ROUNDS; r++)); do v+=("${Q_QPS[$1/$r]}"); done
 	median "${v[@]}"
 }
+
+# setup_pair A B: pinning, NSD on BENCH_PORT_BASE with BENCH_HIT_NAMES names, servers A
+# and B on the next two ports (checked free), and the work dir.
+declare -A PORT=()
+setup_pair() {
+	setup_pinning
+	zone_names=$BENCH_HIT_NAMES
+	port_nsd=$BENCH_PORT_BASE
+	PORT=([$1]=$((BENCH_PORT_BASE + 1)) [$2]=$((BENCH_PORT_BASE + 2)))
+	servers=("$1" "$2")
+	check_ports_free "$port_nsd" "${PORT[@]}"
+	make_work
+}
+
+# report_commands [LINE...]: the report's Warnings (if any) and Commands sections: how
+# every server was started and every dnsperf command, then LINEs.
+report_commands() {
+	local name
+	if ((${#warnings[@]})); then
+		echo
+		echo "## Warnings"
+		echo
+		printf -- '- %s\n' "${warnings[@]}"
+	fi
+	echo
+	echo "## Commands"
+	echo
+	echo '```'
+	echo "${STARTCMD[nsd]}"
+	for name in "${servers[@]}"; do
+		echo "${STARTCMD[$name]}"
+	done
+	printf '%s\n' "${commands[@]}"
+	(($#)) && printf '%s\n' "$@"
+	echo '```'
+}

@@ -54,13 +54,7 @@ check_common
 need_tools "dnsperf nsd bind9-dnsutils" dnsperf nsd dig awk sort
 [[ -x $AIRLOCKD ]] || { say "airlockd not found or not executable at $AIRLOCKD"; exit 1; }
 
-setup_pinning
-zone_names=$BENCH_HIT_NAMES
-port_nsd=$BENCH_PORT_BASE
-declare -A PORT=([plain]=$((BENCH_PORT_BASE + 1)) [reference]=$((BENCH_PORT_BASE + 2)))
-servers=(plain reference)
-check_ports_free "$port_nsd" "${PORT[@]}"
-make_work
+setup_pair plain reference
 
 # The reference policy on loopback: dnsperf's source 127.0.0.1 is the inference zone.
 write_reference_config() {
@@ -139,16 +133,7 @@ report() {
 	done
 	echo
 	echo "Medians: plain $qps_plain q/s, reference $qps_ref q/s, ratio **$ratio_all** (target >= $BENCH_RATIO_TARGET: $verdict)."
-	if ((${#warnings[@]})); then
-		echo
-		printf -- '- warning: %s\n' "${warnings[@]}"
-	fi
-	echo
-	echo '```'
-	echo "${STARTCMD[nsd]}"
-	for name in "${servers[@]}"; do echo "${STARTCMD[$name]}"; done
-	printf '%s\n' "${commands[@]}"
-	echo '```'
+	report_commands
 }
 
 if [[ -n $BENCH_REPORT ]]; then

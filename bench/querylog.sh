@@ -69,15 +69,7 @@ if [[ ! -x $AIRLOCKD ]]; then
 	exit 1
 fi
 
-setup_pinning
-
-zone_names=$BENCH_HIT_NAMES
-port_nsd=$BENCH_PORT_BASE
-declare -A PORT=([airlockd-off]=$((BENCH_PORT_BASE + 1)) [airlockd-on]=$((BENCH_PORT_BASE + 2)))
-servers=(airlockd-off airlockd-on)
-check_ports_free "$port_nsd" "${PORT[@]}"
-
-make_work
+setup_pair airlockd-off airlockd-on
 db=$work/querylog.db
 
 # --- the logged airlockd's own counters -----------------------------------------------
@@ -279,23 +271,7 @@ report() {
 	echo "| SIGTERM to exit (writing what was queued) | ${STOP_SECONDS}s | |"
 	echo
 	echo "airlockd-on at exit: \`${closed#*airlockd\[info\]: }\`"
-	if ((${#warnings[@]})); then
-		echo
-		echo "## Warnings"
-		echo
-		printf -- '- %s\n' "${warnings[@]}"
-	fi
-	echo
-	echo "## Commands"
-	echo
-	echo '```'
-	echo "${STARTCMD[nsd]}"
-	for name in "${servers[@]}"; do
-		echo "${STARTCMD[$name]}"
-	done
-	printf '%s\n' "${commands[@]}"
-	echo "kill -TERM <airlockd-on>   # after the last round"
-	echo '```'
+	report_commands "kill -TERM <airlockd-on>   # after the last round"
 	echo
 	echo "\`$work/airlockd-on.json\` (airlockd-off.json differs only in its port and in having no \"log\"):"
 	echo

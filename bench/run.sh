@@ -74,7 +74,7 @@ zone_names=$((rss_start + BENCH_RSS_NAMES))
 ((zone_names <= 16777216)) || die_usage "zone would need $zone_names names (max 16777216): lower BENCH_SECONDS or BENCH_MISS_RATE_MAX"
 
 port_nsd=$BENCH_PORT_BASE
-declare -A PORT=([airlockd]=$((BENCH_PORT_BASE + 1)) [unbound]=$((BENCH_PORT_BASE + 2)) [dnsmasq]=$((BENCH_PORT_BASE + 3)))
+PORT=([airlockd]=$((BENCH_PORT_BASE + 1)) [unbound]=$((BENCH_PORT_BASE + 2)) [dnsmasq]=$((BENCH_PORT_BASE + 3)))
 declare -A MISS_INDEX=([airlockd]=0 [unbound]=1 [dnsmasq]=2)
 servers=(airlockd unbound dnsmasq)
 [[ $BENCH_SKIP_AIRLOCK == 1 ]] && servers=(unbound dnsmasq)
@@ -335,22 +335,7 @@ report() {
 	done
 	echo
 	echo "dnsmasq is left out of the memory check: its cache holds at most 10000 names."
-	if ((${#warnings[@]})); then
-		echo
-		echo "## Warnings"
-		echo
-		printf -- '- %s\n' "${warnings[@]}"
-	fi
-	echo
-	echo "## Commands"
-	echo
-	echo '```'
-	echo "${STARTCMD[nsd]}"
-	for name in "${servers[@]}"; do
-		echo "${STARTCMD[$name]}"
-	done
-	printf '%s\n' "${commands[@]}"
-	echo '```'
+	report_commands
 	for f in nsd.conf unbound.conf airlockd.json; do
 		[[ -f $work/$f ]] || continue
 		echo
