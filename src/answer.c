@@ -130,6 +130,7 @@ int al_answer_new(const uint8_t *reply, size_t len,
 	a->lifetime = settle_ttls(&s, pol, a->data, al_get16(reply + 2), al_get16(reply + 6));
 	a->nttls = (uint16_t)s.n;
 	a->created_ms = now_ms;
+	a->new_until_ms = 0;
 	*out = a;
 	return 0;
 }

@@ -111,6 +111,20 @@ static void view_defaults(struct al_view *v)
 	v->tunnel.action = AL_TUNNEL_BLOCK;
 	v->tunnel.threshold = 1.0;
 	v->tunnel.block_rcode = AL_RCODE_REFUSED;
+	v->new_domains.action = AL_NEWDOM_ALERT;
+	v->new_domains.block_rcode = AL_RCODE_REFUSED;
+}
+
+/* s.response: what a blocked query gets. */
+static int get_response(struct al_jctx *c, const cJSON *s, const char *where, int *rcode)
+{
+	static const char *const responses[] = { "refused", "nxdomain", NULL };
+	int r = *rcode == AL_RCODE_NXDOMAIN, rc;
+
+	if ((rc = al_json_choice(c, s, "response", where, responses, &r)) < 0)
+		return rc;
+	*rcode = r ? AL_RCODE_NXDOMAIN : AL_RCODE_REFUSED;
+	return 0;
 }
 
 /* zones[i].tunnel: the detector's action, threshold, block response and
@@ -120,11 +134,10 @@ static int get_tunnel(struct al_jctx *c, const cJSON *item, const char *path,
 {
 	static const char *const keys[] = { "action", "threshold", "response", "daily_bytes", NULL };
 	static const char *const actions[] = { "block", "alert", "off", NULL };
-	static const char *const responses[] = { "refused", "nxdomain", NULL };
 	const cJSON *s = cJSON_GetObjectItemCaseSensitive(item, "tunnel");
 	char where[256];
 	uint32_t bytes = 0;
-	int a = AL_TUNNEL_BLOCK, r = 0, rc;
+	int a = AL_TUNNEL_BLOCK, rc;
 
 	if (!s)
 		return 0;
@@ -132,12 +145,32 @@ static int get_tunnel(struct al_jctx *c, const cJSON *item, const char *path,
 	if ((rc = al_json_check_keys(c, s, where, keys)) < 0 ||
 	    (rc = al_json_choice(c, s, "action", where, actions, &a)) < 0 ||
 	    (rc = al_json_number(c, s, "threshold", where, 0.1, 10, &t->threshold)) < 0 ||
-	    (rc = al_json_choice(c, s, "response", where, responses, &r)) < 0 ||
+	    (rc = get_response(c, s, where, &t->block_rcode)) < 0 ||
 	    (rc = al_json_uint(c, s, "daily_bytes", where, 0, 4294967295.0, &bytes)) < 0)
 		return rc;
 	t->action = (enum al_tunnel_action)a;
-	t->block_rcode = r ? AL_RCODE_NXDOMAIN : AL_RCODE_REFUSED;
 	t->daily_bytes = bytes;
+	return 0;
+}
+
+/* zones[i].new_domains: what the zone does with a newly seen domain. */
+static int get_zone_new_domains(struct al_jctx *c, const cJSON *item, const char *path,
+				struct al_newdom_view *n)
+{
+	static const char *const keys[] = { "action", "response", NULL };
+	static const char *const actions[] = { "alert", "block", "allow", NULL };
+	const cJSON *s = cJSON_GetObjectItemCaseSensitive(item, "new_domains");
+	char where[256];
+	int a = AL_NEWDOM_ALERT, rc;
+
+	if (!s)
+		return 0;
+	al_json_join(where, sizeof(where), path, "new_domains");
+	if ((rc = al_json_check_keys(c, s, where, keys)) < 0 ||
+	    (rc = al_json_choice(c, s, "action", where, actions, &a)) < 0 ||
+	    (rc = get_response(c, s, where, &n->block_rcode)) < 0)
+		return rc;
+	n->action = (enum al_newdom_action)a;
 	return 0;
 }
 
@@ -154,6 +187,7 @@ static int get_view(struct al_jctx *c, const cJSON *item, const char *path, stru
 
 	view_defaults(v);
 	if ((rc = get_tunnel(c, item, path, &v->tunnel)) < 0 ||
+	    (rc = get_zone_new_domains(c, item, path, &v->new_domains)) < 0 ||
 	    (rc = al_json_choice(c, item, "ai", path, ai, &a)) < 0 ||
 	    (rc = al_json_choice(c, item, "public_ai", path, public_ai, &p)) < 0 ||
 	    (rc = al_json_choice(c, item, "names", path, names, &n)) < 0 ||
@@ -195,7 +229,7 @@ static int get_zone(struct al_jctx *c, const cJSON *item, const char *path,
 		    struct al_zone *z)
 {
 	static const char *const keys[] = { "name", "cidrs", "ai", "public_ai", "names",
-					    "deny_response", "rebinding_protection", "tunnel", NULL };
+					    "deny_response", "rebinding_protection", "tunnel", "new_domains", NULL };
 	const cJSON *name;
 	char where[256], shown[80];
 	int rc;
@@ -374,6 +408,23 @@ static int get_guard(struct al_jctx *c, const cJSON *root, struct al_config *cfg
 	return 0;
 }
 
+/* new_domains: the learning period, how long a domain stays new, and how
+ * many first sightings are kept. */
+static int get_new_domains(struct al_jctx *c, const cJSON *root, struct al_config *cfg)
+{
+	static const char *const keys[] = { "learning_s", "age_s", "max_domains", NULL };
+	const cJSON *s;
+	int rc;
+
+	if ((rc = al_json_section(c, root, "new_domains", keys, &s)) < 0 || !s)
+		return rc;
+	if ((rc = al_json_uint(c, s, "learning_s", "new_domains", 0, 31536000, &cfg->seen_learning_s)) < 0 ||
+	    (rc = al_json_uint(c, s, "age_s", "new_domains", 1, 31536000, &cfg->seen_age_s)) < 0 ||
+	    (rc = al_json_uint(c, s, "max_domains", "new_domains", 16, 100000000, &cfg->seen_domains)) < 0)
+		return rc;
+	return 0;
+}
+
 static int get_files(struct al_jctx *c, const cJSON *section, const char *key, const char *path,
 		     char ***out, size_t *n);
 
@@ -519,6 +570,9 @@ static struct al_config *config_new(void)
 	cfg->public_answer_rcode = AL_RCODE_SERVFAIL;
 	cfg->guard_domains = 100000;
 	cfg->guard_window_s = 60;
+	cfg->seen_domains = 1000000;
+	cfg->seen_learning_s = 7 * 86400;
+	cfg->seen_age_s = 86400;
 	return cfg;
 }
 
@@ -643,7 +697,7 @@ static int config_from_json(const cJSON *root, const char *path,
 {
 	static const char *const top_keys[] = { "listen", "upstreams", "zones", "cache", "timeouts",
 						"limits", "edns", "threads", "log", "internal_suffixes",
-						"endpoints", "local_data", "forward", "guard", NULL };
+						"endpoints", "local_data", "forward", "guard", "new_domains", NULL };
 	struct al_jctx c = { path, err };
 	struct al_config *cfg;
 	int rc;
@@ -662,7 +716,8 @@ static int config_from_json(const cJSON *root, const char *path,
 		 (rc = get_endpoint_policy(&c, root, cfg)) < 0 ||
 		 (rc = get_local_data(&c, root, cfg)) < 0 ||
 		 (rc = get_forwards(&c, root, cfg)) < 0 ||
-		 (rc = get_guard(&c, root, cfg)) < 0)
+		 (rc = get_guard(&c, root, cfg)) < 0 ||
+		 (rc = get_new_domains(&c, root, cfg)) < 0)
 		;
 	else if (!cfg->nlisten)
 		rc = al_json_fail(&c, "listen", "missing (expected e.g. [{\"address\": \"127.0.0.1\", \"port\": 53}])");

@@ -6,7 +6,9 @@
 
 #include "airlock/daemon.h"
 #include "airlock/log.h"
+#include "airlock/logread.h"
 #include "airlock/querylog.h"
+#include "airlock/seen.h"
 #include "airlock/worker.h"
 
 struct daemon {
@@ -14,6 +16,7 @@ struct daemon {
 	uv_signal_t sigterm, sigint, sighup, sigusr1;
 	struct al_config *cfg;
 	struct al_qlog *qlog;
+	struct al_seen *seen; /* first sightings of domains, kept across reloads */
 	struct al_worker **workers;
 	unsigned nworkers, nstarted;
 	int stopping;
@@ -23,6 +26,30 @@ static int same_sockets(const struct al_config *a, const struct al_config *b)
 {
 	return a->nlisten == b->nlisten && a->threads == b->threads &&
 	       memcmp(a->listen, b->listen, a->nlisten * sizeof(*a->listen)) == 0;
+}
+
+static int merge_seen(const char *domain, int64_t first_us, void *arg)
+{
+	int rc = al_seen_merge(arg, domain, first_us);
+
+	return rc == -ENOSPC ? 0 : rc; /* past the cap: the rest are judged new */
+}
+
+/* The saved first sightings (and whatever `airlock seen import` added)
+ * into the table.  Reads the database: never on a worker's loop. */
+static void load_seen(struct daemon *d, const char *path)
+{
+	struct al_logread *lr;
+	struct al_err err;
+	size_t before = al_seen_count(d->seen);
+
+	if (al_logread_open(path, &lr, &err) < 0 || al_logread_seen(lr, merge_seen, d->seen, &err) < 0)
+		al_warn("newly seen domains: cannot read the saved sightings: %s", err.msg);
+	else
+		al_info("newly seen domains: %zu known (%zu read from %s)", al_seen_count(d->seen),
+			al_seen_count(d->seen) - before, path);
+	if (lr)
+		al_logread_close(lr);
 }
 
 static void reload(struct daemon *d)
@@ -47,6 +74,9 @@ static void reload(struct daemon *d)
 		/* Workers keep the sockets they bound at start. */
 		al_warn("reload: changes to listen or threads take effect at restart; keeping the current sockets");
 	}
+	al_seen_set_max(d->seen, cfg->seen_domains);
+	if (d->qlog)
+		load_seen(d, d->cfg->log_path);
 	for (i = 0; i < d->nworkers; i++)
 		al_worker_set_config(d->workers[i], cfg);
 	al_config_unref(d->cfg);
@@ -137,9 +167,10 @@ int al_daemon_run(struct al_config *cfg)
 	memset(&d, 0, sizeof(d));
 	d.cfg = cfg;
 	d.workers = calloc(cfg->threads, sizeof(*d.workers));
-	if (!d.workers || uv_loop_init(&d.loop) < 0) {
+	if (!d.workers || al_seen_new(cfg->seen_domains, &d.seen) < 0 || uv_loop_init(&d.loop) < 0) {
 		al_err("out of memory");
 		free(d.workers);
+		al_seen_free(d.seen);
 		al_config_unref(cfg);
 		return 1;
 	}
@@ -149,10 +180,12 @@ int al_daemon_run(struct al_config *cfg)
 		if (al_qlog_open(cfg->log_path, &o, &d.qlog, &err) < 0) {
 			al_err("%s", err.msg);
 			status = 1;
+		} else {
+			load_seen(&d, cfg->log_path);
 		}
 	}
 	for (i = 0; status == 0 && i < cfg->threads; i++) {
-		if ((rc = al_worker_new(i, cfg, d.qlog, &d.workers[i], &err)) < 0) {
+		if ((rc = al_worker_new(i, cfg, d.qlog, d.seen, &d.workers[i], &err)) < 0) {
 			al_err("%s", err.msg);
 			status = 1;
 			break;
@@ -189,6 +222,7 @@ int al_daemon_run(struct al_config *cfg)
 	for (i = 0; i < d.nworkers; i++)
 		al_worker_free(d.workers[i]);
 	free(d.workers);
+	al_seen_free(d.seen);
 	uv_loop_close(&d.loop);
 	al_config_unref(d.cfg);
 	return status;

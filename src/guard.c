@@ -15,6 +15,7 @@
 
 #include "airlock/guard.h"
 #include "airlock/hash.h"
+#include "airlock/regdom.h"
 
 #define PROBES 16          /* slots looked at per domain before evicting */
 #define SEEN_BITS 512      /* distinct-name sketch per domain and window */
@@ -112,45 +113,17 @@ static enum al_shape label_shape(const uint8_t *l, unsigned n)
 	return AL_SHAPE_NONE;
 }
 
-/* Labels of a wire name (the root not counted); -1 if malformed. */
-static int count_labels(const uint8_t *name, size_t len)
-{
-	size_t off = 0;
-	int n = 0;
-
-	while (off < len && name[off]) {
-		off += (size_t)name[off] + 1;
-		n++;
-	}
-	return off < len ? n : -1;
-}
-
 int al_guard_features(const psl_ctx_t *psl, const uint8_t *name, size_t len, uint16_t qtype,
 		      struct al_name_features *out)
 {
-	char text[AL_MAX_NAME * 4];
-	const char *reg, *p;
 	unsigned counts[256] = { 0 }, long_chars = 0;
-	int total, below;
-	size_t off, tlen;
+	int below;
+	size_t off;
 	unsigned i, n;
 
 	memset(out, 0, sizeof(*out));
-	if ((total = count_labels(name, len)) < 0 || al_msg_name_to_text(name, text, sizeof(text)) < 0)
+	if ((below = al_regdom(psl, name, len, out->domain, sizeof(out->domain))) < 0)
 		return -EINVAL;
-	for (i = 0; text[i]; i++)
-		if (text[i] >= 'A' && text[i] <= 'Z')
-			text[i] = (char)(text[i] - 'A' + 'a');
-	tlen = strlen(text);
-	if (tlen > 1 && text[tlen - 1] == '.')
-		text[--tlen] = '\0'; /* libpsl wants no trailing dot */
-	reg = psl ? psl_registrable_domain(psl, text) : NULL;
-	if (!reg)
-		return -EINVAL;
-	snprintf(out->domain, sizeof(out->domain), "%s.", reg);
-	below = total - 1;
-	for (p = reg; *p; p++)
-		below -= *p == '.' && p[-1] != '\\';
 	/* The labels before the registered domain's. */
 	for (off = 0; below > 0; below--, off += (size_t)name[off] + 1) {
 		const uint8_t *l = name + off + 1;

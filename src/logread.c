@@ -492,3 +492,24 @@ out:
 	sqlite3_finalize(st);
 	return rc;
 }
+
+int al_logread_seen(struct al_logread *lr,
+		    int (*fn)(const char *domain, int64_t first_us, void *arg), void *arg,
+		    struct al_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, version = 0, stop = 0;
+
+	if (schema_version(lr->db, &version) != SQLITE_OK)
+		return al_err_set(err, "%s: %s", lr->path, sqlite3_errmsg(lr->db)), -EIO;
+	if (version < 2)
+		return 0; /* before seen_domains */
+	if ((rc = prepare(lr, "SELECT domain, first_seen_us FROM seen_domains ORDER BY domain", &st, err)) < 0)
+		return rc;
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		stop = fn((const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1), arg);
+	if (!stop && rc != SQLITE_DONE)
+		stop = (al_err_set(err, "%s: %s", lr->path, sqlite3_errmsg(lr->db)), -EIO);
+	sqlite3_finalize(st);
+	return stop;
+}

@@ -27,6 +27,13 @@
 #define RETRY_MS 1000   /* a failed batch is tried again this often */
 #define BUSY_MS 1000    /* how long a write waits for another process's lock */
 #define DROP_WARN_US (10 * 1000000LL) /* at most one drop warning this often */
+#define SEEN_MAX 4096   /* first sightings waiting for the writer */
+
+/* A registered domain's first sighting, for seen_domains. */
+struct seen_rec {
+	char domain[256];
+	int64_t first_us;
+};
 
 /* migrations[v] takes the schema from version v to v + 1. */
 static const char *const migrations[] = {
@@ -54,6 +61,9 @@ static const char *const migrations[] = {
 	"CREATE TABLE log_gaps ("
 	" id INTEGER PRIMARY KEY, ts_us INTEGER NOT NULL, first_lost_us INTEGER NOT NULL,"
 	" last_lost_us INTEGER NOT NULL, rows_lost INTEGER NOT NULL, cause TEXT NOT NULL);",
+	/* Newly seen domains: each registered domain's first sighting. */
+	"CREATE TABLE seen_domains ("
+	" domain TEXT PRIMARY KEY, first_seen_us INTEGER NOT NULL) WITHOUT ROWID;",
 };
 
 struct gap {
@@ -68,7 +78,7 @@ static const char *const gap_cause_names[GAP_CAUSES] = { "queue full", "database
 struct al_qlog {
 	char *path;
 	sqlite3 *db; /* NULL while it cannot be opened */
-	sqlite3_stmt *ins_query, *ins_answer, *ins_incident, *ins_gap, *prune;
+	sqlite3_stmt *ins_query, *ins_answer, *ins_incident, *ins_gap, *ins_seen, *prune;
 	dev_t dev;   /* the file the connection writes, to notice that */
 	ino_t ino;   /* path was deleted or replaced */
 	struct al_qlog_opts opts;
@@ -82,6 +92,8 @@ struct al_qlog {
 	int writer_waiting;
 	int failing; /* the last write failed: records wait, the queue fills */
 	struct gap dropped[GAP_CAUSES]; /* not yet written as gap rows */
+	struct seen_rec *seen;          /* SEEN_MAX first sightings ... */
+	size_t nseen;                   /* ... this many waiting */
 	struct al_qlog_stats st;
 };
 
@@ -117,10 +129,13 @@ struct al_incident *al_incident_new(enum al_severity sev, const char *kind,
 
 void al_incident_free(struct al_incident *inc)
 {
-	if (!inc)
-		return;
-	free(inc->detail);
-	free(inc);
+	struct al_incident *next;
+
+	for (; inc; inc = next) {
+		next = inc->next;
+		free(inc->detail);
+		free(inc);
+	}
 }
 
 /* What a record owns, freed once it is written or dropped. */
@@ -232,19 +247,20 @@ static int add_answer(const uint8_t *pkt, const struct al_rr *rr, void *arg)
 	return a->rc ? -1 : 0;
 }
 
-static int write_incident(struct al_qlog *log, const struct al_logrec *r, const char *client,
-			  const char *qname, sqlite3_int64 query_id)
+static int write_incident(struct al_qlog *log, const struct al_logrec *r,
+			  const struct al_incident *inc, const char *client, const char *qname,
+			  sqlite3_int64 query_id)
 {
 	sqlite3_stmt *st = log->ins_incident;
 	int rc;
 
 	sqlite3_bind_int64(st, 1, r->time_us);
-	sqlite3_bind_text(st, 2, al_severity_name(r->incident->severity), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, r->incident->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, al_severity_name(inc->severity), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, inc->kind, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, r->zone, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, client, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 6, qname, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, r->incident->detail, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, inc->detail, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 8, query_id);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
@@ -257,6 +273,7 @@ static int write_record(struct al_qlog *log, const struct al_logrec *r)
 	const struct sockaddr *peer = (const struct sockaddr *)&r->client;
 	char client[AL_ADDRSTRLEN], upstream[AL_ADDRSTRLEN] = "", qname[1024] = "";
 	struct answer_ctx a = { log, 0, 0 };
+	const struct al_incident *inc;
 	struct al_ip ip;
 	int rc;
 
@@ -286,8 +303,8 @@ static int write_record(struct al_qlog *log, const struct al_logrec *r)
 	a.query_id = sqlite3_last_insert_rowid(log->db);
 	if (r->reply)
 		al_msg_walk(r->reply, r->reply_len, add_answer, &a); /* malformed: no rows */
-	if (a.rc == 0 && r->incident)
-		a.rc = write_incident(log, r, client, qname, a.query_id);
+	for (inc = r->incident; a.rc == 0 && inc; inc = inc->next)
+		a.rc = write_incident(log, r, inc, client, qname, a.query_id);
 	return a.rc;
 }
 
@@ -306,15 +323,31 @@ static int write_gap(struct al_qlog *log, const struct gap *g, const char *cause
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
-/* One transaction: the records, then a gap row per cause of loss. */
+static int write_seen(struct al_qlog *log, const struct seen_rec *s)
+{
+	sqlite3_stmt *st = log->ins_seen;
+	int rc;
+
+	sqlite3_bind_text(st, 1, s->domain, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, s->first_us);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+/* One transaction: the records, the first sightings, then a gap row per
+ * cause of loss. */
 static int write_batch(struct al_qlog *log, const struct al_logrec *recs, size_t n,
-		       const struct gap *gaps, struct al_err *err)
+		       const struct seen_rec *seen, size_t nseen, const struct gap *gaps,
+		       struct al_err *err)
 {
 	size_t i;
 	int c, rc = sqlite3_exec(log->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
 
 	for (i = 0; rc == 0 && i < n; i++)
 		rc = write_record(log, &recs[i]);
+	for (i = 0; rc == 0 && i < nseen; i++)
+		rc = write_seen(log, &seen[i]);
 	for (c = 0; rc == 0 && c < GAP_CAUSES; c++)
 		if (gaps[c].rows)
 			rc = write_gap(log, &gaps[c], gap_cause_names[c]);
@@ -350,6 +383,8 @@ static void prune_step(struct al_qlog *log)
 struct batch {
 	struct al_logrec recs[TAKE_MAX];
 	size_t n;
+	struct seen_rec seen[SEEN_MAX];
+	size_t nseen;
 	struct gap gaps[GAP_CAUSES];
 	uint64_t warn_rows;   /* dropped since the last warning */
 	int64_t warned_us;
@@ -394,6 +429,11 @@ static int take(struct al_qlog *log, struct batch *b, int failing)
 		log->head = (log->head + n) % log->opts.queue_len;
 		log->count -= n;
 		b->n = n;
+	}
+	if (b->nseen == 0 && log->nseen) {
+		memcpy(b->seen, log->seen, log->nseen * sizeof(*b->seen));
+		b->nseen = log->nseen;
+		log->nseen = 0;
 	}
 	for (c = 0; c < GAP_CAUSES; c++) {
 		struct gap *d = &log->dropped[c];
@@ -449,7 +489,7 @@ static int flush(struct al_qlog *log, struct batch *b, struct al_err *err)
 	}
 	if (!log->db && db_open(log, err) < 0)
 		return -EIO;
-	return write_batch(log, b->recs, b->n, b->gaps, err);
+	return write_batch(log, b->recs, b->n, b->seen, b->nseen, b->gaps, err);
 }
 
 static void *writer(void *arg)
@@ -468,12 +508,13 @@ static void *writer(void *arg)
 	while (!last) {
 		last = take(log, b, failing);
 		warn_drops(log, b);
-		if (!b->n && !gap_rows(b->gaps))
+		if (!b->n && !b->nseen && !gap_rows(b->gaps))
 			continue;
 		rc = flush(log, b, &err);
 		pthread_mutex_lock(&log->mu);
 		if (rc == 0) {
 			log->st.written += b->n;
+			log->st.seen_written += b->nseen;
 			log->st.gap_rows += (b->gaps[0].rows != 0) + (b->gaps[1].rows != 0);
 		} else {
 			log->st.write_errors++;
@@ -495,6 +536,7 @@ static void *writer(void *arg)
 		for (i = 0; i < b->n; i++)
 			rec_release(&b->recs[i]);
 		b->n = 0;
+		b->nseen = 0;
 		memset(b->gaps, 0, sizeof(b->gaps));
 		if (log->opts.retention_days)
 			prune_step(log);
@@ -538,6 +580,22 @@ int al_qlog_submit(struct al_qlog *log, struct al_logrec *rec)
 	return 0;
 }
 
+int al_qlog_seen(struct al_qlog *log, const char *domain, int64_t first_us)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&log->mu);
+	if (log->nseen == SEEN_MAX || log->stopping || strlen(domain) >= sizeof(log->seen->domain)) {
+		log->st.seen_dropped++;
+		rc = -ENOSPC;
+	} else {
+		snprintf(log->seen[log->nseen].domain, sizeof(log->seen->domain), "%s", domain);
+		log->seen[log->nseen++].first_us = first_us;
+	}
+	pthread_mutex_unlock(&log->mu);
+	return rc;
+}
+
 bool al_qlog_available(struct al_qlog *log)
 {
 	bool ok;
@@ -567,6 +625,9 @@ static int prepare(struct al_qlog *log, struct al_err *err)
 				" query_id) VALUES (?,?,?,?,?,?,?,?)";
 	static const char g[] = "INSERT INTO log_gaps (ts_us, first_lost_us, last_lost_us, rows_lost, cause)"
 				" VALUES (?,?,?,?,?)";
+	static const char sn[] = "INSERT INTO seen_domains (domain, first_seen_us) VALUES (?,?)"
+				 " ON CONFLICT(domain) DO UPDATE SET first_seen_us ="
+				 " min(first_seen_us, excluded.first_seen_us)";
 	char p[160];
 
 	snprintf(p, sizeof(p), "DELETE FROM queries WHERE id IN (SELECT id FROM queries"
@@ -576,6 +637,7 @@ static int prepare(struct al_qlog *log, struct al_err *err)
 	    sqlite3_prepare_v2(log->db, a, -1, &log->ins_answer, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(log->db, i, -1, &log->ins_incident, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(log->db, g, -1, &log->ins_gap, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(log->db, sn, -1, &log->ins_seen, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(log->db, p, -1, &log->prune, NULL) != SQLITE_OK)
 		return al_err_set(err, "%s", sqlite3_errmsg(log->db)), -EIO;
 	return 0;
@@ -589,8 +651,10 @@ static void db_close(struct al_qlog *log)
 	sqlite3_finalize(log->ins_answer);
 	sqlite3_finalize(log->ins_incident);
 	sqlite3_finalize(log->ins_gap);
+	sqlite3_finalize(log->ins_seen);
 	sqlite3_finalize(log->prune);
-	log->ins_query = log->ins_answer = log->ins_incident = log->ins_gap = log->prune = NULL;
+	log->ins_query = log->ins_answer = log->ins_incident = log->ins_gap = log->ins_seen = NULL;
+	log->prune = NULL;
 	sqlite3_close(log->db);
 	log->db = NULL;
 }
@@ -637,6 +701,7 @@ static void release(struct al_qlog *log)
 	pthread_cond_destroy(&log->wake);
 	pthread_mutex_destroy(&log->mu);
 	free(log->ring);
+	free(log->seen);
 	free(log->path);
 	free(log);
 }
@@ -658,8 +723,9 @@ int al_qlog_open(const char *path, const struct al_qlog_opts *opts,
 	if (!log->opts.batch_rows)
 		log->opts.batch_rows = 1;
 	log->ring = calloc(log->opts.queue_len, sizeof(*log->ring));
+	log->seen = calloc(SEEN_MAX, sizeof(*log->seen));
 	log->path = strdup(path);
-	if (!log->ring || !log->path) {
+	if (!log->ring || !log->seen || !log->path) {
 		release(log);
 		return -ENOMEM;
 	}

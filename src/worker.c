@@ -18,8 +18,11 @@
 #include "airlock/msg.h"
 #include "airlock/namelist.h"
 #include "airlock/policy.h"
+#include "airlock/logread.h"
 #include "airlock/querylog.h"
 #include "airlock/rand.h"
+#include "airlock/regdom.h"
+#include "airlock/seen.h"
 #include "airlock/upstream.h"
 #include "airlock/verify.h"
 #include "airlock/worker.h"
@@ -43,6 +46,13 @@ struct waiter {
 	struct al_incident *inc; /* written with this query's row (alert mode) */
 };
 
+/* What the exfiltration guard said about a query it let through. */
+struct verdicts {
+	uint64_t guard_key;         /* the tunnel detector's domain; 0: not judged */
+	uint64_t new_until_ms;      /* the domain is newly seen until then; 0: not new */
+	struct al_incident *alert;  /* alert mode: written with the query's row */
+};
+
 /* One question on its way upstream and the clients waiting for it. */
 struct flight {
 	struct flight *chain;
@@ -51,6 +61,7 @@ struct flight {
 	struct al_config *cfg;          /* a reference: ep points into its catalog */
 	const struct al_catalog_ep *ep; /* non-NULL: a private answer is required */
 	uint64_t guard_key;             /* the detector's domain, for NXDOMAIN counts; 0: none */
+	uint64_t new_until_ms;          /* its domain is newly seen until then; 0: not new */
 	uint64_t hash;
 	size_t keylen;
 	uint8_t key[AL_CACHE_KEY_MAX];
@@ -77,6 +88,7 @@ struct al_worker {
 	uint32_t guard_window_ms;
 	struct al_fwd *fwd;
 	struct al_qlog *qlog; /* shared, thread-safe; NULL: no query log */
+	struct al_seen *seen; /* shared, thread-safe: first sightings of domains */
 	struct flight *flights[FLIGHT_BUCKETS];
 	size_t nflights;
 	uint64_t seed;
@@ -300,10 +312,12 @@ static void on_upstream(void *arg, const uint8_t *reply, size_t len,
 		}
 		free(wt);
 	}
-	if (a && a->lifetime > 0 && !w->stopping)
+	if (a && a->lifetime > 0 && !w->stopping) {
+		a->new_until_ms = f->new_until_ms;
 		al_cache_put_take(w->cache, f->key, f->keylen, a);
-	else
+	} else {
 		al_answer_free(a);
+	}
 	al_config_unref(f->cfg);
 	free(f);
 }
@@ -312,8 +326,9 @@ static void on_upstream(void *arg, const uint8_t *reply, size_t len,
  * into the waiter list. */
 static void forward(struct al_worker *w, struct al_client *c, const struct al_query *q,
 		    const struct origin *o, const struct al_decision *d, bool rebinding,
-		    uint64_t guard_key, struct al_incident *inc, const uint8_t *key, size_t keylen)
+		    const struct verdicts *v, const uint8_t *key, size_t keylen)
 {
+	struct al_incident *inc = v->alert;
 	uint64_t h = al_hash(key, keylen, w->seed);
 	struct flight **pp = flight_find(w, key, keylen, h), *f = *pp;
 	struct waiter *wt = malloc(sizeof(*wt));
@@ -344,7 +359,8 @@ static void forward(struct al_worker *w, struct al_client *c, const struct al_qu
 	f->waiters = wt;
 	f->cfg = al_config_ref(w->cfg);
 	f->ep = d->verify ? d->ep : NULL;
-	f->guard_key = guard_key;
+	f->guard_key = v->guard_key;
+	f->new_until_ms = v->new_until_ms;
 	f->hash = h;
 	f->keylen = keylen;
 	memcpy(f->key, key, keylen);
@@ -377,12 +393,75 @@ static bool answer_local(struct al_worker *w, struct al_client *c, const struct 
 	return true;
 }
 
+/* alert mode: inc goes with the query's row, after any other. */
+static void add_alert(struct verdicts *v, struct al_incident *inc)
+{
+	struct al_incident **pp = &v->alert;
+
+	while (*pp)
+		pp = &(*pp)->next;
+	*pp = inc;
+}
+
+static int64_t wall_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Newly seen domains, on the way upstream and for cached answers of
+ * young domains: the first sighting of the query's registered domain is
+ * noted (and saved); one first seen after learning and less than
+ * new_domains.age_s ago gets the zone's action.  True when the query was
+ * blocked and answered. */
+static bool first_sight(struct al_worker *w, struct al_client *c, const struct al_query *q,
+			const struct origin *o, const struct al_zone *zone, struct verdicts *v)
+{
+	const struct al_newdom_view *rule = &zone->view.new_domains;
+	const struct al_config *cfg = w->cfg;
+	struct al_seen_rule r;
+	struct al_sighting s;
+	struct al_incident *inc = NULL;
+	char dom[AL_MAX_NAME * 4], first[40];
+	int64_t now = wall_us();
+	bool block = rule->action == AL_NEWDOM_BLOCK;
+
+	if (al_regdom(cfg->psl, q->qname_lc, q->qname_len, dom, sizeof(dom)) < 0)
+		return false;
+	if (al_seen_note(w->seen, dom, zone->index, now, &s) < 0)
+		s.report = false; /* out of memory: judged new, not remembered, no incident */
+	if (s.full)
+		w->stats.seen_full++;
+	if (s.added && w->qlog)
+		al_qlog_seen(w->qlog, dom, s.first_us);
+	r.learn_end_us = s.epoch_us + (int64_t)cfg->seen_learning_s * 1000000;
+	r.age_us = (int64_t)cfg->seen_age_s * 1000000;
+	if (!al_seen_is_new(&r, s.first_us, now))
+		return false;
+	v->new_until_ms = now_ms(w) + (uint64_t)(s.first_us + r.age_us - now + 999) / 1000;
+	if (rule->action == AL_NEWDOM_ALLOW)
+		return false;
+	if (s.report && w->qlog)
+		inc = incident(block ? AL_SEV_WARNING : AL_SEV_INFO, "new_domain", "domain", dom,
+			       "first_seen", al_logtime_format(s.first_us, 0, first, sizeof(first)),
+			       "action", block ? "block" : "alert", NULL);
+	if (!block) {
+		w->stats.new_domain_alerts++;
+		add_alert(v, inc);
+		return false;
+	}
+	w->stats.new_domain_blocked++;
+	reply_status(w, c, q, o, rule->block_rcode, AL_ACT_BLOCKED, "new domain", NULL, inc);
+	return true;
+}
+
 /* The tunnel detector, on the way upstream only: a tunnel's names are new
  * by nature, and a cache hit carries nothing out.  True when the query
  * was blocked and answered. */
 static bool judge(struct al_worker *w, struct al_client *c, const struct al_query *q,
-		  const struct origin *o, const struct al_zone *zone, uint64_t *key,
-		  struct al_incident **alert)
+		  const struct origin *o, const struct al_zone *zone, struct verdicts *vs)
 {
 	const struct al_tunnel_view *rule = &zone->view.tunnel;
 	struct al_guard_verdict v;
@@ -392,7 +471,7 @@ static bool judge(struct al_worker *w, struct al_client *c, const struct al_quer
 
 	if (al_guard_check(w->guard, w->cfg->psl, zone, q, now_ms(w), &v) < 0)
 		return false;
-	*key = v.domain_key;
+	vs->guard_key = v.domain_key;
 	if (!v.over && !v.cap)
 		return false;
 	if (v.report && w->qlog && (why = al_guard_explain(&v, rule)) != NULL) {
@@ -402,10 +481,14 @@ static bool judge(struct al_worker *w, struct al_client *c, const struct al_quer
 	}
 	if (!block) {
 		w->stats.tunnel_alerts++;
-		*alert = inc; /* written with the query's row once it is answered */
+		add_alert(vs, inc);
 		return false;
 	}
 	w->stats.tunnel_blocked++;
+	/* A new domain's alert, if any, goes with the block. */
+	add_alert(vs, inc);
+	inc = vs->alert;
+	vs->alert = NULL;
 	reply_status(w, c, q, o, rule->block_rcode, AL_ACT_BLOCKED,
 		     v.cap ? "tunnel daily cap" : "tunnel", NULL, inc);
 	return true;
@@ -434,11 +517,10 @@ static void on_query(void *arg, struct al_client *c, const uint8_t *pkt, size_t 
 	const struct al_answer *a;
 	const struct al_zone *zone = NULL;
 	struct al_decision d;
-	uint64_t guard_key = 0;
-	struct al_incident *alert = NULL;
+	struct verdicts v = { 0, 0, NULL };
 	const struct al_namelist_hit *hit;
 	char listed[64];
-	bool rebinding;
+	bool rebinding, exempt;
 	struct al_query q;
 	struct al_ip ip;
 	struct origin o;
@@ -513,15 +595,20 @@ static void on_query(void *arg, struct al_client *c, const uint8_t *pkt, size_t 
 	keylen = al_cache_key(&q, key);
 	a = al_cache_get(w->cache, key, keylen, now_ms(w));
 	if (a) {
+		/* A young domain's answer: the zone's rule may block it. */
+		if (a->new_until_ms > now_ms(w) && first_sight(w, c, &q, &o, zone, &v))
+			return;
 		w->stats.cache_hits++;
-		reply_answer(w, c, &q, &o, a, rebinding, AL_ACT_CACHE, NULL, NULL);
+		reply_answer(w, c, &q, &o, a, rebinding, AL_ACT_CACHE, NULL, v.alert);
 		return;
 	}
-	if (!d.ep && !d.internal && zone->view.tunnel.action != AL_TUNNEL_OFF &&
-	    !(w->cfg->allow && al_namelist_match(w->cfg->allow, q.qname_lc, q.qname_len)) &&
-	    judge(w, c, &q, &o, zone, &guard_key, &alert))
+	/* Names the guard never judges: protected, internal, allow-listed. */
+	exempt = d.ep || d.internal ||
+		 (w->cfg->allow && al_namelist_match(w->cfg->allow, q.qname_lc, q.qname_len));
+	if (!exempt && (first_sight(w, c, &q, &o, zone, &v) ||
+			(zone->view.tunnel.action != AL_TUNNEL_OFF && judge(w, c, &q, &o, zone, &v))))
 		return;
-	forward(w, c, &q, &o, &d, rebinding, guard_key, alert, key, keylen);
+	forward(w, c, &q, &o, &d, rebinding, &v, key, keylen);
 }
 
 /* This worker's share of the connection cap. */
@@ -607,7 +694,7 @@ static void on_wake(uv_async_t *a)
 }
 
 int al_worker_new(unsigned id, struct al_config *cfg, struct al_qlog *qlog,
-		  struct al_worker **out, struct al_err *err)
+		  struct al_seen *seen, struct al_worker **out, struct al_err *err)
 {
 	struct al_worker *w = calloc(1, sizeof(*w));
 	int rc;
@@ -616,6 +703,7 @@ int al_worker_new(unsigned id, struct al_config *cfg, struct al_qlog *qlog,
 		return -ENOMEM;
 	w->id = id;
 	w->qlog = qlog;
+	w->seen = seen;
 	w->nworkers = cfg->threads;
 	w->seed = al_rand64();
 	pthread_mutex_init(&w->mu, NULL);

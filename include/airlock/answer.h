@@ -19,6 +19,7 @@ struct al_answer {
 	uint16_t rcode;
 	uint16_t len;      /* wire bytes in data */
 	uint16_t nttls;
+	uint64_t new_until_ms; /* loop time until which its domain is newly seen; 0: not new */
 	uint16_t *ttl_offs; /* points into the same allocation */
 	size_t size;        /* bytes of that allocation, for cache accounting */
 	uint8_t *data;      /* header (ID 0), question, records; no OPT */

@@ -75,6 +75,9 @@ struct al_config {
 	uint32_t guard_window_s;        /* the detector's window */
 	char **allow_files, **block_files; /* guard.allow_lists, guard.block_lists */
 	size_t nallow_files, nblock_files;
+	uint32_t seen_domains;          /* new_domains.max_domains: first sightings kept */
+	uint32_t seen_learning_s;       /* new_domains.learning_s: nothing is new before */
+	uint32_t seen_age_s;            /* new_domains.age_s: how long a domain stays new */
 	struct al_namelist *allow;      /* never judged by the detector; NULL: none */
 	struct al_namelist *block;      /* always denied; NULL: none */
 	struct al_localdata *localdata; /* from local_data; NULL: none */

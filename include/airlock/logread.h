@@ -112,4 +112,11 @@ void al_logread_close(struct al_logread *lr);
 int al_logread_run(struct al_logread *lr, const struct al_logfilter *f,
 		   const struct al_logread_cb *cb, struct al_err *err);
 
+/* Calls fn for each first sighting in seen_domains (newly seen domains),
+ * by domain name; none in a log older than the table.  Returns 0, fn's
+ * non-zero value, or -EIO (message in err). */
+int al_logread_seen(struct al_logread *lr,
+		    int (*fn)(const char *domain, int64_t first_us, void *arg), void *arg,
+		    struct al_err *err);
+
 #endif

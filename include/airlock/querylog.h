@@ -17,7 +17,7 @@
 #include "airlock/err.h"
 #include "airlock/msg.h"
 
-#define AL_QLOG_SCHEMA_VERSION 1
+#define AL_QLOG_SCHEMA_VERSION 2
 
 /* How a query was answered (queries.action). */
 enum al_action {
@@ -64,11 +64,13 @@ struct al_incident {
 	enum al_severity severity;
 	char kind[40];   /* e.g. "ai_name_denied", "public_answer_refused" */
 	char *detail;    /* JSON object text, malloc'd; freed with the incident */
+	struct al_incident *next; /* another one the same query raised; owned */
 };
 
 /* A new incident with a copy of detail_json; NULL when out of memory. */
 struct al_incident *al_incident_new(enum al_severity sev, const char *kind,
 				    const char *detail_json);
+/* Frees inc and the ones chained after it. */
 void al_incident_free(struct al_incident *inc);
 
 struct al_qlog_opts {
@@ -80,6 +82,7 @@ struct al_qlog_opts {
 
 struct al_qlog_stats {
 	uint64_t submitted, written, dropped, gap_rows, write_errors, pruned;
+	uint64_t seen_written, seen_dropped; /* first sightings of domains */
 	size_t queued;
 	bool failing; /* the last write failed; it is tried again every second */
 };
@@ -94,6 +97,11 @@ int al_qlog_open(const char *path, const struct al_qlog_opts *opts,
  * incident) into the queue, or drops it and counts the loss.  Either way
  * they now belong to the log (both are set to NULL).  Returns 0 or -ENOSPC. */
 int al_qlog_submit(struct al_qlog *log, struct al_logrec *rec);
+/* Thread-safe, never blocks on disk: the first sighting of a registered
+ * domain (newly seen domains), for the seen_domains table.  The earlier
+ * sighting wins when the table has one.  A full sighting queue drops it
+ * and counts it (seen_dropped).  Returns 0 or -ENOSPC. */
+int al_qlog_seen(struct al_qlog *log, const char *domain, int64_t first_us);
 /* False while the database cannot be written or the queue is full: a
  * record submitted now would be lost (log.required answers SERVFAIL). */
 bool al_qlog_available(struct al_qlog *log);

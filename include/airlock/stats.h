@@ -28,6 +28,9 @@
 	X(rebinding_refused, "public name with an internal address: REFUSED")  \
 	X(tunnel_blocked, "blocked by the tunnel detector")                    \
 	X(tunnel_alerts, "tunnel suspected, answered (alert mode)")            \
+	X(new_domain_blocked, "newly seen domain: blocked")                    \
+	X(new_domain_alerts, "newly seen domain: answered (alert mode)")       \
+	X(seen_full, "newly seen domain not remembered: new_domains.max_domains reached") \
 	X(upstream_sent, "upstream queries sent (UDP and TCP)")                \
 	X(upstream_tcp, "upstream queries over TCP")                           \
 	X(upstream_timeouts, "upstream tries timed out")                       \

@@ -23,6 +23,13 @@ struct al_tunnel_view {
 	uint64_t daily_bytes; /* per registered domain per day; 0: no cap */
 };
 
+/* What a zone does with a domain first seen less than new_domains.age_s ago. */
+enum al_newdom_action { AL_NEWDOM_ALERT, AL_NEWDOM_BLOCK, AL_NEWDOM_ALLOW };
+struct al_newdom_view {
+	enum al_newdom_action action;
+	int block_rcode; /* REFUSED or NXDOMAIN */
+};
+
 struct al_view {
 	enum al_ai_view ai;
 	bool public_ai;           /* AI APIs with no private endpoint may be resolved */
@@ -30,6 +37,7 @@ struct al_view {
 	enum al_deny_reply deny;  /* what a denied query gets */
 	bool rebinding;           /* refuse internal addresses for public names */
 	struct al_tunnel_view tunnel;
+	struct al_newdom_view new_domains;
 };
 
 struct al_zone {

@@ -47,6 +47,7 @@ static const struct {
 	{ "log", cli_log, "list queries from the query log (--help for filters)" },
 	{ "incidents", cli_incidents, "list what the detectors found" },
 	{ "who-resolved", cli_who_resolved, "IP: which clients were given the address IP, for which names" },
+	{ "seen", cli_seen, "import|export FILE: the newly-seen-domains baseline" },
 };
 
 static void usage(FILE *out)

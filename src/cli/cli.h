@@ -17,6 +17,8 @@
 int cli_log(int argc, char **argv);
 int cli_incidents(int argc, char **argv);
 int cli_who_resolved(int argc, char **argv);
+/* `airlock seen import|export FILE`: the newly-seen-domains baseline. */
+int cli_seen(int argc, char **argv);
 
 enum cli_format { CLI_TABLE, CLI_JSON, CLI_CSV };
 
@@ -35,6 +37,9 @@ struct cli_logargs {
  * or filter error, its message printed). */
 bool cli_logargs_parse(struct cli_logargs *a, const char *cmd, enum al_logread_kind kind,
 		       int argc, char **argv, int *status);
+/* The query log's path: db, or config's log.path; *out is malloc'd.
+ * Returns 0, or the exit code 1 with the message printed. */
+int cli_log_path(const char *cmd, const char *db, const char *config, char **out);
 /* Opens the log named by --db or by the config's log.path.  Returns 0, or
  * the exit code 1 with the message printed. */
 int cli_logargs_open(const struct cli_logargs *a, struct al_logread **out);

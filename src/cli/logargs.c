@@ -209,28 +209,43 @@ bool cli_logargs_parse(struct cli_logargs *a, const char *cmd, enum al_logread_k
 	return true;
 }
 
-int cli_logargs_open(const struct cli_logargs *a, struct al_logread **out)
+int cli_log_path(const char *cmd, const char *db, const char *config, char **out)
 {
 	struct al_config *cfg = NULL;
 	struct al_err err;
 	int rc;
 
-	if (a->config) {
-		if ((rc = al_config_load(a->config, &cfg, &err)) < 0) {
-			fprintf(stderr, "airlock %s: %s\n", a->cmd,
-				rc == -ENOMEM ? "out of memory" : err.msg);
-			return 1;
-		}
-		if (!cfg->log_path) {
-			fprintf(stderr, "airlock %s: %s: no log.path (the query log is off)\n", a->cmd,
-				a->config);
-			al_config_unref(cfg);
-			return 1;
-		}
+	if (!config) {
+		*out = strdup(db);
+	} else if ((rc = al_config_load(config, &cfg, &err)) < 0) {
+		fprintf(stderr, "airlock %s: %s\n", cmd, rc == -ENOMEM ? "out of memory" : err.msg);
+		return 1;
+	} else if (!cfg->log_path) {
+		fprintf(stderr, "airlock %s: %s: no log.path (the query log is off)\n", cmd, config);
+		al_config_unref(cfg);
+		return 1;
+	} else {
+		*out = strdup(cfg->log_path);
+		al_config_unref(cfg);
 	}
-	rc = al_logread_open(cfg ? cfg->log_path : a->db, out, &err);
+	if (!*out) {
+		fprintf(stderr, "airlock %s: out of memory\n", cmd);
+		return 1;
+	}
+	return 0;
+}
+
+int cli_logargs_open(const struct cli_logargs *a, struct al_logread **out)
+{
+	struct al_err err;
+	char *path;
+	int rc;
+
+	if ((rc = cli_log_path(a->cmd, a->db, a->config, &path)) != 0)
+		return rc;
+	rc = al_logread_open(path, out, &err);
 	if (rc < 0)
 		fprintf(stderr, "airlock %s: %s\n", a->cmd, rc == -ENOMEM ? "out of memory" : err.msg);
-	al_config_unref(cfg);
+	free(path);
 	return rc < 0 ? 1 : 0;
 }

@@ -275,14 +275,25 @@ start_airlockd() {
     fail "airlockd ($name) did not answer on 127.0.0.1:$port within 5 s"
 }
 
-# start_one_upstream [key=value...]: the common set-up: one fake upstream
-# "up" (log $T/up.log) and one airlockd ($T/airlock.json, settings as for
-# write_config) whose only zone is 127.0.2.0/24. Sets LPORT and UPORT.
+# start_upstream: two free ports, LPORT for airlockd and UPORT for one
+# fake upstream "up" (log $T/up.log), started.
 LPORT="" UPORT=""
-start_one_upstream() {
+start_upstream() {
     pick_ports 2
     LPORT=${PORTS[0]} UPORT=${PORTS[1]}
     start_fake up "$UPORT"
+}
+
+# need_sqlite3: skips the test when the sqlite3 shell is missing.
+need_sqlite3() {
+    command -v sqlite3 >/dev/null 2>&1 || skip "sqlite3 not installed"
+}
+
+# start_one_upstream [key=value...]: the common set-up: start_upstream and
+# one airlockd ($T/airlock.json, settings as for write_config) whose only
+# zone is 127.0.2.0/24.
+start_one_upstream() {
+    start_upstream
     write_config "$T/airlock.json" "$LPORT" "$UPORT" "127.0.2.0/24" "$@"
     start_airlockd "$T/airlock.json" "$LPORT"
 }

@@ -4,9 +4,7 @@
 . "$(dirname "$0")/lib.sh" || exit 1
 setup
 
-pick_ports 2
-LPORT=${PORTS[0]} UPORT=${PORTS[1]}
-start_fake up "$UPORT"
+start_upstream
 CFG=$T/airlock.json
 write_config "$CFG" "$LPORT" "$UPORT" "127.0.2.0/24"
 start_airlockd "$CFG" "$LPORT"

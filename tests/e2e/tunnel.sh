@@ -9,11 +9,9 @@
 # its row naming the list and the entry.
 . "$(dirname "$0")/lib.sh" || exit 1
 setup
-command -v sqlite3 >/dev/null 2>&1 || skip "sqlite3 not installed"
+need_sqlite3
 
-pick_ports 2
-LPORT=${PORTS[0]} UPORT=${PORTS[1]}
-start_fake up "$UPORT"
+start_upstream
 DB=$T/log.db
 printf '# test allow-list\ncdn.example\n' >"$T/allow.txt"
 printf '# test block-list\n\nbad.example\n=exact.example\n' >"$T/block.txt"

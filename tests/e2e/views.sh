@@ -9,7 +9,7 @@
 # and rebinding protection refuses internal addresses for public names.
 . "$(dirname "$0")/lib.sh" || exit 1
 setup
-command -v sqlite3 >/dev/null 2>&1 || skip "sqlite3 not installed"
+need_sqlite3
 
 pick_ports 3
 LPORT=${PORTS[0]} UPORT=${PORTS[1]} APORT=${PORTS[2]}

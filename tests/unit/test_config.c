@@ -316,6 +316,51 @@ static void test_config_reads_endpoint_policy(void **state)
 		     "forward[0].upstreams[0].adress", "unknown key");
 }
 
+static void test_config_reads_new_domain_settings(void **state)
+{
+	struct al_config *cfg;
+	struct al_err err;
+	(void)state;
+
+	assert_int_equal(al_config_parse("{" BASE_LISTEN ", " BASE_UP ", \"zones\": ["
+					 "{\"name\": \"plain\", \"cidrs\": [\"127.0.1.0/24\"]},"
+					 "{\"name\": \"strict\", \"cidrs\": [\"127.0.2.0/24\"],"
+					 " \"new_domains\": {\"action\": \"block\", \"response\": \"nxdomain\"}},"
+					 "{\"name\": \"ops\", \"cidrs\": [\"127.0.4.0/24\"],"
+					 " \"new_domains\": {\"action\": \"allow\"}}],"
+					 " \"new_domains\": {\"learning_s\": 0, \"age_s\": 3600, \"max_domains\": 500}}",
+					 "a.json", &cfg, &err), 0);
+	assert_int_equal(cfg->zones[0].view.new_domains.action, AL_NEWDOM_ALERT); /* the default */
+	assert_int_equal(cfg->zones[0].view.new_domains.block_rcode, 5);
+	assert_int_equal(cfg->zones[1].view.new_domains.action, AL_NEWDOM_BLOCK);
+	assert_int_equal(cfg->zones[1].view.new_domains.block_rcode, 3);
+	assert_int_equal(cfg->zones[2].view.new_domains.action, AL_NEWDOM_ALLOW);
+	assert_int_equal(cfg->seen_learning_s, 0);
+	assert_int_equal(cfg->seen_age_s, 3600);
+	assert_int_equal(cfg->seen_domains, 500);
+	al_config_unref(cfg);
+
+	assert_int_equal(al_config_default("/nonexistent/resolv.conf", &cfg, &err), 0);
+	assert_int_equal(cfg->zones[0].view.new_domains.action, AL_NEWDOM_ALERT);
+	assert_int_equal(cfg->seen_learning_s, 7 * 86400);
+	assert_int_equal(cfg->seen_age_s, 86400);
+	assert_int_equal(cfg->seen_domains, 1000000);
+	al_config_unref(cfg);
+
+	EXPECT_ERROR("{" BASE_LISTEN ", " BASE_UP ", \"zones\": [{\"name\": \"a\", \"cidrs\": [\"10.0.0.0/8\"],"
+		     " \"new_domains\": {\"action\": \"off\"}}]}", "zones[0].new_domains.action",
+		     "\"alert\", \"block\" or \"allow\"");
+	EXPECT_ERROR("{" BASE_LISTEN ", " BASE_UP ", \"zones\": [{\"name\": \"a\", \"cidrs\": [\"10.0.0.0/8\"],"
+		     " \"new_domains\": {\"response\": \"drop\"}}]}", "zones[0].new_domains.response",
+		     "\"refused\" or \"nxdomain\"");
+	EXPECT_ERROR("{" BASE_LISTEN ", " BASE_UP ", \"zones\": [{\"name\": \"a\", \"cidrs\": [\"10.0.0.0/8\"],"
+		     " \"new_domains\": {\"age_s\": 5}}]}", "zones[0].new_domains.age_s", "unknown key");
+	EXPECT_ERROR("{" BASE ", \"new_domains\": {\"age_s\": 0}}", "new_domains.age_s", "1 to 31536000");
+	EXPECT_ERROR("{" BASE ", \"new_domains\": {\"max_domains\": 2}}", "new_domains.max_domains",
+		     "16 to 100000000");
+	EXPECT_ERROR("{" BASE ", \"new_domains\": {\"learning\": 5}}", "new_domains.learning", "unknown key");
+}
+
 static void test_config_reads_tunnel_settings(void **state)
 {
 	struct al_config *cfg;
@@ -431,6 +476,7 @@ int main(void)
 		cmocka_unit_test(test_config_reads_zone_views),
 		cmocka_unit_test(test_config_reads_endpoint_policy),
 		cmocka_unit_test(test_config_reads_tunnel_settings),
+		cmocka_unit_test(test_config_reads_new_domain_settings),
 		cmocka_unit_test(test_config_shipped_zone_files_load),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

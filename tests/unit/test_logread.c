@@ -581,11 +581,12 @@ static void test_open_refuses_what_is_not_a_current_log(void **state)
 	/* Written by a later airlock. */
 	snprintf(path, sizeof(path), "%s/newer.db", f->dir);
 	db = db_create(path);
-	db_exec(db, "PRAGMA user_version = 2");
+	snprintf(want, sizeof(want), "PRAGMA user_version = %d", AL_QLOG_SCHEMA_VERSION + 1);
+	db_exec(db, want);
 	sqlite3_close(db);
 	assert_int_equal(open_err(path, &err), -EIO);
-	snprintf(want, sizeof(want), "%s: schema version 2 is newer than this airlock knows (%d): use a newer airlock",
-		 path, AL_QLOG_SCHEMA_VERSION);
+	snprintf(want, sizeof(want), "%s: schema version %d is newer than this airlock knows (%d): use a newer airlock",
+		 path, AL_QLOG_SCHEMA_VERSION + 1, AL_QLOG_SCHEMA_VERSION);
 	assert_string_equal(err.msg, want);
 
 	/* Not SQLite at all. */

@@ -182,15 +182,15 @@ static void wait_written(struct al_qlog *log, uint64_t n, struct al_qlog_stats *
 	" ELSE '' END) || (CASE WHEN pk THEN ' PK' ELSE '' END), ', ')"                \
 	" FROM (SELECT * FROM pragma_table_info('" table "') ORDER BY cid)"
 
-static void expect_schema_v1(sqlite3 *db)
+static void expect_schema(sqlite3 *db)
 {
 	char out[1024];
 
 	assert_int_equal(scalar(db, "PRAGMA user_version"), AL_QLOG_SCHEMA_VERSION);
-	assert_int_equal(AL_QLOG_SCHEMA_VERSION, 1);
+	assert_int_equal(AL_QLOG_SCHEMA_VERSION, 2);
 	assert_string_equal(rows(db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
 				 out, sizeof(out)),
-			    "answers\nincidents\nlog_gaps\nqueries\n");
+			    "answers\nincidents\nlog_gaps\nqueries\nseen_domains\n");
 	assert_string_equal(rows(db, COLUMNS("queries"), out, sizeof(out)),
 			    "id INTEGER PK, ts_us INTEGER NOT NULL, client TEXT NOT NULL,"
 			    " client_port INTEGER NOT NULL, zone TEXT NOT NULL,"
@@ -212,6 +212,8 @@ static void expect_schema_v1(sqlite3 *db)
 	assert_string_equal(rows(db, INDEXES("answers"), out, sizeof(out)), "data|query_id\n");
 	assert_string_equal(rows(db, INDEXES("incidents"), out, sizeof(out)), "kind,ts_us|ts_us\n");
 	assert_string_equal(rows(db, INDEXES("log_gaps"), out, sizeof(out)), "NULL\n");
+	assert_string_equal(rows(db, COLUMNS("seen_domains"), out, sizeof(out)),
+			    "domain TEXT NOT NULL PK, first_seen_us INTEGER NOT NULL\n");
 	assert_string_equal(rows(db, "SELECT \"table\", \"from\", \"to\", on_delete"
 				     " FROM pragma_foreign_key_list('answers')", out, sizeof(out)),
 			    "queries|query_id|id|CASCADE\n");
@@ -229,7 +231,7 @@ static void test_qlog_open_creates_schema_in_wal_mode(void **state)
 
 	al_qlog_close(log);
 	db = db_open(f->path);
-	expect_schema_v1(db);
+	expect_schema(db);
 	assert_string_equal(rows(db, "PRAGMA journal_mode", out, sizeof(out)), "wal\n");
 	assert_int_equal(scalar(db, "SELECT count(*) FROM queries"), 0);
 	assert_int_equal(scalar(db, "SELECT count(*) FROM log_gaps"), 0);
@@ -245,12 +247,12 @@ static void test_qlog_migrate_upgrades_empty_database_once(void **state)
 	assert_int_equal(scalar(db, "PRAGMA user_version"), 0);
 	assert_int_equal(scalar(db, "SELECT count(*) FROM sqlite_master"), 0);
 	assert_int_equal(al_qlog_migrate(db, &err), 0);
-	expect_schema_v1(db);
+	expect_schema(db);
 	db_exec(db, "INSERT INTO queries VALUES (7, 1, '127.0.2.1', 1, 'z', 'udp', 'a.', 1, 0,"
 		    " 'cache', '', '', 1)");
 	/* Already current: nothing is created or lost. */
 	assert_int_equal(al_qlog_migrate(db, &err), 0);
-	expect_schema_v1(db);
+	expect_schema(db);
 	assert_int_equal(scalar(db, "SELECT id FROM queries"), 7);
 	sqlite3_close(db);
 
@@ -649,6 +651,39 @@ static void test_qlog_writes_incident_linked_to_query(void **state)
 	assert_string_equal(al_severity_name((enum al_severity)99), "unknown");
 }
 
+static void test_qlog_writes_chained_incidents_and_first_sightings(void **state)
+{
+	struct fixture *f = *state;
+	struct al_qlog *log = log_open(f->path, 64, 100, 10);
+	struct al_logrec r = record(T0, "10.0.2.7", "x.tun.example.");
+	struct al_qlog_stats st;
+	char out[512];
+	sqlite3 *db;
+
+	r.incident = al_incident_new(AL_SEV_INFO, "new_domain", "{\"domain\":\"tun.example.\"}");
+	assert_non_null(r.incident);
+	r.incident->next = al_incident_new(AL_SEV_WARNING, "tunnel_suspected", "{}");
+	assert_non_null(r.incident->next);
+	assert_int_equal(al_qlog_submit(log, &r), 0);
+	assert_int_equal(al_qlog_seen(log, "tun.example.", T0 + 5), 0);
+	assert_int_equal(al_qlog_seen(log, "other.example.", T0 + 9), 0);
+	/* An earlier sighting of a domain already saved wins; a later one does not. */
+	assert_int_equal(al_qlog_seen(log, "tun.example.", T0 + 2), 0);
+	assert_int_equal(al_qlog_seen(log, "other.example.", T0 + 20), 0);
+	al_qlog_get_stats(log, &st);
+	assert_int_equal(st.seen_dropped, 0);
+	al_qlog_close(log);
+
+	db = db_open(f->path);
+	assert_string_equal(rows(db, "SELECT i.kind, i.severity, q.qname FROM incidents i"
+				     " JOIN queries q ON q.id = i.query_id ORDER BY i.id", out, sizeof(out)),
+			    "new_domain|info|x.tun.example.\ntunnel_suspected|warning|x.tun.example.\n");
+	assert_string_equal(rows(db, "SELECT domain, first_seen_us - 1795514400000000 FROM seen_domains"
+				     " ORDER BY domain", out, sizeof(out)),
+			    "other.example.|9\ntun.example.|2\n");
+	sqlite3_close(db);
+}
+
 /* Polls the stats until the writer's failing state is `failing` (10 s). */
 static void wait_failing(struct al_qlog *log, bool failing, struct al_qlog_stats *st)
 {
@@ -762,7 +797,7 @@ static void test_qlog_starts_new_file_after_rename(void **state)
 	assert_int_equal(scalar(db, "SELECT count(*) FROM queries WHERE qname = 'before.example.'"), 1);
 	sqlite3_close(db);
 	db = db_open(f->path);
-	expect_schema_v1(db);
+	expect_schema(db);
 	assert_int_equal(scalar(db, "SELECT count(*) FROM queries"), 1);
 	assert_int_equal(scalar(db, "SELECT count(*) FROM queries WHERE qname = 'after.example.'"), 1);
 	sqlite3_close(db);
@@ -808,6 +843,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_qlog_overflow_drops_and_records_gaps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_full_queue_commits_without_timer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_writes_incident_linked_to_query, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_qlog_writes_chained_incidents_and_first_sightings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_keeps_batch_while_database_locked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_records_loss_while_unavailable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_starts_new_file_after_rename, setup, teardown),
