@@ -78,6 +78,11 @@ bool al_cidr_contains(const struct al_cidr *cidr, const struct al_ip *ip)
 	return true;
 }
 
+bool al_cidr_covers(const struct al_cidr *outer, const struct al_cidr *inner)
+{
+	return outer->prefix <= inner->prefix && al_cidr_contains(outer, &inner->ip);
+}
+
 bool al_ip_equal(const struct al_ip *a, const struct al_ip *b)
 {
 	return a->family == b->family &&

@@ -14,6 +14,7 @@
 #include "airlock/jsonread.h"
 #include "airlock/localdata.h"
 #include "airlock/namelist.h"
+#include "airlock/rules.h"
 
 #define MAX_UPSTREAMS 32
 #define MAX_FILE (4u << 20)
@@ -408,6 +409,18 @@ static int get_guard(struct al_jctx *c, const cJSON *root, struct al_config *cfg
 	return 0;
 }
 
+/* rules: the zone policy catalog's flow rules (see rules.h). */
+static int get_rules(struct al_jctx *c, const cJSON *root, struct al_config *cfg)
+{
+	const cJSON *arr;
+	int rc;
+
+	if ((rc = al_json_array(c, root, "rules", "", "a list of flow rules, e.g. [{\"id\": \"NET-001\", ...}]",
+				&arr)) < 0)
+		return rc;
+	return al_rules_parse(c, arr, cfg->zones, cfg->nzones, &cfg->rules, &cfg->nrules);
+}
+
 /* new_domains: the learning period, how long a domain stays new, and how
  * many first sightings are kept. */
 static int get_new_domains(struct al_jctx *c, const cJSON *root, struct al_config *cfg)
@@ -697,7 +710,7 @@ static int config_from_json(const cJSON *root, const char *path,
 {
 	static const char *const top_keys[] = { "listen", "upstreams", "zones", "cache", "timeouts",
 						"limits", "edns", "threads", "log", "internal_suffixes",
-						"endpoints", "local_data", "forward", "guard", "new_domains", NULL };
+						"endpoints", "local_data", "forward", "guard", "new_domains", "rules", NULL };
 	struct al_jctx c = { path, err };
 	struct al_config *cfg;
 	int rc;
@@ -717,7 +730,8 @@ static int config_from_json(const cJSON *root, const char *path,
 		 (rc = get_local_data(&c, root, cfg)) < 0 ||
 		 (rc = get_forwards(&c, root, cfg)) < 0 ||
 		 (rc = get_guard(&c, root, cfg)) < 0 ||
-		 (rc = get_new_domains(&c, root, cfg)) < 0)
+		 (rc = get_new_domains(&c, root, cfg)) < 0 ||
+		 (rc = get_rules(&c, root, cfg)) < 0)
 		;
 	else if (!cfg->nlisten)
 		rc = al_json_fail(&c, "listen", "missing (expected e.g. [{\"address\": \"127.0.0.1\", \"port\": 53}])");
@@ -843,6 +857,7 @@ void al_config_unref(struct al_config *cfg)
 	psl_free(cfg->psl);
 	al_namelist_free(cfg->allow);
 	al_namelist_free(cfg->block);
+	al_rules_free(cfg->rules, cfg->nrules);
 	for (i = 0; i < cfg->nallow_files; i++)
 		free(cfg->allow_files[i]);
 	free(cfg->allow_files);

@@ -25,6 +25,8 @@ struct al_cidr {
 int al_cidr_parse(const char *text, struct al_cidr *out);
 int al_ip_parse(const char *text, struct al_ip *out);
 bool al_cidr_contains(const struct al_cidr *cidr, const struct al_ip *ip);
+/* Every address of inner is in outer. */
+bool al_cidr_covers(const struct al_cidr *outer, const struct al_cidr *inner);
 bool al_ip_equal(const struct al_ip *a, const struct al_ip *b);
 
 /* sockaddr <-> al_ip; IPv4-mapped IPv6 client addresses become IPv4. */

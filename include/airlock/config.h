@@ -23,6 +23,7 @@ struct al_endpoint {
 struct al_catalog;
 struct al_localdata;
 struct al_namelist;
+struct al_rule;
 
 /* Conditional forwarding: names under suffix go to these upstreams only. */
 struct al_forward {
@@ -81,6 +82,8 @@ struct al_config {
 	struct al_namelist *allow;      /* never judged by the detector; NULL: none */
 	struct al_namelist *block;      /* always denied; NULL: none */
 	struct al_localdata *localdata; /* from local_data; NULL: none */
+	struct al_rule *rules;          /* the zone policy catalog's flow rules */
+	size_t nrules;
 
 	int refs;
 };

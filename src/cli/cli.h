@@ -19,6 +19,8 @@ int cli_incidents(int argc, char **argv);
 int cli_who_resolved(int argc, char **argv);
 /* `airlock seen import|export FILE`: the newly-seen-domains baseline. */
 int cli_seen(int argc, char **argv);
+/* `airlock policy check`: a flow against the zone policy catalog. */
+int cli_policy(int argc, char **argv);
 
 enum cli_format { CLI_TABLE, CLI_JSON, CLI_CSV };
 
