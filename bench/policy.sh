@@ -57,6 +57,8 @@ need_tools "dnsperf nsd bind9-dnsutils" dnsperf nsd dig awk sort
 setup_pair plain reference
 
 # The reference policy on loopback: dnsperf's source 127.0.0.1 is the inference zone.
+# Unlike zones/reference.json the inference zone resolves internet names here, so that
+# the cache-hit names (which are no internal names) are answered and the views are timed.
 write_reference_config() {
 	cat >"$1" <<EOF
 {

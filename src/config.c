@@ -14,6 +14,7 @@
 #include "airlock/jsonread.h"
 #include "airlock/localdata.h"
 #include "airlock/namelist.h"
+#include "airlock/network.h"
 #include "airlock/rules.h"
 
 #define MAX_UPSTREAMS 32
@@ -710,7 +711,7 @@ static int config_from_json(const cJSON *root, const char *path,
 {
 	static const char *const top_keys[] = { "listen", "upstreams", "zones", "cache", "timeouts",
 						"limits", "edns", "threads", "log", "internal_suffixes",
-						"endpoints", "local_data", "forward", "guard", "new_domains", "rules", NULL };
+						"endpoints", "local_data", "forward", "guard", "new_domains", "rules", "network", NULL };
 	struct al_jctx c = { path, err };
 	struct al_config *cfg;
 	int rc;
@@ -731,7 +732,8 @@ static int config_from_json(const cJSON *root, const char *path,
 		 (rc = get_forwards(&c, root, cfg)) < 0 ||
 		 (rc = get_guard(&c, root, cfg)) < 0 ||
 		 (rc = get_new_domains(&c, root, cfg)) < 0 ||
-		 (rc = get_rules(&c, root, cfg)) < 0)
+		 (rc = get_rules(&c, root, cfg)) < 0 ||
+		 (rc = al_network_parse(&c, cJSON_GetObjectItemCaseSensitive(root, "network"), &cfg->network)) < 0)
 		;
 	else if (!cfg->nlisten)
 		rc = al_json_fail(&c, "listen", "missing (expected e.g. [{\"address\": \"127.0.0.1\", \"port\": 53}])");
@@ -858,6 +860,7 @@ void al_config_unref(struct al_config *cfg)
 	al_namelist_free(cfg->allow);
 	al_namelist_free(cfg->block);
 	al_rules_free(cfg->rules, cfg->nrules);
+	al_network_clear(&cfg->network);
 	for (i = 0; i < cfg->nallow_files; i++)
 		free(cfg->allow_files[i]);
 	free(cfg->allow_files);

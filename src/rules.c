@@ -278,8 +278,8 @@ struct scope {
 	size_t nai;
 };
 
-/* Whether a CIDR covers every address of a zone. */
-static bool cidr_covers_zone(const struct scope *s, const struct al_cidr *c, int zone)
+bool al_rules_cidr_covers_zone(const struct al_zone *zones, size_t nzones, const struct al_cidr *ai,
+			       size_t nai, const struct al_cidr *c, int zone)
 {
 	const struct al_cidr *v;
 	size_t n, i;
@@ -287,11 +287,11 @@ static bool cidr_covers_zone(const struct scope *s, const struct al_cidr *c, int
 	if (zone == AL_ZONE_INTERNET)
 		return c->prefix == 0;
 	if (zone == AL_ZONE_EXTERNAL_AI) {
-		v = s->ai;
-		n = s->nai;
-	} else if (zone >= 0 && (size_t)zone < s->nzones) {
-		v = s->zones[zone].cidrs;
-		n = s->zones[zone].ncidrs;
+		v = ai;
+		n = nai;
+	} else if (zone >= 0 && (size_t)zone < nzones) {
+		v = zones[zone].cidrs;
+		n = zones[zone].ncidrs;
 	} else {
 		return false;
 	}
@@ -308,7 +308,7 @@ static bool end_matches(const struct scope *s, const struct al_rule_end *e,
 		return e->zone != AL_ZONE_UNKNOWN && e->zone == f->zone;
 	if (f->has_ip)
 		return al_cidr_contains(&e->cidr, &f->ip);
-	return cidr_covers_zone(s, &e->cidr, f->zone);
+	return al_rules_cidr_covers_zone(s->zones, s->nzones, s->ai, s->nai, &e->cidr, f->zone);
 }
 
 static bool port_matches(const struct al_rule *r, uint16_t port)

@@ -10,6 +10,7 @@
 #include "airlock/addr.h"
 #include "airlock/err.h"
 #include "airlock/namepat.h"
+#include "airlock/network.h"
 #include "airlock/zone.h"
 
 #define AL_DEFAULT_PORT 5353
@@ -84,6 +85,7 @@ struct al_config {
 	struct al_localdata *localdata; /* from local_data; NULL: none */
 	struct al_rule *rules;          /* the zone policy catalog's flow rules */
 	size_t nrules;
+	struct al_network network;      /* load balancers, NAT, cloud settings */
 
 	int refs;
 };

@@ -68,6 +68,11 @@ int al_port_parse(const char *text, struct al_portrange *out, struct al_err *err
 int al_rules_zone_of(const struct al_zone *zones, size_t nzones, const struct al_cidr *ai,
 		     size_t nai, const struct al_ip *ip);
 
+/* Whether c holds every address of zone (0.0.0.0/0 and ::/0 hold the
+ * internet; external_ai is the ai CIDRs). */
+bool al_rules_cidr_covers_zone(const struct al_zone *zones, size_t nzones, const struct al_cidr *ai,
+			       size_t nai, const struct al_cidr *c, int zone);
+
 /* One side of a flow to check: a zone, and the address when one was given. */
 struct al_flow_end {
 	int zone;

@@ -19,8 +19,10 @@ int cli_incidents(int argc, char **argv);
 int cli_who_resolved(int argc, char **argv);
 /* `airlock seen import|export FILE`: the newly-seen-domains baseline. */
 int cli_seen(int argc, char **argv);
-/* `airlock policy check`: a flow against the zone policy catalog. */
+/* `airlock policy check|lint`: the zone policy catalog (argv[0] is
+ * "policy"; cli_policy_lint gets argv[0] "lint"). */
 int cli_policy(int argc, char **argv);
+int cli_policy_lint(int argc, char **argv);   /* src/cli/lintcmd.c */
 
 enum cli_format { CLI_TABLE, CLI_JSON, CLI_CSV };
 

@@ -3,7 +3,8 @@
 # architecture's flows are allowed or denied by the rule the issue names,
 # addresses map to zones by longest prefix (anything else is the internet),
 # each kind of bad input exits 2 with its message, and --json says the same
-# as the text.
+# as the text.  `airlock policy lint` finds nothing in the reference catalog
+# and every planted mistake in tests/data/bad-policy.json.
 . "$(dirname "$0")/lib.sh" || exit 1
 setup
 [ -x "$AIRLOCK" ] || fail "airlock not built: $AIRLOCK (set AIRLOCK)"
@@ -50,4 +51,16 @@ expect_eq "--json verdict" "True|inference|management|NET-004|allow|secret" \
     "$(python3 -c 'import json,sys; o=json.load(open(sys.argv[1]));
 print("|".join(str(x) for x in (o["allowed"], o["from"]["zone"], o["to"]["zone"], o["rules"][0]["id"],
       o["rules"][0]["action"], o["classification"])))' "$T/json")"
+
+"$AIRLOCK" policy lint -c "$REF" >"$T/lint" 2>&1
+expect_eq "lint of the reference catalog: exit status" 0 "$?"
+expect_eq "lint of the reference catalog" "$REF: 0 findings (0 critical, 0 high, 0 warning)" "$(cat "$T/lint")"
+BAD=$TOP_SRCDIR/tests/data/bad-policy.json
+"$AIRLOCK" policy lint -c "$BAD" >"$T/lint" 2>&1
+expect_eq "lint of the bad catalog: exit status" 1 "$?"
+expect_eq "lint of the bad catalog: summary" "$BAD: 17 findings (2 critical, 5 high, 10 warning)" "$(tail -n 1 "$T/lint")"
+"$AIRLOCK" policy lint -c "$BAD" --json >"$T/lint.json" 2>&1
+expect_eq "lint --json: the checks found" \
+    "cidr-spans-zones closed-zone-egress idle-timeout management-reachable no-ai-deny shadowed unknown-zone view-rules-mismatch zone-overlap" \
+    "$(python3 -c 'import json,sys; print(" ".join(sorted({json.loads(l)["check"] for l in open(sys.argv[1])})))' "$T/lint.json")"
 pass

@@ -208,11 +208,14 @@ static void test_rules_reference_catalog(void **state)
 	(void)state;
 	if (al_config_load(TOP_SRCDIR "/zones/reference.json", &cfg, &err) != 0)
 		fail_msg("%s", err.msg);
-	assert_int_equal(cfg->nrules, 7);
+	assert_int_equal(cfg->nrules, 9);
 	assert_string_equal(decide(cfg, "application", "inference", AL_PROTO_TCP, 443), "allow NET-001");
 	assert_string_equal(decide(cfg, "inference", "external_ai", AL_PROTO_TCP, 443), "allow NET-002");
 	assert_string_equal(decide(cfg, "inference", "data", AL_PROTO_TCP, 6334), "allow NET-003");
 	assert_string_equal(decide(cfg, "inference", "management", AL_PROTO_TCP, 8200), "allow NET-004");
+	assert_string_equal(decide(cfg, "application", "internet", AL_PROTO_TCP, 443), "allow NET-005");
+	assert_string_equal(decide(cfg, "application", "internet", AL_PROTO_TCP, 80), "deny");
+	assert_string_equal(decide(cfg, "management", "internet", AL_PROTO_TCP, 443), "allow NET-006");
 	assert_string_equal(decide(cfg, "application", "external_ai", AL_PROTO_TCP, 443), "deny NET-010");
 	assert_string_equal(decide(cfg, "data", "internet", AL_PROTO_UDP, 53), "deny NET-011");
 	assert_string_equal(decide(cfg, "inference", "internet", AL_PROTO_TCP, 443), "deny NET-012");
