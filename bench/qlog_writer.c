@@ -31,13 +31,14 @@ static const char *const zone_names[] = { "application", "inference", "data", "m
 struct opts {
 	unsigned long rows;
 	struct al_qlog_opts q;
+	unsigned slice_rows; /* 0: the log's own */
 	const char *dir;
 	const char *mode; /* throttled, overload, both */
 	int keep;
 };
 
 struct result {
-	unsigned long rows, answer_rows, gap_rows, rows_lost, dropped;
+	unsigned long rows, answer_rows, gap_rows, rows_lost, dropped, slices, slice_step_max_us;
 	double elapsed_s, submit_s, cpu_s;
 	long long db_bytes, wal_bytes;
 };
@@ -46,13 +47,14 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: qlog_writer [-n ROWS] [-q QUEUE] [-b BATCH_ROWS] [-m BATCH_MS] [-r DAYS]\n"
-		"                   [-d DIR] [-k] [-t throttled|overload|both]\n"
+		"                   [-s SLICE_ROWS] [-d DIR] [-k] [-t throttled|overload|both]\n"
 		"\n"
 		"  -n ROWS        records submitted per run (default %lu)\n"
 		"  -q QUEUE       log.queue (default: airlockd's)\n"
 		"  -b BATCH_ROWS  log.batch_rows (default: airlockd's)\n"
 		"  -m BATCH_MS    log.batch_ms (default: airlockd's)\n"
 		"  -r DAYS        log.retention_days (default: airlockd's)\n"
+		"  -s SLICE_ROWS  queries ids per index slice (default: the log's, %u)\n"
 		"  -d DIR         where the temp dir for the databases is made (default $TMPDIR or /tmp)\n"
 		"  -k             keep the temp dir and its databases\n"
 		"  -t MODE        throttled: the submitter backs off while the queue is nearly full, so\n"
@@ -63,8 +65,11 @@ static void usage(FILE *f)
 		"database, elapsed_s from the first submit until al_qlog_close returned (submit_s:\n"
 		"until the last submit), rows_per_s = rows / elapsed_s, dropped (submit refused),\n"
 		"gap_rows and rows_lost (log_gaps), db_bytes (file + -wal after close; wal_bytes\n"
-		"alone), bytes_per_million = db_bytes per million rows, cpu_s (both threads).\n",
-		DEFAULT_ROWS);
+		"alone), bytes_per_million = db_bytes per million rows, cpu_s (both threads),\n"
+		"slices (index slices in the database) and slice_step_max_ms (the longest step of\n"
+		"indexing one, until the queue was empty: one index table, in its own transaction,\n"
+		"during which the writer takes no records).\n",
+		DEFAULT_ROWS, AL_QLOG_SLICE_ROWS);
 }
 
 /* airlockd's own defaults for the log options, from the config parser, so
@@ -296,7 +301,8 @@ static int read_back(const char *path, struct result *res)
 	if (count(db, "SELECT COUNT(*) FROM queries", &res->rows) < 0 ||
 	    count(db, "SELECT COUNT(*) FROM answers", &res->answer_rows) < 0 ||
 	    count(db, "SELECT COUNT(*) FROM log_gaps", &res->gap_rows) < 0 ||
-	    count(db, "SELECT COALESCE(SUM(rows_lost), 0) FROM log_gaps", &res->rows_lost) < 0) {
+	    count(db, "SELECT COALESCE(SUM(rows_lost), 0) FROM log_gaps", &res->rows_lost) < 0 ||
+	    count(db, "SELECT COUNT(*) FROM log_slices", &res->slices) < 0) {
 		fprintf(stderr, "qlog_writer: %s: %s\n", path, sqlite3_errmsg(db));
 		rc = -1;
 	}
@@ -309,6 +315,7 @@ static int run(const struct opts *o, const char *dir, int throttle, struct resul
 	char path[PATH_MAX + 32], wal[PATH_MAX + 40];
 	size_t every = o->q.queue_len >= 1024 ? 256 : (o->q.queue_len + 3) / 4;
 	struct al_qlog *log;
+	struct al_qlog_stats st;
 	struct al_logrec rec;
 	struct al_err err;
 	uint64_t rng = 0x9e3779b97f4a7c15ull;
@@ -323,6 +330,8 @@ static int run(const struct opts *o, const char *dir, int throttle, struct resul
 		fprintf(stderr, "qlog_writer: %s\n", rc == -ENOMEM ? "out of memory" : err.msg);
 		return -1;
 	}
+	if (o->slice_rows)
+		al_qlog_set_slice_rows(log, o->slice_rows);
 	t0 = now_s();
 	c0 = cpu_s();
 	for (i = 0; i < o->rows; i++) {
@@ -337,7 +346,10 @@ static int run(const struct opts *o, const char *dir, int throttle, struct resul
 			res->dropped++;
 	}
 	res->submit_s = now_s() - t0;
+	wait_for_room(log, o->q.queue_len, o->q.queue_len); /* the writer took everything */
+	al_qlog_get_stats(log, &st);
 	al_qlog_close(log);
+	res->slice_step_max_us = st.slice_step_max_us;
 	res->elapsed_s = now_s() - t0;
 	res->cpu_s = cpu_s() - c0;
 	res->db_bytes = file_bytes(path);
@@ -358,11 +370,12 @@ static void print(const char *mode, const struct result *r)
 
 	printf("run=%s rows=%lu answer_rows=%lu elapsed_s=%.3f submit_s=%.3f rows_per_s=%.0f"
 	       " dropped=%lu gap_rows=%lu rows_lost=%lu db_bytes=%lld wal_bytes=%lld"
-	       " bytes_per_million=%.0f cpu_s=%.3f\n",
+	       " bytes_per_million=%.0f cpu_s=%.3f slices=%lu slice_step_max_ms=%.1f\n",
 	       mode, r->rows, r->answer_rows, r->elapsed_s, r->submit_s,
 	       r->elapsed_s > 0 ? r->rows / r->elapsed_s : 0.0, r->dropped, r->gap_rows,
 	       r->rows_lost, bytes, r->wal_bytes,
-	       r->rows ? (double)bytes * 1e6 / (double)r->rows : 0.0, r->cpu_s);
+	       r->rows ? (double)bytes * 1e6 / (double)r->rows : 0.0, r->cpu_s, r->slices,
+	       r->slice_step_max_us / 1000.0);
 	fflush(stdout);
 }
 
@@ -383,7 +396,7 @@ static void remove_dir(const char *dir)
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = { { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
-	struct opts o = { DEFAULT_ROWS, { 0, 0, 0, 0 }, NULL, "both", 0 };
+	struct opts o = { DEFAULT_ROWS, { 0, 0, 0, 0 }, 0, NULL, "both", 0 };
 	char dir[PATH_MAX];
 	struct result res;
 	unsigned long v;
@@ -392,7 +405,7 @@ int main(int argc, char **argv)
 	if (default_opts(&o.q) < 0)
 		return 1;
 	o.dir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-	while ((c = getopt_long(argc, argv, "n:q:b:m:r:d:kt:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:q:b:m:r:s:d:kt:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			if (parse_ulong("-n", optarg, 1, ULONG_MAX / 2, &o.rows) < 0)
@@ -417,6 +430,11 @@ int main(int argc, char **argv)
 			if (parse_ulong("-r", optarg, 0, 36500, &v) < 0)
 				return 2;
 			o.q.retention_days = (unsigned)v;
+			break;
+		case 's':
+			if (parse_ulong("-s", optarg, 1, 1UL << 30, &v) < 0)
+				return 2;
+			o.slice_rows = (unsigned)v;
 			break;
 		case 'd':
 			o.dir = optarg;
@@ -451,9 +469,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "qlog_writer: cannot make a temp dir %s: %s\n", dir, strerror(errno));
 		return 1;
 	}
-	printf("# %lu records per run; queue %zu, batch_rows %u, batch_ms %u, retention_days %u; sqlite %s; dir %s\n",
+	printf("# %lu records per run; queue %zu, batch_rows %u, batch_ms %u, retention_days %u,"
+	       " slice_rows %u; sqlite %s; dir %s\n",
 	       o.rows, o.q.queue_len, o.q.batch_rows, o.q.batch_ms, o.q.retention_days,
-	       sqlite3_libversion(), dir);
+	       o.slice_rows ? o.slice_rows : AL_QLOG_SLICE_ROWS, sqlite3_libversion(), dir);
 	if (strcmp(o.mode, "overload")) {
 		if (run(&o, dir, 1, &res) < 0)
 			rc = 1;

@@ -198,6 +198,11 @@ rows=$(sql "SELECT COUNT(*) FROM queries")
 answer_rows=$(sql "SELECT COUNT(*) FROM answers")
 gap_rows=$(sql "SELECT COUNT(*) FROM log_gaps")
 rows_lost=$(sql "SELECT COALESCE(SUM(rows_lost), 0) FROM log_gaps")
+# Index slices (schema version 2; an airlockd of version 1 has none).
+slices="n/a (schema version $(sql "PRAGMA user_version"))"
+if (($(sql "SELECT COUNT(*) FROM sqlite_master WHERE name = 'log_slices'") == 1)); then
+	slices=$(sql "SELECT COUNT(*) || ', covering ' || COALESCE(MAX(last_id), 0) || ' ids' FROM log_slices")
+fi
 # Every reply sent is a row or counted in a gap: never fewer than dnsperf received.
 ((rows + rows_lost >= answered_on)) ||
 	fail "the log has $rows rows + $rows_lost lost in log_gaps, but airlockd-on answered $answered_on dnsperf queries" airlockd-on
@@ -266,6 +271,7 @@ report() {
 	echo "| rows in answers | $answer_rows | |"
 	echo "| rows in log_gaps | $gap_rows | 0: $gap_target |"
 	echo "| rows_lost (sum over log_gaps) | $rows_lost | |"
+	echo "| index slices (log_slices) | $slices | |"
 	echo "| database bytes (db + -wal + -shm after exit) | $db_bytes | |"
 	echo "| bytes per million queries | $bytes_per_m | |"
 	echo "| SIGTERM to exit (writing what was queued) | ${STOP_SECONDS}s | |"

@@ -1,7 +1,10 @@
 /* Reading the query log: see logread.h.  Filters (logfilter.c) become a
  * WHERE clause whose values are all bound parameters; --client CIDR is
  * matched by an SQL function that uses addr.h's matcher, so --limit counts
- * matching rows only. */
+ * matching rows only.  An address (who-resolved) or an exact client is
+ * looked up in the slice index tables plus the unindexed tail of rows
+ * after the last slice (docs/SCHEMA.md, "Slices"), in one statement, so
+ * one snapshot. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <sqlite3.h>
@@ -15,10 +18,12 @@
 #include "airlock/querylog.h"
 
 #define BUSY_MS 2000 /* how long a read waits for the writer's lock */
+#define SLICES_SINCE 3 /* the schema version that brought the slice tables */
 
 struct al_logread {
 	sqlite3 *db;
 	char *path;
+	int version; /* below SLICES_SINCE: version 1's indexes, no slices */
 };
 
 /* ----- the connection ----- */
@@ -113,6 +118,7 @@ int al_logread_open(const char *path, struct al_logread **out, struct al_err *er
 		al_logread_close(lr);
 		return -EIO;
 	}
+	lr->version = version;
 	*out = lr;
 	return 0;
 }
@@ -129,14 +135,14 @@ void al_logread_close(struct al_logread *lr)
 /* ----- building the SQL ----- */
 
 struct sql {
-	char text[2048];
+	char text[4096];
 	size_t len;
 	bool overflow;
 	int nbind;
 	struct {
 		const char *text; /* NULL: integer */
 		int64_t num;
-	} bind[16];
+	} bind[32];
 };
 
 static void add(struct sql *q, const char *s)
@@ -220,7 +226,62 @@ struct scratch {
 	char pattern[2 * 256 + 4];
 };
 
-static void build(struct sql *q, const struct al_logfilter *f, struct scratch *s)
+/* The last id of the last slice: rows after it are the unindexed tail. */
+#define TAIL_START "ifnull((SELECT last_id FROM log_slices ORDER BY slice DESC LIMIT 1), 0)"
+
+/* The slices that can hold rows of the time window, by their first and
+ * last ts_us. */
+static void slices_in_window(struct sql *q, const struct al_logfilter *f)
+{
+	add(q, "slice IN (SELECT slice FROM log_slices WHERE 1");
+	if (f->has_since) {
+		add(q, " AND last_us >= ?");
+		bind_num(q, f->since_us);
+	}
+	if (f->has_until) {
+		add(q, " AND first_us < ?");
+		bind_num(q, f->until_us);
+	}
+	if (f->has_at) {
+		add(q, " AND first_us <= ?");
+		bind_num(q, f->at_us);
+	}
+	add(q, ")");
+}
+
+/* The queries with an answer whose data is ip: answer_idx of the slices,
+ * then the tail. */
+static void answer_ids(struct sql *q, const struct al_logfilter *f)
+{
+	add(q, " AND a.query_id IN (SELECT query_id FROM answer_idx WHERE ");
+	slices_in_window(q, f);
+	add(q, " AND data = ? UNION ALL SELECT query_id FROM answers WHERE query_id > " TAIL_START
+	       " AND data = ?)");
+	bind_text(q, f->ip);
+	bind_text(q, f->ip);
+}
+
+/* The queries of one client: client_idx of the slices, by client and
+ * time, then the tail. */
+static void client_ids(struct sql *q, const struct al_logfilter *f, const char *client)
+{
+	add(q, " AND id IN (SELECT query_id FROM client_idx WHERE ");
+	slices_in_window(q, f);
+	add(q, " AND client = ?");
+	bind_text(q, client);
+	if (f->has_since) {
+		add(q, " AND ts_us >= ?");
+		bind_num(q, f->since_us);
+	}
+	if (f->has_until) {
+		add(q, " AND ts_us < ?");
+		bind_num(q, f->until_us);
+	}
+	add(q, " UNION ALL SELECT id FROM queries WHERE id > " TAIL_START " AND client = ?)");
+	bind_text(q, client);
+}
+
+static void build(struct sql *q, const struct al_logfilter *f, int version, struct scratch *s)
 {
 	const struct cols *c = &cols_of[f->kind];
 	int full;
@@ -241,6 +302,8 @@ static void build(struct sql *q, const struct al_logfilter *f, struct scratch *s
 		       " q.qname AS qname, a.name AS name, a.type AS type, a.ttl AS ttl, a.rowid AS rid"
 		       " FROM answers a JOIN queries q ON q.id = a.query_id WHERE a.data = ?");
 		bind_text(q, f->ip);
+		if (version >= SLICES_SINCE)
+			answer_ids(q, f);
 		if (f->has_at) {
 			cond(q, "q.ts_us", " <= ?");
 			bind_num(q, f->at_us);
@@ -265,15 +328,18 @@ static void build(struct sql *q, const struct al_logfilter *f, struct scratch *s
 		full = f->client.ip.family == AF_INET ? 32 : 128;
 		al_ip_format(&f->client.ip, s->client, sizeof(s->client));
 		if (f->client.prefix == full) {
-			cond(q, c->client, " = ?"); /* the index on (client, ts_us) */
+			cond(q, c->client, " = ?");
+			bind_text(q, s->client);
+			if (version >= SLICES_SINCE && f->kind == AL_LOGREAD_QUERIES)
+				client_ids(q, f, s->client);
 		} else {
 			snprintf(s->client + strlen(s->client), sizeof(s->client) - strlen(s->client),
 				 "/%d", f->client.prefix);
 			add(q, " AND in_cidr(?, ");
 			add(q, c->client);
 			add(q, ")");
+			bind_text(q, s->client);
 		}
-		bind_text(q, s->client);
 	}
 	if (f->name[0]) {
 		name_cond(q, c->name, f->name, s->pattern, sizeof(s->pattern));
@@ -441,33 +507,68 @@ static int prepare(struct al_logread *lr, const char *sql, sqlite3_stmt **st, st
 	return 0;
 }
 
-int al_logread_run(struct al_logread *lr, const struct al_logfilter *f,
-		   const struct al_logread_cb *cb, struct al_err *err)
+/* The statement for f, its values bound; prefix is "" or "EXPLAIN QUERY
+ * PLAN ". */
+static int compile(struct al_logread *lr, const struct al_logfilter *f, const char *prefix,
+		   sqlite3_stmt **st, struct al_err *err)
 {
 	struct sql q;
 	struct scratch s;
-	struct answers a = { NULL, 0, 0 };
-	sqlite3_stmt *st = NULL, *ans = NULL;
 	int i, rc;
 
+	*st = NULL;
 	if (al_logfilter_check(f, err) < 0)
 		return -EINVAL;
 	memset(&q, 0, sizeof(q));
-	build(&q, f, &s);
+	add(&q, prefix);
+	build(&q, f, lr->version, &s);
 	if (q.overflow) /* the buffers are sized for every filter at once */
 		return al_err_set(err, "internal error: query too long"), -EIO;
-	if ((rc = prepare(lr, q.text, &st, err)) < 0)
+	if ((rc = prepare(lr, q.text, st, err)) < 0)
+		return rc;
+	for (i = 0; i < q.nbind; i++) {
+		if (q.bind[i].text)
+			sqlite3_bind_text(*st, i + 1, q.bind[i].text, -1, SQLITE_TRANSIENT);
+		else
+			sqlite3_bind_int64(*st, i + 1, q.bind[i].num);
+	}
+	return 0;
+}
+
+int al_logread_plan(struct al_logread *lr, const struct al_logfilter *f, char *out, size_t len,
+		    struct al_err *err)
+{
+	sqlite3_stmt *st;
+	size_t o = 0;
+	int rc;
+
+	if ((rc = compile(lr, f, "EXPLAIN QUERY PLAN ", &st, err)) < 0)
+		return rc;
+	if (len)
+		out[0] = '\0';
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (o < len)
+			o += (size_t)snprintf(out + o, len - o, "%s\n",
+					      (const char *)sqlite3_column_text(st, 3));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return al_err_set(err, "%s: %s", lr->path, sqlite3_errmsg(lr->db)), -EIO;
+	return 0;
+}
+
+int al_logread_run(struct al_logread *lr, const struct al_logfilter *f,
+		   const struct al_logread_cb *cb, struct al_err *err)
+{
+	struct answers a = { NULL, 0, 0 };
+	sqlite3_stmt *st = NULL, *ans = NULL;
+	int rc;
+
+	if ((rc = compile(lr, f, "", &st, err)) < 0)
 		goto out;
 	if (f->kind == AL_LOGREAD_QUERIES &&
 	    (rc = prepare(lr, "SELECT name, type, data, ttl FROM answers WHERE query_id = ? ORDER BY rowid",
 			  &ans, err)) < 0)
 		goto out;
-	for (i = 0; i < q.nbind; i++) {
-		if (q.bind[i].text)
-			sqlite3_bind_text(st, i + 1, q.bind[i].text, -1, SQLITE_TRANSIENT);
-		else
-			sqlite3_bind_int64(st, i + 1, q.bind[i].num);
-	}
 	/* While st is being stepped, its read transaction holds one snapshot
 	 * for the answers statement too. */
 	for (;;) {
@@ -508,6 +609,37 @@ int al_logread_seen(struct al_logread *lr,
 		return rc;
 	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW)
 		stop = fn((const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1), arg);
+	if (!stop && rc != SQLITE_DONE)
+		stop = (al_err_set(err, "%s: %s", lr->path, sqlite3_errmsg(lr->db)), -EIO);
+	sqlite3_finalize(st);
+	return stop;
+}
+
+int al_logread_addresses(struct al_logread *lr, int64_t since_us, int64_t until_us,
+			 int (*fn)(const struct al_logaddr *a, void *arg), void *arg, struct al_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	struct al_logaddr a;
+	int rc, stop = 0;
+
+	/* queries_ts finds the window; answers_query its answers. */
+	if ((rc = prepare(lr, "SELECT q.ts_us, q.client, q.zone, q.qname, a.data, a.ttl, q.id"
+			      " FROM queries q JOIN answers a ON a.query_id = q.id"
+			      " WHERE q.ts_us >= ? AND q.ts_us < ? AND a.type IN (1, 28)"
+			      " ORDER BY q.ts_us, q.id", &st, err)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, since_us);
+	sqlite3_bind_int64(st, 2, until_us);
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		a.ts_us = sqlite3_column_int64(st, 0);
+		a.client = (const char *)sqlite3_column_text(st, 1);
+		a.zone = (const char *)sqlite3_column_text(st, 2);
+		a.qname = (const char *)sqlite3_column_text(st, 3);
+		a.data = (const char *)sqlite3_column_text(st, 4);
+		a.ttl = sqlite3_column_int64(st, 5);
+		a.query_id = sqlite3_column_int64(st, 6);
+		stop = fn(&a, arg);
+	}
 	if (!stop && rc != SQLITE_DONE)
 		stop = (al_err_set(err, "%s: %s", lr->path, sqlite3_errmsg(lr->db)), -EIO);
 	sqlite3_finalize(st);

@@ -111,6 +111,23 @@ void al_logread_close(struct al_logread *lr);
  * callback's non-zero value, -ENOMEM or -EIO (message in err). */
 int al_logread_run(struct al_logread *lr, const struct al_logfilter *f,
 		   const struct al_logread_cb *cb, struct al_err *err);
+/* What SQLite would do to run f: EXPLAIN QUERY PLAN of al_logread_run's
+ * statement, one step a line (e.g. "SEARCH answer_idx USING PRIMARY KEY
+ * (slice=? AND data=?)"), truncated to len.  Returns 0, -EINVAL or -EIO. */
+int al_logread_plan(struct al_logread *lr, const struct al_logfilter *f, char *out, size_t len,
+		    struct al_err *err);
+
+/* One address answer (A or AAAA) given to a client, for the flow monitor. */
+struct al_logaddr {
+	int64_t ts_us;
+	const char *client, *zone, *qname, *data; /* data: the address as text */
+	int64_t ttl;
+	int64_t query_id;
+};
+/* Calls fn for each A/AAAA answer of a query asked in [since_us, until_us),
+ * in time order.  Returns 0, fn's non-zero value, or -EIO (err). */
+int al_logread_addresses(struct al_logread *lr, int64_t since_us, int64_t until_us,
+			 int (*fn)(const struct al_logaddr *a, void *arg), void *arg, struct al_err *err);
 
 /* Calls fn for each first sighting in seen_domains (newly seen domains),
  * by domain name; none in a log older than the table.  Returns 0, fn's

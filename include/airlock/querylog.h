@@ -3,7 +3,9 @@
  * owns the database connection and commits in batches.  A full queue drops
  * records, counts them and writes a log_gaps row: loss is never silent.
  * A batch that cannot be written (disk full, read-only, locked) is kept and
- * tried again every second; a deleted or renamed file is opened afresh. */
+ * tried again every second; a deleted or renamed file is opened afresh.
+ * Only indexes that take keys in order are kept up to date per row; the
+ * others are built in bulk for each slice of rows (docs/SCHEMA.md). */
 #ifndef AIRLOCK_QUERYLOG_H
 #define AIRLOCK_QUERYLOG_H
 
@@ -17,7 +19,10 @@
 #include "airlock/err.h"
 #include "airlock/msg.h"
 
-#define AL_QLOG_SCHEMA_VERSION 2
+#define AL_QLOG_SCHEMA_VERSION 3
+/* queries ids per slice: the writer indexes a slice of rows in bulk once
+ * the unindexed tail spans this many. */
+#define AL_QLOG_SLICE_ROWS 65536
 
 /* How a query was answered (queries.action). */
 enum al_action {
@@ -83,6 +88,8 @@ struct al_qlog_opts {
 struct al_qlog_stats {
 	uint64_t submitted, written, dropped, gap_rows, write_errors, pruned;
 	uint64_t seen_written, seen_dropped; /* first sightings of domains */
+	uint64_t slices;            /* slices indexed */
+	uint64_t slice_step_max_us; /* the longest step (one index table) */
 	size_t queued;
 	bool failing; /* the last write failed; it is tried again every second */
 };
@@ -109,10 +116,18 @@ bool al_qlog_available(struct al_qlog *log);
  * final counts, then stops the writer and closes the database. */
 void al_qlog_close(struct al_qlog *log);
 void al_qlog_get_stats(struct al_qlog *log, struct al_qlog_stats *out);
+/* For tests and benchmarks: queries ids per slice from the next slice on
+ * (at least 1; AL_QLOG_SLICE_ROWS until set). */
+void al_qlog_set_slice_rows(struct al_qlog *log, unsigned rows);
 
 /* Schema creation and forward migration on an open connection (used by
  * al_qlog_open; exposed for tests and the CLI).  Returns 0 or -EIO. */
 struct sqlite3;
 int al_qlog_migrate(struct sqlite3 *db, struct al_err *err);
+/* Indexes the rows of the unindexed tail up to queries.id last_id as one
+ * slice, in one transaction (the writer does the same in steps, every
+ * slice_rows ids; exposed for tests).  Returns 0 (nothing to index
+ * included) or -EIO. */
+int al_qlog_index_tail(struct sqlite3 *db, int64_t last_id, struct al_err *err);
 
 #endif

@@ -2,7 +2,9 @@
 # The query log: each answered query is a row in SQLite with its client,
 # zone, transport, action and reason, and the A/AAAA/CNAME answers given are
 # rows linked to it; SIGTERM flushes everything; after kill -9 under load the
-# database is still valid.
+# database is still valid.  A log of schema version 1 (made with its SQL)
+# is upgraded at start, its rows indexed as a slice while airlockd runs,
+# and `airlock` finds the same rows in it before and after.
 . "$(dirname "$0")/lib.sh" || exit 1
 setup
 command -v sqlite3 >/dev/null 2>&1 || skip "sqlite3 not installed"
@@ -100,5 +102,72 @@ expect_int "rows of the queries in flight at kill -9" -le 100 \
 start_airlockd "$T/airlock.json" "$LPORT" airlockd3
 q 127.0.2.7 again.example A >"$T/o6"
 expect_answer "$T/o6" A 192.0.2.1 "first query after restart"
+kill -TERM "$AL_PID"
+wait_exit "$AL_PID" 5000
+expect_eq "airlockd3 exit status after SIGTERM" 0 "$EXIT_STATUS"
+
+# Version 1: 70 000 queries of the last hour-ish, one answer each; 65 536 of
+# them make one slice, the rest stay in the tail.
+[ -x "$AIRLOCK" ] || fail "airlock not built: $AIRLOCK (set AIRLOCK)"
+V1=$T/v1.db
+BASE=$(($(date +%s) - 3600))
+sqlite3 -batch "$V1" >/dev/null <<SQL || fail "cannot make the version 1 log"
+CREATE TABLE queries (id INTEGER PRIMARY KEY, ts_us INTEGER NOT NULL, client TEXT NOT NULL, client_port INTEGER NOT NULL, zone TEXT NOT NULL, transport TEXT NOT NULL, qname TEXT NOT NULL, qtype INTEGER NOT NULL, rcode INTEGER NOT NULL, action TEXT NOT NULL, reason TEXT NOT NULL, upstream TEXT NOT NULL, latency_us INTEGER NOT NULL);
+CREATE INDEX queries_ts ON queries(ts_us);
+CREATE INDEX queries_client_ts ON queries(client, ts_us);
+CREATE INDEX queries_qname ON queries(qname);
+CREATE TABLE answers (query_id INTEGER NOT NULL REFERENCES queries(id) ON DELETE CASCADE, name TEXT NOT NULL, type INTEGER NOT NULL, data TEXT NOT NULL, ttl INTEGER NOT NULL);
+CREATE INDEX answers_data ON answers(data);
+CREATE INDEX answers_query ON answers(query_id);
+CREATE TABLE incidents (id INTEGER PRIMARY KEY, ts_us INTEGER NOT NULL, severity TEXT NOT NULL, kind TEXT NOT NULL, zone TEXT NOT NULL, client TEXT NOT NULL, name TEXT NOT NULL, detail TEXT NOT NULL, query_id INTEGER REFERENCES queries(id) ON DELETE SET NULL);
+CREATE INDEX incidents_ts ON incidents(ts_us);
+CREATE INDEX incidents_kind_ts ON incidents(kind, ts_us);
+CREATE TABLE log_gaps (id INTEGER PRIMARY KEY, ts_us INTEGER NOT NULL, first_lost_us INTEGER NOT NULL, last_lost_us INTEGER NOT NULL, rows_lost INTEGER NOT NULL, cause TEXT NOT NULL);
+PRAGMA journal_mode = WAL;
+BEGIN;
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 70000)
+INSERT INTO queries SELECT i, $BASE * 1000000 + i * 1000, '127.0.2.' || (i % 50 + 1), 40000 + i % 1000,
+    'inference', 'udp', 'h' || (i % 300) || '.example.', 1, 0, 'cache', '', '', 10 FROM n;
+INSERT INTO answers SELECT id, qname, 1, '192.0.2.' || (id % 200 + 1), 60 FROM queries;
+COMMIT;
+PRAGMA user_version = 1;
+SQL
+SINCE=$(date -u -d "@$((BASE + 20))" +%Y-%m-%dT%H:%M:%SZ)
+UNTIL=$(date -u -d "@$((BASE + 69))" +%Y-%m-%dT%H:%M:%SZ)
+lookups() {  # OUT-PREFIX: the same five lookups, as CSV
+    "$AIRLOCK" who-resolved 192.0.2.7 --db "$V1" --limit 0 --csv >"$T/$1.w1" || fail "who-resolved ($1)"
+    "$AIRLOCK" who-resolved 192.0.2.7 --db "$V1" --since "$SINCE" --until "$UNTIL" --limit 25 --csv \
+        >"$T/$1.w2" || fail "who-resolved --since --until ($1)"
+    "$AIRLOCK" log --db "$V1" --client 127.0.2.9 --limit 0 --csv >"$T/$1.c1" || fail "log --client ($1)"
+    "$AIRLOCK" log --db "$V1" --client 127.0.2.9 --since "$SINCE" --until "$UNTIL" --limit 0 --csv \
+        >"$T/$1.c2" || fail "log --client --since --until ($1)"
+    "$AIRLOCK" log --db "$V1" --client 127.0.2.0/24 --name h7.example --limit 0 --csv \
+        >"$T/$1.c3" || fail "log --client CIDR --name ($1)"
+}
+lookups before
+# The answers to check against, from SQL.
+expect_eq "who-resolved 192.0.2.7 rows" 350 "$(($(wc -l <"$T/before.w1") - 1))"
+expect_eq "log --client 127.0.2.9 rows" 1400 "$(($(wc -l <"$T/before.c1") - 1))"
+expect_eq "log --client 127.0.2.9 --since --until rows" \
+    "$(sqlite3 "$V1" "SELECT count(*) FROM queries WHERE client = '127.0.2.9'
+        AND ts_us >= ($BASE + 20) * 1000000 AND ts_us < ($BASE + 69) * 1000000")" \
+    "$(($(wc -l <"$T/before.c2") - 1))"
+
+sed "s|\"path\": \"$DB\"|\"path\": \"$V1\"|" "$T/airlock.json" >"$T/v1.json"
+start_airlockd "$T/v1.json" "$LPORT" airlockd4
+expect_eq "schema version after the upgrade" 3 "$(sqlite3 "$V1" "PRAGMA user_version")"
+deadline=$(($(now_ms) + 20000))
+until [ "$(sqlite3 "$V1" "SELECT group_concat(first_id || '-' || last_id) FROM log_slices")" = 1-65536 ]; do
+    [ "$(now_ms)" -lt "$deadline" ] || fail "the version 1 rows were not indexed as a slice within 20 s"
+    sleep 0.1
+done
+expect_eq "index entries of the slice" "65536|65536|65536" \
+    "$(sqlite3 "$V1" "SELECT (SELECT count(*) FROM qname_idx), (SELECT count(*) FROM client_idx),
+        (SELECT count(*) FROM answer_idx)")"
+lookups after
+for f in w1 w2 c1 c2 c3; do
+    cmp -s "$T/before.$f" "$T/after.$f" || fail "airlock gives other rows after the upgrade ($f): $(diff "$T/before.$f" "$T/after.$f" | head -5)"
+done
+expect_eq "integrity of the upgraded log" ok "$(sqlite3 "$V1" "PRAGMA integrity_check")"
 
 pass

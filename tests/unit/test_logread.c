@@ -1,7 +1,9 @@
 /* Reading the query log: times (every accepted form, with values computed
  * independently by Python's calendar.timegm), filter validation and its
  * messages, and each filter run against a real SQLite file created with
- * al_qlog_migrate and filled with plain SQL, checked row id by row id. */
+ * al_qlog_migrate and filled with plain SQL, checked row id by row id:
+ * with every row in the unindexed tail, with rows in index slices and the
+ * tail, and with every row in slices; the plans seek the slice indexes. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -264,9 +266,12 @@ static const char rows_sql[] =
 	" (2, 1795514402000000, 'warning', 'nsd', 'data', '10.0.3.9', 'notexample.com.', 'first seen', NULL),"
 	" (3, 1795514403000000, 'high', 'nsd', 'inference', '10.0.2.16', 'www.example.com.', '', 2);";
 
-static int setup(void **state)
+/* The rows above, the ones up to each id of slice_ends (0 ends the list)
+ * indexed as a slice, as the writer does; the rest stay in the tail. */
+static int setup_with(void **state, const int64_t *slice_ends)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
+	struct al_err err;
 	sqlite3 *db;
 
 	if (!f)
@@ -278,9 +283,36 @@ static int setup(void **state)
 	snprintf(f->path, sizeof(f->path), "%s/log.db", f->dir);
 	db = db_create(f->path);
 	db_exec(db, rows_sql);
+	for (; *slice_ends; slice_ends++)
+		if (al_qlog_index_tail(db, *slice_ends, &err) != 0)
+			fail_msg("al_qlog_index_tail(%lld): %s", (long long)*slice_ends, err.msg);
 	sqlite3_close(db);
 	*state = f;
 	return 0;
+}
+
+/* Every row in the tail. */
+static int setup(void **state)
+{
+	static const int64_t none[] = { 0 };
+
+	return setup_with(state, none);
+}
+
+/* Rows 1-4 and 5-7 in two slices, 8 and 9 in the tail. */
+static int setup_sliced(void **state)
+{
+	static const int64_t ends[] = { 4, 7, 0 };
+
+	return setup_with(state, ends);
+}
+
+/* Every row in slices, one per row. */
+static int setup_all_sliced(void **state)
+{
+	static const int64_t ends[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 0 };
+
+	return setup_with(state, ends);
 }
 
 static int teardown(void **state)
@@ -533,6 +565,154 @@ static void test_who_resolved_and_at_window_edges(void **state)
 			    "3:10.0.3.9:notexample.com.:10");
 }
 
+/* ----- index slices ----- */
+
+/* The plan of kind with the filters given as "opt", "value" pairs, as in
+ * run(). */
+static const char *plan(const char *path, enum al_logread_kind kind, ...)
+{
+	static char out[4096];
+	struct al_logfilter f;
+	struct al_logread *lr = NULL;
+	struct al_err err = { "" };
+	const char *opt, *val;
+	va_list ap;
+
+	al_logfilter_init(&f, kind);
+	va_start(ap, kind);
+	while ((opt = va_arg(ap, const char *)) != NULL) {
+		val = va_arg(ap, const char *);
+		if ((strcmp(opt, "ip") ? al_logfilter_set(&f, opt, val, T0, &err)
+				       : al_logfilter_set_ip(&f, val, &err)) != 0)
+			fail_msg("--%s %s: %s", opt, val, err.msg);
+	}
+	va_end(ap);
+	if (al_logread_open(path, &lr, &err) != 0)
+		fail_msg("al_logread_open: %s", err.msg);
+	if (al_logread_plan(lr, &f, out, sizeof(out), &err) != 0)
+		fail_msg("al_logread_plan: %s", err.msg);
+	al_logread_close(lr);
+	return out;
+}
+
+static void expect_in_plan(const char *plan_text, const char *step)
+{
+	if (!strstr(plan_text, step))
+		fail_msg("\"%s\" is not in the plan:\n%s", step, plan_text);
+}
+
+static void expect_not_in_plan(const char *plan_text, const char *step)
+{
+	if (strstr(plan_text, step))
+		fail_msg("\"%s\" is in the plan:\n%s", step, plan_text);
+}
+
+/* SQLite seeks the index tables by slice and key, the tail by id, and
+ * reads the rows found by their id: no table or index is scanned whole
+ * but log_slices, a row per slice. */
+static void test_plans_seek_slice_indexes_and_tail(void **state)
+{
+	const char *p = ((struct fixture *)*state)->path;
+	const char *t;
+
+	t = plan(p, A, "ip", "192.0.2.1", NULL);
+	expect_in_plan(t, "SEARCH answer_idx USING PRIMARY KEY (slice=? AND data=?)");
+	expect_in_plan(t, "SEARCH answers USING INDEX answers_query (query_id>?)");
+	expect_in_plan(t, "SEARCH a USING INDEX answers_query (query_id=?)");
+	expect_in_plan(t, "SEARCH q USING INTEGER PRIMARY KEY (rowid=?)");
+	expect_not_in_plan(t, "SCAN a");
+	expect_not_in_plan(t, "SCAN answers");
+	expect_not_in_plan(t, "SCAN answer_idx");
+
+	t = plan(p, A, "ip", "192.0.2.1", "since", "2026-11-24T10:00:02Z", "at", "2026-11-24T10:00:05Z",
+		 "limit", "1", NULL);
+	expect_in_plan(t, "SEARCH answer_idx USING PRIMARY KEY (slice=? AND data=?)");
+	expect_not_in_plan(t, "SCAN a");
+
+	t = plan(p, Q, "client", "10.0.2.15", NULL);
+	expect_in_plan(t, "SEARCH client_idx USING PRIMARY KEY (slice=? AND client=?)");
+	expect_in_plan(t, "SEARCH queries USING INTEGER PRIMARY KEY (rowid>?)");
+	expect_in_plan(t, "SEARCH queries USING INTEGER PRIMARY KEY (rowid=?)");
+	expect_not_in_plan(t, "SCAN queries");
+	expect_not_in_plan(t, "SCAN client_idx");
+
+	t = plan(p, Q, "client", "10.0.2.15", "since", "2026-11-24T10:00:02Z",
+		 "until", "2026-11-24T10:00:08Z", "type", "A", NULL);
+	expect_in_plan(t, "SEARCH client_idx USING PRIMARY KEY (slice=? AND client=? AND ts_us>? AND ts_us<?)");
+	expect_not_in_plan(t, "SCAN queries");
+}
+
+/* The writer's own slicing: a slice ends where the last one did; a second
+ * call for ids already indexed does nothing. */
+static void test_index_tail_makes_contiguous_slices(void **state)
+{
+	const char *p = ((struct fixture *)*state)->path;
+	struct al_err err;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st;
+	char out[512] = "";
+	size_t o = 0;
+
+	assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+	assert_int_equal(al_qlog_index_tail(db, 7, &err), 0); /* already indexed */
+	assert_int_equal(al_qlog_index_tail(db, 9, &err), 0);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT slice, first_id, last_id, first_us - 1795514400000000,"
+					    " last_us - 1795514400000000, (SELECT count(*) FROM qname_idx q"
+					    " WHERE q.slice = s.slice), (SELECT count(*) FROM client_idx c"
+					    " WHERE c.slice = s.slice), (SELECT group_concat(data || ':' || query_id)"
+					    " FROM answer_idx a WHERE a.slice = s.slice) FROM log_slices s ORDER BY slice",
+					    -1, &st, NULL), SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		o += (size_t)snprintf(out + o, sizeof(out) - o, "%s|%s|%s|%s|%s|%s|%s|%s\n",
+				      sqlite3_column_text(st, 0), sqlite3_column_text(st, 1),
+				      sqlite3_column_text(st, 2), sqlite3_column_text(st, 3),
+				      sqlite3_column_text(st, 4), sqlite3_column_text(st, 5),
+				      sqlite3_column_text(st, 6),
+				      sqlite3_column_text(st, 7) ? (const char *)sqlite3_column_text(st, 7) : "");
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	assert_string_equal(out, "1|1|4|1000000|4000000|4|4|192.0.2.1:1,192.0.2.1:3,192.0.2.2:3,2001:db8::1:2,example.com.:2\n"
+				 "2|5|7|5000000|7000000|3|3|\n"
+				 "3|8|9|8000000|9000000|2|2|\n");
+}
+
+/* The schema of version 1, as airlock wrote it: a file an older airlockd
+ * still writes (version 1 or 2) is read with its own indexes. */
+static const char schema_v1[] =
+	"CREATE TABLE queries (id INTEGER PRIMARY KEY, ts_us INTEGER NOT NULL, client TEXT NOT NULL, client_port INTEGER NOT NULL, zone TEXT NOT NULL, transport TEXT NOT NULL, qname TEXT NOT NULL, qtype INTEGER NOT NULL, rcode INTEGER NOT NULL, action TEXT NOT NULL, reason TEXT NOT NULL, upstream TEXT NOT NULL, latency_us INTEGER NOT NULL);"
+	"CREATE INDEX queries_ts ON queries(ts_us);"
+	"CREATE INDEX queries_client_ts ON queries(client, ts_us);"
+	"CREATE INDEX queries_qname ON queries(qname);"
+	"CREATE TABLE answers (query_id INTEGER NOT NULL REFERENCES queries(id) ON DELETE CASCADE, name TEXT NOT NULL, type INTEGER NOT NULL, data TEXT NOT NULL, ttl INTEGER NOT NULL);"
+	"CREATE INDEX answers_data ON answers(data);"
+	"CREATE INDEX answers_query ON answers(query_id);"
+	"CREATE TABLE incidents (id INTEGER PRIMARY KEY, ts_us INTEGER NOT NULL, severity TEXT NOT NULL, kind TEXT NOT NULL, zone TEXT NOT NULL, client TEXT NOT NULL, name TEXT NOT NULL, detail TEXT NOT NULL, query_id INTEGER REFERENCES queries(id) ON DELETE SET NULL);"
+	"CREATE INDEX incidents_ts ON incidents(ts_us);"
+	"CREATE INDEX incidents_kind_ts ON incidents(kind, ts_us);"
+	"CREATE TABLE log_gaps (id INTEGER PRIMARY KEY, ts_us INTEGER NOT NULL, first_lost_us INTEGER NOT NULL, last_lost_us INTEGER NOT NULL, rows_lost INTEGER NOT NULL, cause TEXT NOT NULL);"
+	"PRAGMA user_version = 1;";
+
+static void test_reads_version_1_file_with_its_indexes(void **state)
+{
+	struct fixture *f = *state;
+	char path[192];
+	sqlite3 *db = NULL;
+	const char *t;
+
+	snprintf(path, sizeof(path), "%s/v1.db", f->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	db_exec(db, schema_v1);
+	db_exec(db, rows_sql);
+	sqlite3_close(db);
+	assert_string_equal(run(path, Q, "client", "10.0.2.15", NULL), "1,5,9");
+	assert_string_equal(run(path, A, "ip", "192.0.2.1", NULL),
+			    "1:10.0.2.15:example.com.:300,3:10.0.3.9:notexample.com.:10");
+	t = plan(path, A, "ip", "192.0.2.1", NULL);
+	expect_in_plan(t, "SEARCH a USING INDEX answers_data (data=?)");
+	t = plan(path, Q, "client", "10.0.2.15", NULL);
+	expect_in_plan(t, "SEARCH queries USING INDEX queries_client_ts (client=?)");
+}
+
 /* ----- opening ----- */
 
 static int open_err(const char *path, struct al_err *err)
@@ -635,8 +815,26 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_log_rows_carry_every_field, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_incidents_filters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_who_resolved_and_at_window_edges, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_log_filters_select_exact_rows, setup_sliced, teardown),
+		cmocka_unit_test_setup_teardown(test_log_client_matches_address_and_cidr, setup_sliced, teardown),
+		cmocka_unit_test_setup_teardown(test_log_name_matches_suffix_with_like_escaped, setup_sliced, teardown),
+		cmocka_unit_test_setup_teardown(test_log_limit_keeps_most_recent_oldest_first, setup_sliced, teardown),
+		cmocka_unit_test_setup_teardown(test_log_rows_carry_every_field, setup_sliced, teardown),
+		cmocka_unit_test_setup_teardown(test_incidents_filters, setup_sliced, teardown),
+		cmocka_unit_test_setup_teardown(test_who_resolved_and_at_window_edges, setup_sliced, teardown),
+		cmocka_unit_test_setup_teardown(test_log_filters_select_exact_rows, setup_all_sliced, teardown),
+		cmocka_unit_test_setup_teardown(test_log_client_matches_address_and_cidr, setup_all_sliced, teardown),
+		cmocka_unit_test_setup_teardown(test_log_name_matches_suffix_with_like_escaped, setup_all_sliced, teardown),
+		cmocka_unit_test_setup_teardown(test_log_limit_keeps_most_recent_oldest_first, setup_all_sliced, teardown),
+		cmocka_unit_test_setup_teardown(test_log_rows_carry_every_field, setup_all_sliced, teardown),
+		cmocka_unit_test_setup_teardown(test_incidents_filters, setup_all_sliced, teardown),
+		cmocka_unit_test_setup_teardown(test_who_resolved_and_at_window_edges, setup_all_sliced, teardown),
+		cmocka_unit_test_setup_teardown(test_plans_seek_slice_indexes_and_tail, setup_sliced, teardown),
+		cmocka_unit_test_setup_teardown(test_index_tail_makes_contiguous_slices, setup_sliced, teardown),
+		cmocka_unit_test_setup_teardown(test_reads_version_1_file_with_its_indexes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_refuses_what_is_not_a_current_log, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_is_read_only_beside_a_writer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_is_read_only_beside_a_writer, setup_sliced, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

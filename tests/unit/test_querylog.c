@@ -1,6 +1,8 @@
 /* The SQLite query log against a real database file in a fresh directory:
- * schema and migrations, every field of a record, answer rows taken from
- * the reply, batching, and loss under overflow recorded in log_gaps. */
+ * schema and migrations (a version 1 file made by its own SQL included),
+ * every field of a record, answer rows taken from the reply, index slices
+ * and their pruning, batching, and loss under overflow recorded in
+ * log_gaps. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +16,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "airlock/logread.h"
 #include "airlock/msg.h"
 #include "airlock/querylog.h"
 #include "reply.h"
@@ -187,10 +190,10 @@ static void expect_schema(sqlite3 *db)
 	char out[1024];
 
 	assert_int_equal(scalar(db, "PRAGMA user_version"), AL_QLOG_SCHEMA_VERSION);
-	assert_int_equal(AL_QLOG_SCHEMA_VERSION, 2);
+	assert_int_equal(AL_QLOG_SCHEMA_VERSION, 3);
 	assert_string_equal(rows(db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
 				 out, sizeof(out)),
-			    "answers\nincidents\nlog_gaps\nqueries\nseen_domains\n");
+			    "answer_idx\nanswers\nclient_idx\nincidents\nlog_gaps\nlog_slices\nqname_idx\nqueries\nseen_domains\n");
 	assert_string_equal(rows(db, COLUMNS("queries"), out, sizeof(out)),
 			    "id INTEGER PK, ts_us INTEGER NOT NULL, client TEXT NOT NULL,"
 			    " client_port INTEGER NOT NULL, zone TEXT NOT NULL,"
@@ -208,8 +211,27 @@ static void expect_schema(sqlite3 *db)
 			    "id INTEGER PK, ts_us INTEGER NOT NULL, first_lost_us INTEGER NOT NULL,"
 			    " last_lost_us INTEGER NOT NULL, rows_lost INTEGER NOT NULL,"
 			    " cause TEXT NOT NULL\n");
-	assert_string_equal(rows(db, INDEXES("queries"), out, sizeof(out)), "client,ts_us|qname|ts_us\n");
-	assert_string_equal(rows(db, INDEXES("answers"), out, sizeof(out)), "data|query_id\n");
+	assert_string_equal(rows(db, COLUMNS("log_slices"), out, sizeof(out)),
+			    "slice INTEGER PK, first_id INTEGER NOT NULL, last_id INTEGER NOT NULL,"
+			    " first_us INTEGER NOT NULL, last_us INTEGER NOT NULL\n");
+	/* The index tables: clustered on their whole key, slice first. */
+	assert_string_equal(rows(db, COLUMNS("qname_idx"), out, sizeof(out)),
+			    "slice INTEGER NOT NULL PK, qname TEXT NOT NULL PK, query_id INTEGER NOT NULL PK\n");
+	assert_string_equal(rows(db, COLUMNS("client_idx"), out, sizeof(out)),
+			    "slice INTEGER NOT NULL PK, client TEXT NOT NULL PK, ts_us INTEGER NOT NULL PK,"
+			    " query_id INTEGER NOT NULL PK\n");
+	assert_string_equal(rows(db, COLUMNS("answer_idx"), out, sizeof(out)),
+			    "slice INTEGER NOT NULL PK, data TEXT NOT NULL PK, query_id INTEGER NOT NULL PK\n");
+	assert_string_equal(rows(db, "SELECT group_concat(name, ',') FROM (SELECT name FROM pragma_table_list"
+				     " WHERE wr = 1 ORDER BY name)", out, sizeof(out)),
+			    "answer_idx,client_idx,qname_idx,seen_domains\n");
+	assert_string_equal(rows(db, "SELECT group_concat(name || ':' || pk, ',') FROM"
+				     " (SELECT name, pk FROM pragma_table_info('client_idx') ORDER BY pk)",
+				 out, sizeof(out)),
+			    "slice:1,client:2,ts_us:3,query_id:4\n");
+	/* Only indexes that take their keys in order on the write path. */
+	assert_string_equal(rows(db, INDEXES("queries"), out, sizeof(out)), "ts_us\n");
+	assert_string_equal(rows(db, INDEXES("answers"), out, sizeof(out)), "query_id\n");
 	assert_string_equal(rows(db, INDEXES("incidents"), out, sizeof(out)), "kind,ts_us|ts_us\n");
 	assert_string_equal(rows(db, INDEXES("log_gaps"), out, sizeof(out)), "NULL\n");
 	assert_string_equal(rows(db, COLUMNS("seen_domains"), out, sizeof(out)),
@@ -452,6 +474,296 @@ static void test_qlog_prunes_rows_past_retention_with_their_answers(void **state
 	sqlite3_close(db);
 }
 
+static void submit_named(struct al_qlog *log, int64_t time_us, const char *qname);
+
+/* Polls db until sql returns want (10 s at most). */
+static void wait_rows(sqlite3 *db, const char *sql, const char *want)
+{
+	struct timespec ms = { 0, 2000000 };
+	char out[1024];
+	int i;
+
+	for (i = 0; i < 5000; i++) {
+		if (!strcmp(rows(db, sql, out, sizeof(out)), want))
+			return;
+		nanosleep(&ms, NULL);
+	}
+	fail_msg("%s: expected \"%s\", saw \"%s\" after 10 s", sql, want, out);
+}
+
+/* What the index tables hold, slice by slice, as one string. */
+#define SLICES "SELECT slice || ':' || first_id || '-' || last_id FROM log_slices ORDER BY slice"
+#define QNAME_IDX "SELECT slice, qname, query_id FROM qname_idx"
+#define CLIENT_IDX "SELECT slice, client, ts_us - 1795514400000000, query_id FROM client_idx"
+#define ANSWER_IDX "SELECT slice, data, query_id FROM answer_idx"
+
+/* Every slice_rows ids, the writer indexes a slice: each index table gets
+ * the slice's rows sorted by its key; rows after the last slice wait. */
+static void test_qlog_indexes_slices_as_rows_arrive(void **state)
+{
+	static const char *const rrs[] = {
+		"AN www.example. 300 IN CNAME web.example.",
+		"AN web.example. 60 IN A 192.0.2.7",
+		"AN web.example. 60 IN A 192.0.2.7", /* twice: one index entry */
+		"AN web.example. 60 IN AAAA 2001:db8::7",
+		NULL };
+	static const char *const clients[] = { "127.0.2.9", "127.0.2.1", "::1" };
+	static const char *const names[] = { "b.example.", "www.example.", "a.example." };
+	struct fixture *f = *state;
+	struct al_qlog *log = log_open(f->path, 64, 100, 10);
+	struct al_qlog_stats st;
+	struct al_logrec r;
+	uint8_t pkt[1024];
+	size_t n = test_reply(pkt, sizeof(pkt), 7, "www.example.", AL_TYPE_A, 0, 0, rrs);
+	char out[2048];
+	sqlite3 *db;
+	int i;
+
+	al_qlog_set_slice_rows(log, 4);
+	for (i = 0; i < 10; i++) {
+		r = record(T0 + 10 - i, clients[i % 3], names[i % 3]);
+		if (i % 3 == 1)
+			attach_reply(&r, pkt, n);
+		assert_int_equal(al_qlog_submit(log, &r), 0);
+	}
+	wait_written(log, 10, &st);
+	db = db_open(f->path);
+	wait_rows(db, SLICES, "1:1-4\n2:5-8\n");
+	al_qlog_close(log);
+
+	/* ts_us went backwards: first_us and last_us are the extremes. */
+	assert_string_equal(rows(db, "SELECT first_us - 1795514400000000, last_us - 1795514400000000"
+				     " FROM log_slices ORDER BY slice", out, sizeof(out)),
+			    "7|10\n3|6\n");
+	assert_string_equal(rows(db, QNAME_IDX, out, sizeof(out)),
+			    "1|a.example.|3\n1|b.example.|1\n1|b.example.|4\n1|www.example.|2\n"
+			    "2|a.example.|6\n2|b.example.|7\n2|www.example.|5\n2|www.example.|8\n");
+	assert_string_equal(rows(db, CLIENT_IDX, out, sizeof(out)),
+			    "1|127.0.2.1|9|2\n1|127.0.2.9|7|4\n1|127.0.2.9|10|1\n1|::1|8|3\n"
+			    "2|127.0.2.1|3|8\n2|127.0.2.1|6|5\n2|127.0.2.9|4|7\n2|::1|5|6\n");
+	assert_string_equal(rows(db, ANSWER_IDX, out, sizeof(out)),
+			    "1|192.0.2.7|2\n1|2001:db8::7|2\n1|web.example.|2\n"
+			    "2|192.0.2.7|5\n2|192.0.2.7|8\n2|2001:db8::7|5\n2|2001:db8::7|8\n"
+			    "2|web.example.|5\n2|web.example.|8\n");
+	/* The answers table keeps both copies of the doubled record. */
+	assert_int_equal(scalar(db, "SELECT count(*) FROM answers WHERE query_id = 2"), 4);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM queries"), 10);
+	sqlite3_close(db);
+}
+
+/* Were every row pruned, SQLite would number new rows from 1 again, below
+ * the slices: they would be neither in a slice nor in the tail.  The
+ * writer numbers them after the last slice. */
+static void test_qlog_numbers_rows_after_the_last_slice(void **state)
+{
+	struct fixture *f = *state;
+	struct al_qlog *log;
+	struct al_qlog_stats st;
+	struct al_err err = { "" };
+	char out[256];
+	sqlite3 *db = db_open(f->path);
+
+	assert_int_equal(al_qlog_migrate(db, &err), 0);
+	db_exec(db, "INSERT INTO queries VALUES (1, 1, '127.0.2.1', 1, 'z', 'udp', 'a.', 1, 0, 'cache', '', '', 1),"
+		    " (2, 2, '127.0.2.1', 1, 'z', 'udp', 'b.', 1, 0, 'cache', '', '', 1)");
+	assert_int_equal(al_qlog_index_tail(db, 2, &err), 0);
+	db_exec(db, "DELETE FROM queries");
+	sqlite3_close(db);
+
+	log = log_open(f->path, 64, 1, 10);
+	submit_named(log, T0, "after.example.");
+	wait_written(log, 1, &st);
+	al_qlog_close(log);
+	db = db_open(f->path);
+	assert_string_equal(rows(db, "SELECT id, qname FROM queries", out, sizeof(out)), "3|after.example.\n");
+	sqlite3_close(db);
+}
+
+/* Retention drops a slice's index entries and its log_slices row, in
+ * steps of at most 1000 entries, once none of its rows is left; a slice
+ * with a row left keeps them. */
+static void test_qlog_prunes_index_slices_left_without_rows(void **state)
+{
+	struct fixture *f = *state;
+	struct al_qlog_opts opts = { 64, 100, 10, 1 }; /* keep one day */
+	struct al_qlog *log;
+	struct al_qlog_stats st;
+	struct al_err err = { "" };
+	struct timespec now;
+	struct al_logrec r;
+	int64_t now_us, day = (int64_t)86400 * 1000000;
+	sqlite3 *db;
+	int i;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	now_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+	/* Written without retention: 2500 old rows, then 2500 recent ones. */
+	log = log_open(f->path, 8192, 100, 10);
+	al_qlog_set_slice_rows(log, 2500);
+	for (i = 0; i < 5000; i++) {
+		r = record(i < 2500 ? now_us - 3 * day + i : now_us - day / 2 + i, "127.0.2.1",
+			   i < 2500 ? "old.example." : "recent.example.");
+		assert_int_equal(al_qlog_submit(log, &r), 0);
+	}
+	wait_written(log, 5000, &st);
+	db = db_open(f->path);
+	wait_rows(db, SLICES, "1:1-2500\n2:2501-5000\n");
+	al_qlog_close(log);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM qname_idx WHERE slice = 1"), 2500);
+
+	if (al_qlog_open(f->path, &opts, &log, &err) != 0)
+		fail_msg("al_qlog_open: %s", err.msg);
+	wait_rows(db, SLICES, "2:2501-5000\n");
+	al_qlog_get_stats(log, &st);
+	al_qlog_close(log);
+	assert_int_equal(st.pruned, 2500);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM queries"), 2500);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM qname_idx"), 2500);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM client_idx"), 2500);
+	assert_int_equal(scalar(db, "SELECT min(slice) FROM qname_idx"), 2);
+	assert_int_equal(scalar(db, "SELECT min(slice) FROM client_idx"), 2);
+	sqlite3_close(db);
+}
+
+/* Version 1, as airlock wrote it. */
+static const char schema_v1[] =
+	"CREATE TABLE queries ("
+	" id INTEGER PRIMARY KEY, ts_us INTEGER NOT NULL, client TEXT NOT NULL,"
+	" client_port INTEGER NOT NULL, zone TEXT NOT NULL, transport TEXT NOT NULL,"
+	" qname TEXT NOT NULL, qtype INTEGER NOT NULL, rcode INTEGER NOT NULL,"
+	" action TEXT NOT NULL, reason TEXT NOT NULL, upstream TEXT NOT NULL,"
+	" latency_us INTEGER NOT NULL);"
+	"CREATE INDEX queries_ts ON queries(ts_us);"
+	"CREATE INDEX queries_client_ts ON queries(client, ts_us);"
+	"CREATE INDEX queries_qname ON queries(qname);"
+	"CREATE TABLE answers ("
+	" query_id INTEGER NOT NULL REFERENCES queries(id) ON DELETE CASCADE,"
+	" name TEXT NOT NULL, type INTEGER NOT NULL, data TEXT NOT NULL, ttl INTEGER NOT NULL);"
+	"CREATE INDEX answers_data ON answers(data);"
+	"CREATE INDEX answers_query ON answers(query_id);"
+	"CREATE TABLE incidents ("
+	" id INTEGER PRIMARY KEY, ts_us INTEGER NOT NULL, severity TEXT NOT NULL,"
+	" kind TEXT NOT NULL, zone TEXT NOT NULL, client TEXT NOT NULL, name TEXT NOT NULL,"
+	" detail TEXT NOT NULL,"
+	" query_id INTEGER REFERENCES queries(id) ON DELETE SET NULL);"
+	"CREATE INDEX incidents_ts ON incidents(ts_us);"
+	"CREATE INDEX incidents_kind_ts ON incidents(kind, ts_us);"
+	"CREATE TABLE log_gaps ("
+	" id INTEGER PRIMARY KEY, ts_us INTEGER NOT NULL, first_lost_us INTEGER NOT NULL,"
+	" last_lost_us INTEGER NOT NULL, rows_lost INTEGER NOT NULL, cause TEXT NOT NULL);"
+	"PRAGMA user_version = 1;";
+
+/* who-resolved ADDRESS and log --client IP, as `airlock` prints them. */
+static int on_resolved(const struct al_logresolved *a, void *arg)
+{
+	char *out = arg;
+	size_t o = strlen(out);
+
+	snprintf(out + o, 1024 - o, "%lld:%s:%s:%s:%lld,", (long long)a->query_id, a->client,
+		 a->qname, a->name, (long long)a->ttl);
+	return 0;
+}
+
+static int on_query(const struct al_logquery *q, void *arg)
+{
+	char *out = arg;
+	size_t o = strlen(out);
+
+	snprintf(out + o, 1024 - o, "%lld:%s:%zu,", (long long)q->id, q->qname, q->nanswers);
+	return 0;
+}
+
+static const char *investigate(const char *path, char *out)
+{
+	static const char *const ips[] = { "192.0.2.1", "192.0.2.2", "2001:db8::1" };
+	static const char *const clients[] = { "10.0.2.15", "10.0.2.16" };
+	struct al_logread_cb cb = { on_query, NULL, on_resolved, out };
+	struct al_logread *lr = NULL;
+	struct al_logfilter flt;
+	struct al_err err = { "" };
+	size_t i;
+
+	out[0] = '\0';
+	if (al_logread_open(path, &lr, &err) != 0)
+		fail_msg("al_logread_open: %s", err.msg);
+	for (i = 0; i < 3; i++) {
+		al_logfilter_init(&flt, AL_LOGREAD_ANSWERS);
+		assert_int_equal(al_logfilter_set_ip(&flt, ips[i], &err), 0);
+		assert_int_equal(al_logread_run(lr, &flt, &cb, &err), 0);
+	}
+	for (i = 0; i < 2; i++) {
+		al_logfilter_init(&flt, AL_LOGREAD_QUERIES);
+		assert_int_equal(al_logfilter_set(&flt, "client", clients[i], T0, &err), 0);
+		assert_int_equal(al_logread_run(lr, &flt, &cb, &err), 0);
+	}
+	al_logread_close(lr);
+	return out;
+}
+
+/* A version 1 file, made by the version 1 SQL: the migration drops the
+ * three indexes and adds the slice tables, keeping every row; the writer
+ * then indexes the rows already there as slices, and the CLI's lookups
+ * give what they gave before. */
+static void test_qlog_migrates_version_1_file(void **state)
+{
+	struct fixture *f = *state;
+	struct al_qlog *log;
+	struct al_qlog_stats st;
+	char before[1024], after[1024], out[1024];
+	sqlite3 *db = db_open(f->path);
+
+	db_exec(db, schema_v1);
+	db_exec(db, "INSERT INTO queries VALUES"
+		    " (1, 1795514401000000, '10.0.2.15', 40001, 'inference', 'udp', 'example.com.', 1, 0, 'upstream', '', '127.0.0.1:53', 1500),"
+		    " (2, 1795514402000000, '10.0.2.16', 40002, 'inference', 'udp', 'www.example.com.', 28, 0, 'cache', '', '', 45),"
+		    " (3, 1795514403000000, '10.0.2.15', 40003, 'data', 'tcp', 'notexample.com.', 1, 0, 'upstream', '', '127.0.0.1:53', 2000),"
+		    " (4, 1795514404000000, '10.0.2.16', 40004, 'inference', 'udp', 'a.example.', 1, 3, 'upstream', '', '127.0.0.1:53', 900),"
+		    " (5, 1795514405000000, '10.0.2.15', 40005, 'inference', 'udp', 'example.com.', 1, 0, 'cache', '', '', 10);"
+		    "INSERT INTO answers VALUES"
+		    " (1, 'example.com.', 1, '192.0.2.1', 300),"
+		    " (2, 'www.example.com.', 5, 'example.com.', 60),"
+		    " (2, 'example.com.', 28, '2001:db8::1', 60),"
+		    " (3, 'notexample.com.', 1, '192.0.2.1', 10),"
+		    " (3, 'notexample.com.', 1, '192.0.2.2', 10),"
+		    " (5, 'example.com.', 1, '192.0.2.1', 299);"
+		    "INSERT INTO incidents VALUES"
+		    " (1, 1795514402000000, 'high', 'tunnel', 'inference', '10.0.2.16', 'www.example.com.', '{}', 2);"
+		    "INSERT INTO log_gaps VALUES (1, 1795514406000000, 1795514405500000, 1795514405600000, 7, 'queue full');");
+	sqlite3_close(db);
+	investigate(f->path, before);
+	assert_string_equal(before, "1:10.0.2.15:example.com.:example.com.:300,3:10.0.2.15:notexample.com.:notexample.com.:10,"
+				    "5:10.0.2.15:example.com.:example.com.:299,3:10.0.2.15:notexample.com.:notexample.com.:10,"
+				    "2:10.0.2.16:www.example.com.:example.com.:60,"
+				    "1:example.com.:1,3:notexample.com.:2,5:example.com.:1,2:www.example.com.:2,4:a.example.:0,");
+
+	log = log_open(f->path, 64, 1, 10);
+	al_qlog_set_slice_rows(log, 2);
+	submit_named(log, T0 + 6000000, "new.example.");
+	wait_written(log, 1, &st);
+	db = db_open(f->path);
+	wait_rows(db, SLICES, "1:1-2\n2:3-4\n3:5-6\n");
+	al_qlog_close(log);
+
+	expect_schema(db);
+	assert_string_equal(rows(db, "SELECT id, qname FROM queries ORDER BY id", out, sizeof(out)),
+			    "1|example.com.\n2|www.example.com.\n3|notexample.com.\n4|a.example.\n"
+			    "5|example.com.\n6|new.example.\n");
+	assert_int_equal(scalar(db, "SELECT count(*) FROM answers"), 6);
+	assert_string_equal(rows(db, "SELECT id, query_id FROM incidents", out, sizeof(out)), "1|2\n");
+	assert_string_equal(rows(db, "SELECT id, rows_lost FROM log_gaps", out, sizeof(out)), "1|7\n");
+	assert_string_equal(rows(db, QNAME_IDX, out, sizeof(out)),
+			    "1|example.com.|1\n1|www.example.com.|2\n2|a.example.|4\n2|notexample.com.|3\n"
+			    "3|example.com.|5\n3|new.example.|6\n");
+	assert_string_equal(rows(db, ANSWER_IDX, out, sizeof(out)),
+			    "1|192.0.2.1|1\n1|2001:db8::1|2\n1|example.com.|2\n2|192.0.2.1|3\n2|192.0.2.2|3\n"
+			    "3|192.0.2.1|5\n");
+	assert_string_equal(rows(db, CLIENT_IDX, out, sizeof(out)),
+			    "1|10.0.2.15|1000000|1\n1|10.0.2.16|2000000|2\n2|10.0.2.15|3000000|3\n"
+			    "2|10.0.2.16|4000000|4\n3|10.0.2.15|5000000|5\n3|127.0.2.1|6000000|6\n");
+	sqlite3_close(db);
+	assert_string_equal(investigate(f->path, after), before);
+}
+
 static void test_qlog_keeps_query_with_malformed_reply(void **state)
 {
 	static const uint8_t junk[] = { 0x12, 0x34, 0x81, 0x80, 0x00 };
@@ -537,8 +849,6 @@ static void test_qlog_commits_partial_batch_after_batch_ms(void **state)
 	sqlite3_close(db);
 	al_qlog_close(log);
 }
-
-static void submit_named(struct al_qlog *log, int64_t time_us, const char *qname);
 
 /* batch_rows above the queue size: a full queue is a batch, not a wait
  * for the timer (here ten minutes). */
@@ -837,6 +1147,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_qlog_writes_every_field, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_writes_address_and_cname_answers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_prunes_rows_past_retention_with_their_answers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_qlog_indexes_slices_as_rows_arrive, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_qlog_numbers_rows_after_the_last_slice, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_qlog_prunes_index_slices_left_without_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_qlog_migrates_version_1_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_keeps_query_with_malformed_reply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_writes_every_record_of_a_burst, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_commits_partial_batch_after_batch_ms, setup, teardown),
