@@ -11,7 +11,7 @@ set -eu
 # libpsl (with publicsuffix, the list it reads), cmocka.  Tools: autotools, DNS clients for the end-to-end tests
 # (dig, kdig, drill), dnspython for the fake upstream, and the benchmark peers.
 PACKAGES="build-essential autoconf automake libtool pkg-config
- libldns-dev libuv1-dev libsqlite3-dev libcjson-dev libpsl-dev publicsuffix libcmocka-dev
+ libldns-dev libuv1-dev libsqlite3-dev libcjson-dev libpsl-dev publicsuffix zlib1g-dev libcmocka-dev
  sqlite3 bind9-dnsutils knot-dnsutils ldnsutils python3 python3-dnspython
  iproute2 procps dnsperf unbound dnsmasq-base nsd"
 

@@ -255,3 +255,53 @@ int al_msg_name_to_text(const uint8_t *name, char *out, size_t outlen)
 	out[o] = '\0';
 	return (int)o;
 }
+
+int al_msg_name_from_text(const char *text, uint8_t *out, size_t outlen)
+{
+	size_t o = 0, n = 0; /* the current label's length byte, and its bytes so far */
+	const char *p = text;
+
+	if (outlen > AL_MAX_NAME)
+		outlen = AL_MAX_NAME;
+	if (outlen < 1)
+		return -1;
+	if (!strcmp(text, ".")) {
+		out[0] = 0;
+		return 1;
+	}
+	while (*p) {
+		unsigned ch = (unsigned char)*p++;
+
+		if (ch == '.') {
+			if (!n)
+				return -1; /* an empty label */
+			out[o] = (uint8_t)n;
+			o += n + 1;
+			n = 0;
+			continue;
+		}
+		if (ch == '\\') {
+			if (p[0] >= '0' && p[0] <= '2' && p[1] >= '0' && p[1] <= '9' && p[2] >= '0' && p[2] <= '9') {
+				ch = (unsigned)((p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0'));
+				p += 3;
+			} else if (*p) {
+				ch = (unsigned char)*p++;
+			} else {
+				return -1;
+			}
+			if (ch > 255)
+				return -1;
+		}
+		if (n == 63 || o + n + 2 >= outlen)
+			return -1;
+		out[o + 1 + n++] = (uint8_t)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
+	}
+	if (n) {
+		out[o] = (uint8_t)n;
+		o += n + 1;
+	}
+	if (o >= outlen)
+		return -1;
+	out[o] = 0;
+	return (int)o + 1;
+}

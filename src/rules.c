@@ -329,7 +329,9 @@ static bool proto_matches(enum al_proto rule, enum al_proto flow)
 		return true;
 	if (flow == AL_PROTO_UDP)
 		return rule == AL_PROTO_UDP;
-	return rule == AL_PROTO_TCP || rule == AL_PROTO_HTTPS; /* https is TCP */
+	if (flow == AL_PROTO_TCP || flow == AL_PROTO_HTTPS)
+		return rule == AL_PROTO_TCP || rule == AL_PROTO_HTTPS; /* https is TCP */
+	return false; /* another protocol (ICMP, ...): "any" rules only */
 }
 
 void al_rules_check(const struct al_rule *rules, size_t n, const struct al_zone *zones,

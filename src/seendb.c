@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "airlock/logread.h"
-#include "airlock/querylog.h"
+#include "airlock/logwrite.h"
 #include "airlock/seendb.h"
 
 /* Lower-cases text into out with a trailing dot when it is a domain name
@@ -134,16 +134,7 @@ int al_seendb_import(const char *db_path, FILE *fp, const char *name, unsigned b
 	struct import im = { NULL, NULL, NULL, 0, 0 };
 	int rc = -EIO;
 
-	if (sqlite3_open_v2(db_path, &im.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
-		al_err_set(err, "%s: cannot open: %s", db_path, im.db ? sqlite3_errmsg(im.db) : "out of memory");
-		goto out;
-	}
-	sqlite3_busy_timeout(im.db, (int)busy_ms);
-	if (sqlite3_exec(im.db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) != SQLITE_OK) {
-		al_err_set(err, "%s: %s", db_path, sqlite3_errmsg(im.db));
-		goto out;
-	}
-	if (al_qlog_migrate(im.db, err) < 0)
+	if (al_logwrite_open(db_path, busy_ms, &im.db, err) < 0)
 		goto out;
 	if (sqlite3_prepare_v2(im.db, "SELECT first_seen_us FROM seen_domains WHERE domain = ?", -1,
 			       &im.get, NULL) != SQLITE_OK ||

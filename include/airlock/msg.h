@@ -79,6 +79,10 @@ int al_msg_read_name(const uint8_t *pkt, size_t len, size_t *off,
  * for the root); bytes outside printable ASCII and the characters . \ are
  * escaped (\DDD, \.).  Returns the length, -1 if out is too small. */
 int al_msg_name_to_text(const uint8_t *name, char *out, size_t outlen);
+/* Presentation form ("www.Example.com." or without the final dot; \. and
+ * \DDD escapes) -> lower-case uncompressed wire form.  Returns the length,
+ * -1 for an empty label, a label over 63 or a name over 255 bytes. */
+int al_msg_name_from_text(const char *text, uint8_t *out, size_t outlen);
 
 /* One resource record as seen by al_msg_walk. */
 struct al_rr {

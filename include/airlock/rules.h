@@ -82,7 +82,7 @@ struct al_flow_end {
 
 struct al_flow {
 	struct al_flow_end from, to;
-	enum al_proto proto; /* TCP or UDP (https flows are TCP) */
+	enum al_proto proto; /* TCP or UDP (https flows are TCP); ANY: another protocol, which only "any" rules match */
 	uint16_t port;
 };
 

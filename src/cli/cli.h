@@ -19,10 +19,14 @@ int cli_incidents(int argc, char **argv);
 int cli_who_resolved(int argc, char **argv);
 /* `airlock seen import|export FILE`: the newly-seen-domains baseline. */
 int cli_seen(int argc, char **argv);
-/* `airlock policy check|lint`: the zone policy catalog (argv[0] is
- * "policy"; cli_policy_lint gets argv[0] "lint"). */
+/* `airlock policy check|lint|render`: the zone policy catalog (argv[0] is
+ * "policy"; cli_policy_lint gets argv[0] "lint", cli_policy_render
+ * "render"). */
 int cli_policy(int argc, char **argv);
 int cli_policy_lint(int argc, char **argv);   /* src/cli/lintcmd.c */
+int cli_policy_render(int argc, char **argv); /* src/cli/rendercmd.c */
+/* `airlock flows`: flow logs against the names airlock answered. */
+int cli_flows(int argc, char **argv);
 
 enum cli_format { CLI_TABLE, CLI_JSON, CLI_CSV };
 

@@ -242,11 +242,13 @@ int cli_policy(int argc, char **argv)
 		return check(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "lint"))
 		return cli_policy_lint(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "render"))
+		return cli_policy_render(argc - 1, argv + 1);
 	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		usage(stdout);
 		return 0;
 	}
-	fprintf(stderr, "airlock policy: expected check or lint\n");
+	fprintf(stderr, "airlock policy: expected check, lint or render\n");
 	usage(stderr);
 	return 2;
 }

@@ -4,7 +4,9 @@
 # addresses map to zones by longest prefix (anything else is the internet),
 # each kind of bad input exits 2 with its message, and --json says the same
 # as the text.  `airlock policy lint` finds nothing in the reference catalog
-# and every planted mistake in tests/data/bad-policy.json.
+# and every planted mistake in tests/data/bad-policy.json.  `airlock policy
+# render --out DIR` writes exactly the reviewed golden files of tests/golden/,
+# and a config without the cloud facts exits 2 naming the missing key.
 . "$(dirname "$0")/lib.sh" || exit 1
 setup
 [ -x "$AIRLOCK" ] || fail "airlock not built: $AIRLOCK (set AIRLOCK)"
@@ -63,4 +65,19 @@ expect_eq "lint of the bad catalog: summary" "$BAD: 17 findings (2 critical, 5 h
 expect_eq "lint --json: the checks found" \
     "cidr-spans-zones closed-zone-egress idle-timeout management-reachable no-ai-deny shadowed unknown-zone view-rules-mismatch zone-overlap" \
     "$(python3 -c 'import json,sys; print(" ".join(sorted({json.loads(l)["check"] for l in open(sys.argv[1])})))' "$T/lint.json")"
+
+GOLD=$TOP_SRCDIR/tests/golden
+for target in aws azure gcp; do
+    "$AIRLOCK" policy render -c "$REF" --target "$target" --out "$T/render" >"$T/render.out" 2>&1 ||
+        fail_out "$T/render.out" "policy render --target $target failed"
+done
+"$AIRLOCK" policy render -c "$REF" --target aws --format terraform --out "$T/render" >"$T/render.out" 2>&1 ||
+    fail_out "$T/render.out" "policy render --format terraform failed"
+for f in aws-cloudformation.json aws.tf.json aws-bedrock-endpoint-policy.json azure-openai-private.bicep \
+    azure-vnet-dns.json gcp.tf.json; do
+    cmp -s "$GOLD/$f" "$T/render/$f" || fail "policy render: $f differs from tests/golden/$f"
+done
+"$AIRLOCK" policy render -c "$BAD" --target aws >"$T/render.out" 2>&1
+expect_eq "render without the AWS facts: exit status" 2 "$?"
+grep -q "network.aws" "$T/render.out" || fail_out "$T/render.out" "the message does not name network.aws"
 pass

@@ -1,0 +1,49 @@
+/* The answers airlock gave, indexed by address, for the flow monitor: which
+ * names this client (else another client of its zone) was given this
+ * address for, and when.  It holds a window of the query log: answers are
+ * added in time order and the oldest dropped as the flows move on, so
+ * memory follows the window, not the log. */
+#ifndef AIRLOCK_ANSWERINDEX_H
+#define AIRLOCK_ANSWERINDEX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "airlock/addr.h"
+
+struct al_answer_ref {
+	int64_t ts_us;      /* when the answer was given */
+	uint32_t ttl;
+	struct al_ip client;
+	int zone;           /* the client's zone (an index), or -1 */
+	const char *name;   /* the name the client asked for; lives as long as the index */
+	int64_t query_id;   /* its row in the query log */
+};
+
+struct al_answerindex;
+
+int al_answerindex_new(struct al_answerindex **out);
+void al_answerindex_free(struct al_answerindex *ai);
+
+/* One answer: client (in zone) was given addr for name at ts_us with ttl.
+ * Answers must come in time order (older ones are refused: -EINVAL).
+ * Returns 0, -EINVAL or -ENOMEM. */
+int al_answerindex_add(struct al_answerindex *ai, const struct al_ip *addr, const struct al_ip *client,
+		       int zone, const char *name, int64_t ts_us, uint32_t ttl, int64_t query_id);
+/* Drops the answers given before before_us. */
+void al_answerindex_expire(struct al_answerindex *ai, int64_t before_us);
+
+/* The answer that explains a flow from client (in zone) to addr during
+ * [start_us, end_us]: one given at ts <= end_us whose ttl + grace_us
+ * reaches start_us.  The client's own latest such answer first, else the
+ * latest given to its zone (*by_zone set).  NULL when none. */
+const struct al_answer_ref *al_answerindex_find(const struct al_answerindex *ai, const struct al_ip *addr,
+						const struct al_ip *client, int zone, int64_t start_us,
+						int64_t end_us, int64_t grace_us, bool *by_zone);
+
+size_t al_answerindex_count(const struct al_answerindex *ai);
+/* The time of the newest answer added (0: none). */
+int64_t al_answerindex_newest(const struct al_answerindex *ai);
+
+#endif

@@ -1,0 +1,396 @@
+/* `airlock flows [FILE...|-]`: cloud flow logs against the names airlock
+ * resolved.  Each flow's destination is looked up in the answers of the
+ * query log (loaded in time windows as the flows move on, into an
+ * answerindex), judged by the flow monitor, and every finding is printed
+ * and written to the log's incidents table. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+#include <sqlite3.h>
+
+#include "airlock/answerindex.h"
+#include "airlock/config.h"
+#include "airlock/flowlog.h"
+#include "airlock/flowmon.h"
+#include "airlock/logread.h"
+#include "airlock/logwrite.h"
+#include "airlock/rules.h"
+#include "cli.h"
+
+#define BUSY_MS 10000
+#define LOAD_AHEAD_US (3600LL * 1000000) /* answers read ahead of the flows */
+#define BAD_SHOWN 20                     /* bad records printed; the rest counted */
+
+static const char *const kinds[] = { "data_zone_egress", "large_transfer", "unapproved_endpoint",
+				     "no_dns_answer", "dns_bypass", "policy_violation",
+				     "rejected_probe" };
+#define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
+
+struct flows {
+	const char *config, *db, *format, *fields;
+	bool follow, json, write;
+	struct al_flowmon_opts o;
+	struct al_config *cfg;
+	struct al_logread *lr;
+	sqlite3 *wdb;
+	sqlite3_stmt *ins;
+	struct al_answerindex *ai;
+	int64_t loaded_until; /* answers before this are in the index */
+	const char *file;     /* the one being read */
+	unsigned long bad_shown;
+	uint64_t found[NKINDS], flows_in[NKINDS];
+	enum al_severity sev[NKINDS];
+	uint64_t written;
+};
+
+static void usage(FILE *fp)
+{
+	fprintf(fp, "usage: airlock flows -c CONFIG [--db LOG] [--format auto|aws|azure|gcp] [--fields \"...\"]\n"
+		    "                     [--follow] [--grace 20m] [--large-bytes N] [--json] [--no-write] [FILE...|-]\n"
+		    "Cloud flow logs (AWS VPC, Azure NSG/VNet, GCP; gzip or plain) correlated with the\n"
+		    "names airlock answered (the query log of -c's log.path, or --db).  Findings are\n"
+		    "printed and written to the log's incidents table (not with --no-write).\n"
+		    "Exit 0 no findings, 1 findings, 2 bad input or an unreadable file.\n");
+}
+
+static int usage_error(const char *what, const char *arg)
+{
+	fprintf(stderr, "airlock flows: %s%s%s%s\n", what, arg ? " \"" : "", arg ? arg : "", arg ? "\"" : "");
+	usage(stderr);
+	return 2;
+}
+
+/* "90s", "20m", "2h": a duration into microseconds. */
+static bool duration(const char *s, int64_t *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+	int64_t unit = !strcmp(end, "s") ? 1 : !strcmp(end, "m") ? 60 : !strcmp(end, "h") ? 3600 : 0;
+
+	if (end == s || v < 0 || !unit || v > 7 * 86400 / unit)
+		return false;
+	*out = (int64_t)v * unit * 1000000;
+	return true;
+}
+
+static int load_one(const struct al_logaddr *a, void *arg)
+{
+	struct flows *fl = arg;
+	struct al_ip ip, client;
+
+	if (al_ip_parse(a->data, &ip) < 0 || al_ip_parse(a->client, &client) < 0)
+		return 0;
+	return al_answerindex_add(fl->ai, &ip, &client, al_rules_zone_find(fl->cfg->zones, fl->cfg->nzones, a->zone),
+				  a->qname, a->ts_us, a->ttl < 0 ? 0 : (uint32_t)a->ttl, a->query_id) == -ENOMEM ? -ENOMEM : 0;
+}
+
+/* Makes sure the answers that can explain a flow ending at end_us are in
+ * the index, and drops those too old to explain anything still to come. */
+static int answers_for(struct flows *fl, int64_t start_us, int64_t end_us, struct al_err *err)
+{
+	int64_t back = (int64_t)fl->cfg->max_ttl * 1000000 + fl->o.grace_us;
+	int64_t from = fl->loaded_until ? fl->loaded_until : start_us - back;
+	int rc;
+
+	if (end_us < fl->loaded_until)
+		return 0;
+	if ((rc = al_logread_addresses(fl->lr, from, end_us + LOAD_AHEAD_US, load_one, fl, err)) < 0)
+		return rc == -ENOMEM ? (al_err_set(err, "out of memory"), rc) : rc;
+	fl->loaded_until = end_us + LOAD_AHEAD_US;
+	al_answerindex_expire(fl->ai, start_us - back - fl->o.window_us);
+	return 0;
+}
+
+static const char *kind_index_name(size_t i)
+{
+	return kinds[i];
+}
+
+static size_t kind_index(const char *kind)
+{
+	size_t i;
+
+	for (i = 0; i < NKINDS && strcmp(kinds[i], kind); i++)
+		;
+	return i;
+}
+
+static cJSON *detail(const struct flows *fl, const struct al_flow_finding *f)
+{
+	const struct al_flowrec *r = &f->flow;
+	cJSON *d = cJSON_CreateObject(), *flow = cJSON_CreateObject();
+	char a[AL_ADDRSTRLEN], t[AL_LOGTIME_LEN];
+
+	cJSON_AddStringToObject(flow, "src", al_ip_format(&r->src, a, sizeof(a)));
+	cJSON_AddStringToObject(flow, "dst", al_ip_format(&r->dst, a, sizeof(a)));
+	cJSON_AddNumberToObject(flow, "sport", r->sport);
+	cJSON_AddNumberToObject(flow, "dport", r->dport);
+	cJSON_AddNumberToObject(flow, "proto", r->proto);
+	cJSON_AddNumberToObject(flow, "bytes", (double)r->bytes);
+	cJSON_AddNumberToObject(flow, "packets", (double)r->packets);
+	cJSON_AddStringToObject(flow, "start", al_logtime_format(r->start_us, 0, t, sizeof(t)));
+	cJSON_AddStringToObject(flow, "end", al_logtime_format(r->end_us, 0, t, sizeof(t)));
+	cJSON_AddStringToObject(flow, "action", r->action == AL_FLOW_ACCEPT ? "ACCEPT" :
+						r->action == AL_FLOW_REJECT ? "REJECT" : "-");
+	if (r->iface[0])
+		cJSON_AddStringToObject(flow, "interface", r->iface);
+	cJSON_AddStringToObject(flow, "file", fl->file);
+	cJSON_AddNumberToObject(flow, "line", (double)r->line);
+	cJSON_AddItemToObject(d, "flow", flow);
+	cJSON_AddStringToObject(d, "src_zone", al_rules_zone_name(fl->cfg->zones, fl->cfg->nzones, f->src_zone));
+	cJSON_AddStringToObject(d, "dst_zone", al_rules_zone_name(fl->cfg->zones, fl->cfg->nzones, f->dst_zone));
+	if (f->name) {
+		cJSON_AddStringToObject(d, "name", f->name);
+		cJSON_AddStringToObject(d, "answered_at", al_logtime_format(f->answered_us, 3, t, sizeof(t)));
+		cJSON_AddStringToObject(d, "answered_to", f->by_zone ? "zone" : "client");
+	}
+	if (f->rule[0])
+		cJSON_AddStringToObject(d, "rule", f->rule);
+	cJSON_AddNumberToObject(d, "count", (double)f->count);
+	cJSON_AddNumberToObject(d, "bytes_total", (double)f->bytes);
+	cJSON_AddStringToObject(d, "last", al_logtime_format(f->last_us, 0, t, sizeof(t)));
+	return d;
+}
+
+static int write_incident(struct flows *fl, const struct al_flow_finding *f, const char *text)
+{
+	char client[AL_ADDRSTRLEN];
+	int rc;
+
+	sqlite3_bind_int64(fl->ins, 1, f->flow.start_us);
+	sqlite3_bind_text(fl->ins, 2, al_severity_name(f->severity), -1, SQLITE_STATIC);
+	sqlite3_bind_text(fl->ins, 3, f->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(fl->ins, 4, f->src_zone >= 0 ? al_rules_zone_name(fl->cfg->zones, fl->cfg->nzones, f->src_zone) : "",
+			  -1, SQLITE_STATIC);
+	sqlite3_bind_text(fl->ins, 5, al_ip_format(&f->flow.src, client, sizeof(client)), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(fl->ins, 6, f->name ? f->name : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(fl->ins, 7, text, -1, SQLITE_STATIC);
+	if (f->query_id)
+		sqlite3_bind_int64(fl->ins, 8, f->query_id);
+	else
+		sqlite3_bind_null(fl->ins, 8);
+	rc = sqlite3_step(fl->ins);
+	sqlite3_reset(fl->ins);
+	if (rc != SQLITE_DONE) {
+		fprintf(stderr, "airlock flows: cannot write an incident: %s\n", sqlite3_errmsg(fl->wdb));
+		return -EIO;
+	}
+	fl->written++;
+	return 0;
+}
+
+static int on_finding(const struct al_flow_finding *f, void *arg)
+{
+	struct flows *fl = arg;
+	size_t k = kind_index(f->kind);
+	cJSON *d = detail(fl, f);
+	char *text = d ? cJSON_PrintUnformatted(d) : NULL;
+	char a[AL_ADDRSTRLEN], b[AL_ADDRSTRLEN];
+	int rc = 0;
+
+	if (!text) {
+		cJSON_Delete(d);
+		return -ENOMEM;
+	}
+	if (k < NKINDS) {
+		fl->found[k]++;
+		fl->flows_in[k] += f->count;
+		fl->sev[k] = f->severity;
+	}
+	if (fl->json) {
+		cJSON *o = cJSON_CreateObject();
+		char *line;
+		cJSON_AddStringToObject(o, "kind", f->kind);
+		cJSON_AddStringToObject(o, "severity", al_severity_name(f->severity));
+		cJSON_AddItemToObject(o, "detail", cJSON_Duplicate(d, true));
+		if ((line = cJSON_PrintUnformatted(o)) != NULL)
+			printf("%s\n", line);
+		cJSON_free(line);
+		cJSON_Delete(o);
+	} else {
+		printf("%-8s %-19s %s -> %s:%u%s%s%s%s (%llu flow%s)\n", al_severity_name(f->severity), f->kind,
+		       al_ip_format(&f->flow.src, a, sizeof(a)), al_ip_format(&f->flow.dst, b, sizeof(b)),
+		       f->flow.dport, f->name ? " " : "", f->name ? f->name : " (no name)",
+		       f->rule[0] ? " rule " : "", f->rule, (unsigned long long)f->count, f->count == 1 ? "" : "s");
+	}
+	if (fl->write)
+		rc = write_incident(fl, f, text);
+	cJSON_free(text);
+	cJSON_Delete(d);
+	return rc;
+}
+
+static void on_bad(unsigned long line, const char *why, void *arg)
+{
+	struct flows *fl = arg;
+
+	if (fl->bad_shown++ < BAD_SHOWN)
+		fprintf(stderr, "airlock flows: %s:%lu: %s (skipped)\n", fl->file, line, why);
+}
+
+static int read_file(struct flows *fl, struct al_flowmon *m, const char *path, enum al_flow_format fmt)
+{
+	struct al_flowreader_opts o = { fmt, fl->fields, fl->follow, on_bad, fl };
+	const struct al_flowstats *st;
+	struct al_flowreader *r;
+	struct al_flowrec rec;
+	struct al_err err;
+	int rc;
+
+	fl->file = strcmp(path, "-") ? path : "(stdin)";
+	fl->bad_shown = 0;
+	if (al_flowreader_open(path, &o, &r, &err) < 0) {
+		fprintf(stderr, "airlock flows: %s\n", err.msg);
+		return -EIO;
+	}
+	while ((rc = al_flowreader_next(r, &rec, &err)) == 1) {
+		if ((rc = answers_for(fl, rec.start_us, rec.end_us, &err)) < 0 ||
+		    (rc = al_flowmon_add(m, &rec, on_finding, fl)) < 0)
+			break;
+	}
+	if (rc < 0 && err.msg[0])
+		fprintf(stderr, "airlock flows: %s\n", err.msg);
+	st = al_flowreader_stats(r);
+	fprintf(stderr, "airlock flows: %s (%s): %llu lines, %llu flows, %llu NODATA, %llu SKIPDATA, %llu bad\n",
+		fl->file, al_flow_format_name(al_flowreader_format(r)), (unsigned long long)st->lines,
+		(unsigned long long)st->records, (unsigned long long)st->nodata, (unsigned long long)st->skipdata,
+		(unsigned long long)st->bad);
+	al_flowreader_close(r);
+	return rc < 0 ? rc : 0;
+}
+
+static int open_logs(struct flows *fl)
+{
+	struct al_err err;
+	char *path;
+	int rc;
+
+	if ((rc = cli_log_path("flows", fl->db, fl->db ? NULL : fl->config, &path)) != 0)
+		return rc;
+	rc = al_logread_open(path, &fl->lr, &err);
+	if (rc == 0 && fl->write && al_logwrite_open(path, BUSY_MS, &fl->wdb, &err) == 0 &&
+	    sqlite3_prepare_v2(fl->wdb, "INSERT INTO incidents (ts_us, severity, kind, zone, client, name, detail,"
+			       " query_id) VALUES (?,?,?,?,?,?,?,?)", -1, &fl->ins, NULL) != SQLITE_OK) {
+		al_err_set(&err, "%s: %s", path, sqlite3_errmsg(fl->wdb));
+		rc = -EIO;
+	} else if (rc == 0 && fl->write && !fl->wdb) {
+		rc = -EIO;
+	}
+	if (rc < 0)
+		fprintf(stderr, "airlock flows: %s\n", err.msg);
+	free(path);
+	return rc < 0 ? 2 : 0;
+}
+
+static int parse(int argc, char **argv, struct flows *fl, int *first_file)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char **dst = !strcmp(a, "-c") ? &fl->config : !strcmp(a, "--db") ? &fl->db :
+				   !strcmp(a, "--format") ? &fl->format : !strcmp(a, "--fields") ? &fl->fields : NULL;
+
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			usage(stdout);
+			return 0;
+		} else if (dst) {
+			if (i + 1 >= argc)
+				return usage_error("a value is needed after", a);
+			*dst = argv[++i];
+		} else if (!strcmp(a, "--grace") || !strcmp(a, "--large-bytes")) {
+			char *end;
+			if (i + 1 >= argc)
+				return usage_error("a value is needed after", a);
+			if (a[2] == 'g' && !duration(argv[++i], &fl->o.grace_us))
+				return usage_error("--grace expects a duration such as 20m, 90s or 1h, not", argv[i]);
+			if (a[2] == 'l' && ((fl->o.large_bytes = strtoull(argv[++i], &end, 10)) == 0 || *end))
+				return usage_error("--large-bytes expects a positive number of bytes, not", argv[i]);
+		} else if (!strcmp(a, "--follow")) {
+			fl->follow = true;
+		} else if (!strcmp(a, "--json")) {
+			fl->json = true;
+		} else if (!strcmp(a, "--no-write")) {
+			fl->write = false;
+		} else if (a[0] == '-' && a[1]) {
+			return usage_error("unknown option", a);
+		} else {
+			break;
+		}
+	}
+	*first_file = i;
+	if (!fl->config)
+		return usage_error("which config? give -c CONFIG (zones, rules, catalog, log.path)", NULL);
+	return -1;
+}
+
+static void summary(const struct flows *fl)
+{
+	size_t k;
+
+	fprintf(stderr, "%-20s %-9s %9s %9s\n", "kind", "severity", "findings", "flows");
+	for (k = 0; k < NKINDS; k++)
+		if (fl->found[k])
+			fprintf(stderr, "%-20s %-9s %9llu %9llu\n", kind_index_name(k), al_severity_name(fl->sev[k]),
+				(unsigned long long)fl->found[k], (unsigned long long)fl->flows_in[k]);
+	if (fl->write)
+		fprintf(stderr, "airlock flows: %llu incidents written\n", (unsigned long long)fl->written);
+}
+
+int cli_flows(int argc, char **argv)
+{
+	struct flows fl;
+	struct al_flowmon *m = NULL;
+	enum al_flow_format fmt = AL_FLOW_AUTO;
+	struct al_err err;
+	uint64_t total = 0;
+	int first, rc, status = 0, i;
+	size_t k;
+
+	memset(&fl, 0, sizeof(fl));
+	fl.write = true;
+	al_flowmon_defaults(&fl.o);
+	if ((rc = parse(argc, argv, &fl, &first)) >= 0)
+		return rc;
+	if (fl.format && al_flow_format_parse(fl.format, &fmt) < 0)
+		return usage_error("--format expects auto, aws, azure or gcp, not", fl.format);
+	if ((rc = al_config_load(fl.config, &fl.cfg, &err)) < 0) {
+		fprintf(stderr, "airlock flows: %s\n", rc == -ENOMEM ? "out of memory" : err.msg);
+		return 2;
+	}
+	if ((status = open_logs(&fl)) == 0 &&
+	    (al_answerindex_new(&fl.ai) < 0 || al_flowmon_new(fl.cfg, &fl.o, fl.ai, &m) < 0)) {
+		fprintf(stderr, "airlock flows: out of memory\n");
+		status = 2;
+	}
+	if (status == 0 && fl.wdb)
+		sqlite3_exec(fl.wdb, "BEGIN", NULL, NULL, NULL);
+	for (i = first; status == 0 && i <= argc; i++) {
+		if (i == argc && first < argc)
+			break;
+		if (read_file(&fl, m, i < argc ? argv[i] : "-", fmt) < 0)
+			status = 2;
+	}
+	if (m && al_flowmon_flush(m, on_finding, &fl) < 0)
+		status = 2;
+	if (fl.wdb && sqlite3_exec(fl.wdb, status ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		fprintf(stderr, "airlock flows: cannot write the incidents: %s\n", sqlite3_errmsg(fl.wdb));
+		status = 2;
+	}
+	for (k = 0; k < NKINDS; k++)
+		total += fl.found[k];
+	if (status == 0)
+		summary(&fl);
+	al_flowmon_free(m);
+	al_answerindex_free(fl.ai);
+	sqlite3_finalize(fl.ins);
+	sqlite3_close(fl.wdb);
+	if (fl.lr)
+		al_logread_close(fl.lr);
+	al_config_unref(fl.cfg);
+	return status ? status : total ? 1 : 0;
+}

@@ -1,0 +1,101 @@
+#!/bin/bash
+# The flow monitor end to end: names resolved through the real daemon, then
+# an AWS flow log whose destinations are those answers.  The approved Bedrock
+# endpoint passes; a name outside the catalog is unapproved_endpoint with
+# its hostname (and a policy_violation, the inference zone being denied the
+# internet); an address never answered is no_dns_answer; the data zone's
+# egress, DNS to a foreign resolver, a 200 MiB connection logged by both
+# interfaces (counted once) and a REJECT sweep are each found, written to the
+# incidents table with the flow and the name as evidence.
+. "$(dirname "$0")/lib.sh" || exit 1
+setup
+need_sqlite3
+
+pick_ports 2
+LPORT=${PORTS[0]} UPORT=${PORTS[1]}
+cat >"$T/up.records" <<'EOF2'
+bedrock-runtime.us-east-1.amazonaws.com. 300 IN A 10.0.2.10
+evil.example. 300 IN A 203.0.113.50
+EOF2
+start_fake up "$UPORT" --records "$T/up.records"
+DB=$T/log.db
+cat >"$T/airlock.json" <<JSON
+{
+  "listen": [ {"address": "127.0.0.1", "port": $LPORT} ],
+  "upstreams": [ {"address": "127.0.0.1", "port": $UPORT} ],
+  "zones": [
+    {"name": "application", "cidrs": ["127.0.1.0/24"], "ai": "deny"},
+    {"name": "inference", "cidrs": ["127.0.2.0/24"], "new_domains": {"action": "allow"}},
+    {"name": "data", "cidrs": ["127.0.3.0/24"], "ai": "deny"}
+  ],
+  "endpoints": {"private_cidrs": ["10.0.2.0/27"]},
+  "log": {"path": "$DB", "batch_ms": 20},
+  "rules": [
+    {"id": "NET-002", "from": "inference", "to": "external_ai", "proto": "https", "action": "allow"},
+    {"id": "NET-011", "from": "data", "to": "internet", "proto": "any", "action": "deny"},
+    {"id": "NET-012", "from": "inference", "to": "internet", "proto": "any", "action": "deny"}
+  ]
+}
+JSON
+start_airlockd "$T/airlock.json" "$LPORT"
+q 127.0.2.9 bedrock-runtime.us-east-1.amazonaws.com A >"$T/a1"
+expect_answer "$T/a1" A 10.0.2.10 "the Bedrock endpoint, privately"
+q 127.0.2.9 evil.example A >"$T/a2"
+expect_answer "$T/a2" A 203.0.113.50 "a name outside the catalog"
+kill -TERM "$AL_PID"
+wait_exit "$AL_PID" 5000
+expect_eq "airlockd exit status" 0 "$EXIT_STATUS"
+
+# Flows a few seconds after the answers (AWS version 2, one file per interface).
+NOW=$(date +%s)
+S=$((NOW + 5)) E=$((NOW + 65))
+V2="2 123456789012"
+{
+    echo "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
+    echo "$V2 eni-inf 127.0.2.9 10.0.2.10 40001 443 6 10 5000 $S $E ACCEPT OK"
+    echo "$V2 eni-inf 127.0.2.9 203.0.113.50 40002 443 6 10 7000 $S $E ACCEPT OK"
+    echo "$V2 eni-inf 127.0.2.9 198.51.100.99 40003 443 6 10 9000 $S $E ACCEPT OK"
+    echo "$V2 eni-inf 127.0.2.9 192.0.2.53 40004 53 17 1 80 $S $E ACCEPT OK"
+    echo "$V2 eni-inf 127.0.2.9 10.0.2.10 40005 443 6 9000 104857600 $S $E ACCEPT OK"
+    echo "$V2 eni-inf 127.0.2.9 10.0.2.10 40005 443 6 9000 104857600 $((S + 60)) $((E + 60)) ACCEPT OK"
+    echo "$V2 eni-inf - - - - - - - $S $E - NODATA"
+    echo "$V2 eni-inf not-an-ip 127.0.2.9 1 443 6 1 1 $S $E ACCEPT OK"
+} >"$T/inference.log"
+{
+    # The endpoint's own interface logs the big connection too: once only.
+    echo "$V2 eni-vpce 127.0.2.9 10.0.2.10 40005 443 6 9000 104857600 $S $E ACCEPT OK"
+    echo "$V2 eni-data 127.0.3.9 198.51.100.7 40100 443 6 5 800 $S $E ACCEPT OK"
+    for i in $(seq 1 25); do
+        echo "$V2 eni-data 127.0.1.9 127.0.3.$i 40200 22 6 1 40 $S $E REJECT OK"
+    done
+} >"$T/other.log"
+gzip -k "$T/other.log"
+
+"$AIRLOCK" flows -c "$T/airlock.json" "$T/inference.log" "$T/other.log.gz" >"$T/flows.out" 2>"$T/flows.err"
+expect_eq "airlock flows exit status (findings)" 1 "$?"
+grep -q "inference.log:9: srcaddr: \"not-an-ip\" is not an IP address (skipped)" "$T/flows.err" ||
+    fail_out "$T/flows.err" "the bad line was not reported with its line number"
+grep -q "inference.log (aws): 9 lines, 6 flows, 1 NODATA, 0 SKIPDATA, 1 bad" "$T/flows.err" ||
+    fail_out "$T/flows.err" "the counts of inference.log"
+sql() { sqlite3 -batch -noheader -separator '|' "$DB" "$1"; }
+expect_eq "incidents: kind, severity, client, name, destination, rule, count, bytes" \
+"data_zone_egress|critical|127.0.3.9||198.51.100.7||1|800
+dns_bypass|high|127.0.2.9||192.0.2.53||1|80
+large_transfer|high|127.0.2.9|bedrock-runtime.us-east-1.amazonaws.com.|10.0.2.10||1|209715200
+no_dns_answer|warning|127.0.2.9||198.51.100.99||1|9000
+no_dns_answer|warning|127.0.3.9||198.51.100.7||1|800
+policy_violation|high|127.0.2.9|evil.example.|203.0.113.50|NET-012|1|7000
+policy_violation|high|127.0.2.9||198.51.100.99|NET-012|1|9000
+policy_violation|high|127.0.3.9||198.51.100.7|NET-011|1|800
+policy_violation|high|127.0.2.9||192.0.2.53|NET-012|1|80
+rejected_probe|high|127.0.1.9||127.0.3.20||20|40
+unapproved_endpoint|warning|127.0.2.9|evil.example.|203.0.113.50||1|7000" \
+    "$(sql "SELECT kind, severity, client, name, json_extract(detail, '\$.flow.dst'), json_extract(detail, '\$.rule'),
+                   json_extract(detail, '\$.count'), json_extract(detail, '\$.bytes_total')
+            FROM incidents ORDER BY kind, json_extract(detail, '\$.flow.dst') DESC")"
+expect_eq "the unapproved endpoint's incident links the query that resolved it" "evil.example.|127.0.2.9" \
+    "$(sql "SELECT q.qname, q.client FROM incidents i JOIN queries q ON q.id = i.query_id WHERE i.kind = 'unapproved_endpoint'")"
+"$AIRLOCK" flows -c "$T/airlock.json" --no-write --json "$T/inference.log" >"$T/flows.json" 2>/dev/null
+expect_eq "--json --no-write: one object per finding, nothing more written" "7|11" \
+    "$(python3 -c 'import json,sys; print(len([json.loads(l) for l in open(sys.argv[1])]))' "$T/flows.json")|$(sql "SELECT count(*) FROM incidents")"
+pass
