@@ -1,9 +1,10 @@
 /* The answers airlock gave, by address: see answerindex.h.
  *
- * Each address has a list of its answers, newest first; all answers are
- * also on one list in the order they were added, oldest first, which is
- * where expiry takes them from (the oldest answer of an address is always
- * the last of its list).  Names are interned. */
+ * Each address keeps its answers in one array, oldest first (answers come
+ * in time order), so a lookup is a binary search and a short scan over
+ * contiguous memory.  A ring of address pointers, one per answer in the
+ * order they were added, tells expiry which address holds the oldest
+ * answer: its array's first.  Names are interned. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,16 +14,10 @@
 
 #define SEED 0x2545f4914f6cdd1dull
 
-struct entry {
-	struct al_answer_ref ref;
-	struct entry *newer, *older; /* on its address's list */
-	struct entry *next_added;    /* the global list, oldest first */
-	struct addr *addr;
-};
-
 struct addr {
 	struct al_ip ip;
-	struct entry *newest, *oldest;
+	struct al_answer_ref *v; /* v[head .. head + len) are held */
+	size_t head, len, cap;
 	struct addr *chain;
 };
 
@@ -36,7 +31,8 @@ struct al_answerindex {
 	size_t addr_mask, naddrs;
 	struct name **names;
 	size_t name_mask, nnames;
-	struct entry *first, *last; /* the global list */
+	struct addr **ring; /* the address of each answer held, oldest first */
+	size_t ring_head, ring_cap;
 	size_t count;
 	int64_t newest_us;
 	uint32_t max_ttl; /* bounds how far back a lookup must look */
@@ -60,20 +56,16 @@ int al_answerindex_new(struct al_answerindex **out)
 
 void al_answerindex_free(struct al_answerindex *ai)
 {
-	struct entry *e, *en;
 	struct addr *a, *an;
 	struct name *n, *nn;
 	size_t i;
 
 	if (!ai)
 		return;
-	for (e = ai->first; e; e = en) {
-		en = e->next_added;
-		free(e);
-	}
 	for (i = 0; i <= ai->addr_mask; i++)
 		for (a = ai->addrs[i]; a; a = an) {
 			an = a->chain;
+			free(a->v);
 			free(a);
 		}
 	for (i = 0; i <= ai->name_mask; i++)
@@ -83,6 +75,7 @@ void al_answerindex_free(struct al_answerindex *ai)
 		}
 	free(ai->addrs);
 	free(ai->names);
+	free(ai->ring);
 	free(ai);
 }
 
@@ -185,35 +178,65 @@ static const char *name_get(struct al_answerindex *ai, const char *text)
 	return n->text;
 }
 
+/* Room for one more answer in the ring of answers held. */
+static int ring_grow(struct al_answerindex *ai)
+{
+	size_t cap = ai->ring_cap ? ai->ring_cap * 2 : 1024, i;
+	struct addr **r;
+
+	if (ai->count < ai->ring_cap)
+		return 0;
+	if (!(r = malloc(cap * sizeof(*r))))
+		return -ENOMEM;
+	for (i = 0; i < ai->count; i++)
+		r[i] = ai->ring[(ai->ring_head + i) % ai->ring_cap];
+	free(ai->ring);
+	ai->ring = r;
+	ai->ring_cap = cap;
+	ai->ring_head = 0;
+	return 0;
+}
+
+/* Room for one more answer at the end of a's array. */
+static int array_grow(struct addr *a)
+{
+	struct al_answer_ref *v;
+	size_t cap;
+
+	if (a->head + a->len < a->cap)
+		return 0;
+	if (a->head > a->len) { /* mostly expired space at the front: reuse it */
+		memmove(a->v, a->v + a->head, a->len * sizeof(*a->v));
+		a->head = 0;
+		return 0;
+	}
+	cap = a->cap ? a->cap * 2 : 4;
+	if (!(v = realloc(a->v, cap * sizeof(*v))))
+		return -ENOMEM;
+	a->v = v;
+	a->cap = cap;
+	return 0;
+}
+
 int al_answerindex_add(struct al_answerindex *ai, const struct al_ip *addr, const struct al_ip *client,
 		       int zone, const char *name, int64_t ts_us, uint32_t ttl, int64_t query_id)
 {
-	struct entry *e;
+	struct al_answer_ref *e;
 	struct addr *a;
 	const char *n;
 
 	if (ts_us < ai->newest_us)
 		return -EINVAL;
-	if (!(a = addr_get(ai, addr)) || !(n = name_get(ai, name)) || !(e = calloc(1, sizeof(*e))))
+	if (!(a = addr_get(ai, addr)) || !(n = name_get(ai, name)) || ring_grow(ai) < 0 || array_grow(a) < 0)
 		return -ENOMEM;
-	e->ref.ts_us = ts_us;
-	e->ref.ttl = ttl;
-	e->ref.client = *client;
-	e->ref.zone = zone;
-	e->ref.name = n;
-	e->ref.query_id = query_id;
-	e->addr = a;
-	e->older = a->newest;
-	if (a->newest)
-		a->newest->newer = e;
-	else
-		a->oldest = e;
-	a->newest = e;
-	if (ai->last)
-		ai->last->next_added = e;
-	else
-		ai->first = e;
-	ai->last = e;
+	e = &a->v[a->head + a->len++];
+	e->ts_us = ts_us;
+	e->ttl = ttl;
+	e->client = *client;
+	e->zone = zone;
+	e->name = n;
+	e->query_id = query_id;
+	ai->ring[(ai->ring_head + ai->count) % ai->ring_cap] = a;
 	ai->count++;
 	ai->newest_us = ts_us;
 	if (ttl > ai->max_ttl)
@@ -223,22 +246,17 @@ int al_answerindex_add(struct al_answerindex *ai, const struct al_ip *addr, cons
 
 void al_answerindex_expire(struct al_answerindex *ai, int64_t before_us)
 {
-	struct entry *e;
+	while (ai->count) {
+		struct addr *a = ai->ring[ai->ring_head];
 
-	while ((e = ai->first) != NULL && e->ref.ts_us < before_us) {
-		struct addr *a = e->addr;
-
-		/* The oldest answer of its address: the end of that list. */
-		a->oldest = e->newer;
-		if (a->oldest)
-			a->oldest->older = NULL;
-		else
-			a->newest = NULL;
-		ai->first = e->next_added;
-		if (!ai->first)
-			ai->last = NULL;
+		/* The oldest answer held is the first of its address's array. */
+		if (a->v[a->head].ts_us >= before_us)
+			break;
+		a->head++;
+		if (--a->len == 0)
+			a->head = 0;
+		ai->ring_head = (ai->ring_head + 1) % ai->ring_cap;
 		ai->count--;
-		free(e);
 	}
 }
 
@@ -247,24 +265,36 @@ const struct al_answer_ref *al_answerindex_find(const struct al_answerindex *ai,
 						int64_t end_us, int64_t grace_us, bool *by_zone)
 {
 	const struct addr *a = addr_find(ai, addr);
-	const struct entry *e, *zone_hit = NULL;
+	const struct al_answer_ref *v, *zone_hit = NULL;
+	size_t lo = 0, hi, mid;
+	int64_t oldest = start_us - (int64_t)ai->max_ttl * 1000000 - grace_us;
 
 	*by_zone = false;
-	for (e = a ? a->newest : NULL; e; e = e->older) {
-		if (e->ref.ts_us > end_us)
-			continue; /* given after the flow */
-		if (e->ref.ts_us + (int64_t)ai->max_ttl * 1000000 + grace_us < start_us)
-			break;    /* this and every older one expired before it */
-		if (e->ref.ts_us + (int64_t)e->ref.ttl * 1000000 + grace_us < start_us)
+	if (!a || !a->len)
+		return NULL;
+	v = a->v + a->head;
+	/* The first answer given after the flow ended: hi. */
+	hi = a->len;
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (v[mid].ts_us <= end_us)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	while (hi-- > 0 && v[hi].ts_us >= oldest) {
+		const struct al_answer_ref *e = &v[hi];
+
+		if (e->ts_us + (int64_t)e->ttl * 1000000 + grace_us < start_us)
 			continue;
-		if (same_ip(&e->ref.client, client))
-			return &e->ref;
-		if (!zone_hit && zone >= 0 && e->ref.zone == zone)
+		if (same_ip(&e->client, client))
+			return e;
+		if (!zone_hit && zone >= 0 && e->zone == zone)
 			zone_hit = e;
 	}
 	if (zone_hit)
 		*by_zone = true;
-	return zone_hit ? &zone_hit->ref : NULL;
+	return zone_hit;
 }
 
 size_t al_answerindex_count(const struct al_answerindex *ai)

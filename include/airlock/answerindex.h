@@ -37,7 +37,8 @@ void al_answerindex_expire(struct al_answerindex *ai, int64_t before_us);
 /* The answer that explains a flow from client (in zone) to addr during
  * [start_us, end_us]: one given at ts <= end_us whose ttl + grace_us
  * reaches start_us.  The client's own latest such answer first, else the
- * latest given to its zone (*by_zone set).  NULL when none. */
+ * latest given to its zone (*by_zone set).  NULL when none.  The answer
+ * stays valid until the next add or expire. */
 const struct al_answer_ref *al_answerindex_find(const struct al_answerindex *ai, const struct al_ip *addr,
 						const struct al_ip *client, int zone, int64_t start_us,
 						int64_t end_us, int64_t grace_us, bool *by_zone);
