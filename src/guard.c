@@ -85,7 +85,7 @@ static bool payload_type(uint16_t t)
 /* The shape of one label, from its character classes. */
 static enum al_shape label_shape(const uint8_t *l, unsigned n)
 {
-	unsigned i, lower = 0, upper = 0, digit = 0, other = 0, hexalpha = 0, b32digit = 0;
+	unsigned i, lower = 0, upper = 0, digit = 0, other = 0, hexalpha = 0;
 
 	if (n < 16)
 		return AL_SHAPE_NONE;
@@ -99,7 +99,6 @@ static enum al_shape label_shape(const uint8_t *l, unsigned n)
 			hexalpha += c <= 'F';
 		} else if (c >= '0' && c <= '9') {
 			digit++;
-			b32digit += c >= '2' && c <= '7';
 		} else {
 			other++;
 		}
@@ -108,7 +107,9 @@ static enum al_shape label_shape(const uint8_t *l, unsigned n)
 		return AL_SHAPE_HEX; /* digits alone too: 16 of them are no host name */
 	if (lower && upper && (lower + upper + digit + other == n))
 		return AL_SHAPE_BASE64; /* case carries bits: no host name does that */
-	if (!other && digit == b32digit && digit && (lower == 0 || upper == 0))
+	/* One case and digits: RFC 4648 base32 uses 2-7, iodine's a-z0-5, base36
+	 * all ten; host names of 16 or more such characters are rare. */
+	if (!other && digit && (lower == 0 || upper == 0))
 		return AL_SHAPE_BASE32;
 	return AL_SHAPE_NONE;
 }

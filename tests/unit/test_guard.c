@@ -112,6 +112,9 @@ static void test_guard_recognises_shapes(void **state)
 	assert_int_equal(f.shape, AL_SHAPE_HEX);
 	features("mfrggzdfmztwq2lknnwg23tpobyxe43u.example.com.", 1, &f); /* base32 of "abcdefghijklmnopqrst" */
 	assert_int_equal(f.shape, AL_SHAPE_BASE32);
+	/* iodine's base32 alphabet is a-z0-5: digits outside 2-7 still count. */
+	features("rayadbbdqqcaibaeaqcaibae0k1m5x.example.com.", 1, &f);
+	assert_int_equal(f.shape, AL_SHAPE_BASE32);
 	features("YWJjZGVmZ2hpamtsbW5vcHFyc3Q.example.com.", 1, &f); /* base64 */
 	assert_int_equal(f.shape, AL_SHAPE_BASE64);
 	features("internal-my-alb-1234567890.example.com.", 1, &f); /* hyphens: a host name */
