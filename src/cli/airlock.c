@@ -48,6 +48,7 @@ static const struct {
 	{ "incidents", cli_incidents, "list what the detectors found" },
 	{ "who-resolved", cli_who_resolved, "IP: which clients were given the address IP, for which names" },
 	{ "seen", cli_seen, "import|export FILE: the newly-seen-domains baseline" },
+	{ "leak-test", cli_leak_test, "the isolation checks from this host: TAP or --json, exit 0/1/2/3" },
 	{ "flows", cli_flows, "[FILE...|-]: cloud flow logs against the names airlock answered" },
 	{ "policy", cli_policy, "check|lint|render: the zone policy catalog (flows, mistakes, cloud config)" },
 };

@@ -25,6 +25,8 @@ int cli_seen(int argc, char **argv);
 int cli_policy(int argc, char **argv);
 int cli_policy_lint(int argc, char **argv);   /* src/cli/lintcmd.c */
 int cli_policy_render(int argc, char **argv); /* src/cli/rendercmd.c */
+/* `airlock leak-test`: the isolation checks from this host (src/cli/leakcmd.c). */
+int cli_leak_test(int argc, char **argv);
 /* `airlock flows`: flow logs against the names airlock answered. */
 int cli_flows(int argc, char **argv);
 
