@@ -22,6 +22,10 @@ static int cmd_check_config(int argc, char **argv)
 	struct al_err err;
 	int rc;
 
+	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		printf("usage: airlock check-config FILE\nExit 0 when FILE is a valid config, 1 with what to fix.\n");
+		return 0;
+	}
 	if (argc != 2) {
 		fprintf(stderr, "usage: airlock check-config FILE\n");
 		return 2;
