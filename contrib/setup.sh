@@ -13,7 +13,7 @@ set -eu
 PACKAGES="build-essential autoconf automake libtool pkg-config
  libldns-dev libuv1-dev libsqlite3-dev libcjson-dev libpsl-dev publicsuffix zlib1g-dev libcmocka-dev
  sqlite3 bind9-dnsutils knot-dnsutils ldnsutils python3 python3-dnspython
- iproute2 procps dnsperf unbound dnsmasq-base nsd"
+ iproute2 procps dnsperf unbound dnsmasq-base nsd systemd"
 
 mode=${1:-run}
 top=$(cd "$(dirname "$0")/.." && pwd)

@@ -1,11 +1,14 @@
 /* Workers, signals and reloads: see daemon.h. */
 #include <errno.h>
+#include <time.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
 
 #include "airlock/daemon.h"
 #include "airlock/log.h"
+#include "airlock/notify.h"
 #include "airlock/logread.h"
 #include "airlock/querylog.h"
 #include "airlock/seen.h"
@@ -52,7 +55,15 @@ static void load_seen(struct daemon *d, const char *path)
 		al_logread_close(lr);
 }
 
-static void reload(struct daemon *d)
+static uint64_t monotonic_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void reload_config(struct daemon *d)
 {
 	struct al_config *cfg;
 	struct al_err err;
@@ -82,6 +93,15 @@ static void reload(struct daemon *d)
 	al_config_unref(d->cfg);
 	d->cfg = cfg;
 	al_info("reloaded %s: %zu zones, %zu upstreams", cfg->path, cfg->nzones, cfg->nupstreams);
+}
+
+/* SIGHUP: the manager sees the reload begin and end (Type=notify-reload). */
+static void reload(struct daemon *d)
+{
+	al_notify("RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)monotonic_us());
+	reload_config(d);
+	al_notify("READY=1\nSTATUS=serving %zu zones, config %s", d->cfg->nzones,
+		  d->cfg->path ? d->cfg->path : "(built-in default)");
 }
 
 static void log_stats(struct daemon *d, const char *when)
@@ -123,6 +143,7 @@ static void on_signal(uv_signal_t *s, int signum)
 		if (d->stopping)
 			break;
 		d->stopping = 1;
+		al_notify("STOPPING=1");
 		al_info("stopping: answering queries in flight");
 		for (i = 0; i < d->nworkers; i++)
 			al_worker_stop(d->workers[i]);
@@ -202,6 +223,8 @@ int al_daemon_run(struct al_config *cfg)
 	}
 	if (status == 0) {
 		describe(cfg);
+		al_notify("READY=1\nSTATUS=serving %zu zones, config %s\nMAINPID=%ld", cfg->nzones,
+			  cfg->path ? cfg->path : "(built-in default)", (long)getpid());
 		watch(&d, &d.sigterm, SIGTERM);
 		watch(&d, &d.sigint, SIGINT);
 		watch(&d, &d.sighup, SIGHUP);
