@@ -117,12 +117,12 @@ static bool is_header(char **cols, unsigned n)
 
 	if (n > MAX_FIELDS)
 		return false;
-	for (i = 0; i < n; i++) {
+	for (i = n; i-- > 0;) /* from the end: a record's log-status or action fails at once */
 		if (!field_name_like(cols[i]))
 			return false;
-		addr |= !strcmp(cols[i], "srcaddr") || !strcmp(cols[i], "dstaddr") ||
-			!strcmp(cols[i], "pkt-srcaddr") || !strcmp(cols[i], "pkt-dstaddr");
-	}
+	for (i = 0; i < n && !addr; i++)
+		addr = !strcmp(cols[i], "srcaddr") || !strcmp(cols[i], "dstaddr") ||
+		       !strcmp(cols[i], "pkt-srcaddr") || !strcmp(cols[i], "pkt-dstaddr");
 	return addr;
 }
 
@@ -245,8 +245,11 @@ static int aws_feed(void *state, char *line, size_t len, unsigned long lineno, s
 	if ((v = col(a, cols, F_FLOW_DIRECTION)) != NULL)
 		r.dir = !strcmp(v, "ingress") ? AL_FLOW_INGRESS : !strcmp(v, "egress") ? AL_FLOW_EGRESS
 										: AL_FLOW_DIR_UNKNOWN;
-	if ((v = col(a, cols, F_INTERFACE_ID)) != NULL && !is_missing(v))
-		snprintf(r.iface, sizeof(r.iface), "%s", v);
+	if ((v = col(a, cols, F_INTERFACE_ID)) != NULL && !is_missing(v)) {
+		size_t cut = strnlen(v, sizeof(r.iface) - 1); /* as snprintf would */
+		memcpy(r.iface, v, cut);
+		r.iface[cut] = '\0';
+	}
 	return sink->record(sink, &r);
 }
 

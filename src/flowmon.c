@@ -372,6 +372,7 @@ int al_flowmon_add(struct al_flowmon *m, const struct al_flowrec *r, al_flow_fin
 {
 	const struct al_config *cfg = m->cfg;
 	const struct al_answer_ref *ref = NULL;
+	struct al_answer_ref answer;
 	struct al_flow_finding f;
 	struct al_flow_verdict v;
 	bool by_zone = false, dns;
@@ -388,7 +389,7 @@ int al_flowmon_add(struct al_flowmon *m, const struct al_flowrec *r, al_flow_fin
 	if (sz < 0 || is_airlock(cfg, &r->src) || is_response(m, r, sz, dz))
 		return expire(m, fn, arg, false);
 	ref = al_answerindex_find(m->answers, &r->dst, &r->src, sz, r->start_us, r->end_us, m->o.grace_us,
-				  &by_zone);
+				  &answer, &by_zone);
 	dns = (r->dport == 53 || r->dport == 853) && (r->proto == 6 || r->proto == 17);
 	if (dns && is_airlock(cfg, &r->dst))
 		return expire(m, fn, arg, false); /* what every zone must do: ask airlock */

@@ -31,17 +31,33 @@ void al_answerindex_free(struct al_answerindex *ai);
  * Returns 0, -EINVAL or -ENOMEM. */
 int al_answerindex_add(struct al_answerindex *ai, const struct al_ip *addr, const struct al_ip *client,
 		       int zone, const char *name, int64_t ts_us, uint32_t ttl, int64_t query_id);
+/* The same for many answers in a row, faster: each is held back a few
+ * calls while the memory it will touch is fetched (name is copied), so
+ * al_answerindex_flush must follow the last before the index is read
+ * (add and expire flush by themselves).  Answers out of order are skipped.
+ * Both return 0 or -ENOMEM, which may be an earlier answer's. */
+int al_answerindex_stage(struct al_answerindex *ai, const struct al_ip *addr, const struct al_ip *client,
+			 int zone, const char *name, int64_t ts_us, uint32_t ttl, int64_t query_id);
+int al_answerindex_flush(struct al_answerindex *ai);
 /* Drops the answers given before before_us. */
 void al_answerindex_expire(struct al_answerindex *ai, int64_t before_us);
 
 /* The answer that explains a flow from client (in zone) to addr during
  * [start_us, end_us]: one given at ts <= end_us whose ttl + grace_us
  * reaches start_us.  The client's own latest such answer first, else the
- * latest given to its zone (*by_zone set).  NULL when none.  The answer
- * stays valid until the next add or expire. */
+ * latest given to its zone (*by_zone set).  Fills *out and returns out,
+ * or NULL when none; out->name lives as long as the index. */
 const struct al_answer_ref *al_answerindex_find(const struct al_answerindex *ai, const struct al_ip *addr,
 						const struct al_ip *client, int zone, int64_t start_us,
-						int64_t end_us, int64_t grace_us, bool *by_zone);
+						int64_t end_us, int64_t grace_us, struct al_answer_ref *out,
+						bool *by_zone);
+
+/* Hints for a caller that will look addr up some calls from now, so that
+ * the memory the lookup touches is fetched meanwhile: first the address's
+ * slot, a few calls later (with the slot in the cache) its answers.  They
+ * change nothing. */
+void al_answerindex_prefetch(const struct al_answerindex *ai, const struct al_ip *addr);
+void al_answerindex_prefetch_answers(const struct al_answerindex *ai, const struct al_ip *addr);
 
 size_t al_answerindex_count(const struct al_answerindex *ai);
 /* The time of the newest answer added (0: none). */

@@ -24,6 +24,7 @@
 #define BUSY_MS 10000
 #define LOAD_AHEAD_US (3600LL * 1000000) /* answers read ahead of the flows */
 #define BAD_SHOWN 20                     /* bad records printed; the rest counted */
+#define READ_AHEAD 8                     /* flows read ahead of the one judged */
 
 static const char *const kinds[] = { "data_zone_egress", "large_transfer", "unapproved_endpoint",
 				     "no_dns_answer", "dns_bypass", "policy_violation",
@@ -40,6 +41,9 @@ struct flows {
 	sqlite3_stmt *ins;
 	struct al_answerindex *ai;
 	int64_t loaded_until; /* answers before this are in the index */
+	char zone_text[64];   /* the last zone name looked up, and its index */
+	int zone;
+	bool zone_known;
 	const char *file;     /* the one being read */
 	unsigned long bad_shown;
 	uint64_t found[NKINDS], flows_in[NKINDS];
@@ -77,6 +81,24 @@ static bool duration(const char *s, int64_t *out)
 	return true;
 }
 
+/* The index of a zone by name; the log names the same few zones over and
+ * over, so the last one is remembered. */
+static int zone_index(struct flows *fl, const char *name)
+{
+	size_t len;
+
+	if (fl->zone_known && !strcmp(name, fl->zone_text))
+		return fl->zone;
+	fl->zone = al_rules_zone_find(fl->cfg->zones, fl->cfg->nzones, name);
+	len = strlen(name);
+	fl->zone_known = len < sizeof(fl->zone_text);
+	if (fl->zone_known)
+		memcpy(fl->zone_text, name, len + 1);
+	return fl->zone;
+}
+
+/* An answer from the log, staged: the index fetches the memory it will
+ * touch while the next rows are read. */
 static int load_one(const struct al_logaddr *a, void *arg)
 {
 	struct flows *fl = arg;
@@ -84,8 +106,8 @@ static int load_one(const struct al_logaddr *a, void *arg)
 
 	if (al_ip_parse(a->data, &ip) < 0 || al_ip_parse(a->client, &client) < 0)
 		return 0;
-	return al_answerindex_add(fl->ai, &ip, &client, al_rules_zone_find(fl->cfg->zones, fl->cfg->nzones, a->zone),
-				  a->qname, a->ts_us, a->ttl < 0 ? 0 : (uint32_t)a->ttl, a->query_id) == -ENOMEM ? -ENOMEM : 0;
+	return al_answerindex_stage(fl->ai, &ip, &client, zone_index(fl, a->zone), a->qname, a->ts_us,
+				    a->ttl < 0 ? 0 : (uint32_t)a->ttl, a->query_id);
 }
 
 /* Makes sure the answers that can explain a flow ending at end_us are in
@@ -98,7 +120,10 @@ static int answers_for(struct flows *fl, int64_t start_us, int64_t end_us, struc
 
 	if (end_us < fl->loaded_until)
 		return 0;
-	if ((rc = al_logread_addresses(fl->lr, from, end_us + LOAD_AHEAD_US, load_one, fl, err)) < 0)
+	rc = al_logread_addresses(fl->lr, from, end_us + LOAD_AHEAD_US, load_one, fl, err);
+	if (al_answerindex_flush(fl->ai) < 0 && rc >= 0)
+		rc = -ENOMEM;
+	if (rc < 0)
 		return rc == -ENOMEM ? (al_err_set(err, "out of memory"), rc) : rc;
 	fl->loaded_until = end_us + LOAD_AHEAD_US;
 	al_answerindex_expire(fl->ai, start_us - back - fl->o.window_us);
@@ -188,11 +213,11 @@ static int on_finding(const struct al_flow_finding *f, void *arg)
 	struct flows *fl = arg;
 	size_t k = kind_index(f->kind);
 	cJSON *d = detail(fl, f);
-	char *text = d ? cJSON_PrintUnformatted(d) : NULL;
+	char *text = d && fl->write ? cJSON_PrintUnformatted(d) : NULL; /* the incident's detail */
 	char a[AL_ADDRSTRLEN], b[AL_ADDRSTRLEN];
 	int rc = 0;
 
-	if (!text) {
+	if (!d || (fl->write && !text)) {
 		cJSON_Delete(d);
 		return -ENOMEM;
 	}
@@ -206,7 +231,7 @@ static int on_finding(const struct al_flow_finding *f, void *arg)
 		char *line;
 		cJSON_AddStringToObject(o, "kind", f->kind);
 		cJSON_AddStringToObject(o, "severity", al_severity_name(f->severity));
-		cJSON_AddItemToObject(o, "detail", cJSON_Duplicate(d, true));
+		cJSON_AddItemReferenceToObject(o, "detail", d);
 		if ((line = cJSON_PrintUnformatted(o)) != NULL)
 			printf("%s\n", line);
 		cJSON_free(line);
@@ -232,14 +257,18 @@ static void on_bad(unsigned long line, const char *why, void *arg)
 		fprintf(stderr, "airlock flows: %s:%lu: %s (skipped)\n", fl->file, line, why);
 }
 
+/* Flows are read READ_AHEAD ahead of the one judged, so that the index
+ * fetches the memory of their destinations meanwhile (not with --follow:
+ * each flow is judged as soon as it is read). */
 static int read_file(struct flows *fl, struct al_flowmon *m, const char *path, enum al_flow_format fmt)
 {
 	struct al_flowreader_opts o = { fmt, fl->fields, fl->follow, on_bad, fl };
 	const struct al_flowstats *st;
 	struct al_flowreader *r;
-	struct al_flowrec rec;
-	struct al_err err;
-	int rc;
+	struct al_flowrec ring[READ_AHEAD];
+	struct al_err err, read_err;
+	size_t head = 0, n = 0, ahead = fl->follow ? 1 : READ_AHEAD;
+	int rc = 0, read_rc = 1;
 
 	fl->file = strcmp(path, "-") ? path : "(stdin)";
 	fl->bad_shown = 0;
@@ -247,10 +276,32 @@ static int read_file(struct flows *fl, struct al_flowmon *m, const char *path, e
 		fprintf(stderr, "airlock flows: %s\n", err.msg);
 		return -EIO;
 	}
-	while ((rc = al_flowreader_next(r, &rec, &err)) == 1) {
-		if ((rc = answers_for(fl, rec.start_us, rec.end_us, &err)) < 0 ||
-		    (rc = al_flowmon_add(m, &rec, on_finding, fl)) < 0)
+	err.msg[0] = read_err.msg[0] = '\0';
+	for (;;) {
+		const struct al_flowrec *rec;
+
+		while (read_rc == 1 && n < ahead) {
+			struct al_flowrec *next = &ring[(head + n) % READ_AHEAD];
+			if ((read_rc = al_flowreader_next(r, next, &read_err)) == 1) {
+				al_answerindex_prefetch(fl->ai, &next->dst);
+				if (n >= READ_AHEAD / 2)
+					al_answerindex_prefetch_answers(fl->ai,
+									&ring[(head + n - READ_AHEAD / 2) % READ_AHEAD].dst);
+				n++;
+			}
+		}
+		if (!n)
 			break;
+		rec = &ring[head];
+		head = (head + 1) % READ_AHEAD;
+		n--;
+		if ((rc = answers_for(fl, rec->start_us, rec->end_us, &err)) < 0 ||
+		    (rc = al_flowmon_add(m, rec, on_finding, fl)) < 0)
+			break;
+	}
+	if (rc >= 0 && read_rc < 0) { /* the flows before a read error are judged first */
+		rc = read_rc;
+		err = read_err;
 	}
 	if (rc < 0 && err.msg[0])
 		fprintf(stderr, "airlock flows: %s\n", err.msg);

@@ -1,6 +1,8 @@
 /* The answers by address: a flow finds its client's own answer, else its
  * zone's; the TTL plus the grace bounds how old an answer may be, an answer
- * given after the flow does not count, and expiry drops the oldest. */
+ * given after the flow does not count, and expiry drops the oldest.  The
+ * tables behind it (addresses, clients with their zones, names) grow
+ * without mixing anything up, and staged answers make the same index. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -28,8 +30,9 @@ static const char *find(const struct al_answerindex *ai, const char *addr, const
 {
 	static char out[128];
 	struct al_ip a = ip(addr), c = ip(client);
+	struct al_answer_ref ref;
 	bool by_zone;
-	const struct al_answer_ref *r = al_answerindex_find(ai, &a, &c, zone, start, end, grace, &by_zone);
+	const struct al_answer_ref *r = al_answerindex_find(ai, &a, &c, zone, start, end, grace, &ref, &by_zone);
 
 	if (!r)
 		return "-";
@@ -114,7 +117,153 @@ static void test_answerindex_many_addresses(void **state)
 	assert_string_equal(find(ai, "198.51.0.0", "10.0.2.5", 1, 100 * S, 101 * S, 0), "even.example. 100");
 	al_answerindex_expire(ai, 2600 * S);
 	assert_int_equal(al_answerindex_count(ai), 2500); /* 100 .. 2599 went */
+	/* The right ones went, though the table grew in between. */
+	assert_string_equal(find(ai, "198.51.9.249", "10.0.2.5", 1, 2599 * S, 2600 * S, 0), "-");
+	assert_string_equal(find(ai, "198.51.10.0", "10.0.2.5", 1, 2600 * S, 2601 * S, 0), "even.example. 2600");
 	al_answerindex_free(ai);
+}
+
+/* An IPv4 address and the IPv6 one with the same 16 bytes are two
+ * addresses, and two clients. */
+static void test_answerindex_families_apart(void **state)
+{
+	struct al_answerindex *ai;
+
+	(void)state;
+	assert_int_equal(al_answerindex_new(&ai), 0);
+	add(ai, "10.0.0.1", "10.0.0.2", 1, "v4.example.", 100, 60);
+	add(ai, "a00:1::", "a00:2::", 1, "v6.example.", 101, 60);
+	assert_string_equal(find(ai, "10.0.0.1", "10.0.0.2", 1, 110 * S, 120 * S, 0), "v4.example. 100");
+	assert_string_equal(find(ai, "a00:1::", "a00:2::", 1, 110 * S, 120 * S, 0), "v6.example. 101");
+	assert_string_equal(find(ai, "10.0.0.1", "a00:2::", 1, 110 * S, 120 * S, 0), "v4.example. 100 zone");
+	assert_string_equal(find(ai, "a00:1::", "10.0.0.2", 1, 110 * S, 120 * S, 0), "v6.example. 101 zone");
+	assert_string_equal(find(ai, "10.0.0.1", "a00:2::", 2, 110 * S, 120 * S, 0), "-");
+	al_answerindex_free(ai);
+}
+
+/* Thousands of clients in several zones, one address: each finds its own
+ * answer, a stranger its zone's latest. */
+static void test_answerindex_many_clients(void **state)
+{
+	struct al_answerindex *ai;
+	char c[32], name[32], want[64];
+	int i;
+
+	(void)state;
+	assert_int_equal(al_answerindex_new(&ai), 0);
+	for (i = 0; i < 3000; i++) {
+		snprintf(c, sizeof(c), "10.%d.%d.%d", i % 3, i / 250, i % 250);
+		snprintf(name, sizeof(name), "n%d.example.", i);
+		add(ai, "203.0.113.9", c, i % 3, name, 1000 + i, 86400);
+	}
+	for (i = 0; i < 3000; i += 7) {
+		snprintf(c, sizeof(c), "10.%d.%d.%d", i % 3, i / 250, i % 250);
+		snprintf(want, sizeof(want), "n%d.example. %d", i, 1000 + i);
+		assert_string_equal(find(ai, "203.0.113.9", c, i % 3, 5000 * S, 5000 * S, 0), want);
+	}
+	assert_string_equal(find(ai, "203.0.113.9", "10.9.9.9", 0, 5000 * S, 5000 * S, 0), "n2997.example. 3997 zone");
+	assert_string_equal(find(ai, "203.0.113.9", "10.9.9.9", 1, 5000 * S, 5000 * S, 0), "n2998.example. 3998 zone");
+	assert_string_equal(find(ai, "203.0.113.9", "10.9.9.9", 3, 5000 * S, 5000 * S, 0), "-");
+	al_answerindex_free(ai);
+}
+
+static uint32_t next_random(uint32_t *x)
+{
+	*x = *x * 1103515245u + 12345u;
+	return *x >> 8;
+}
+
+static void random_ip(uint32_t *x, unsigned pool, char *out, size_t size)
+{
+	unsigned k = next_random(x) % pool;
+
+	if (k % 5 == 0)
+		snprintf(out, size, "2001:db8::%x", k);
+	else
+		snprintf(out, size, "198.18.%u.%u", k / 256, k % 256);
+}
+
+/* Asserts that a and b are the same answer; counts own and zone hits. */
+static void same_answer(const struct al_answer_ref *a, bool az, const struct al_answer_ref *b, bool bz, int *own,
+			int *by_zone)
+{
+	assert_true((a == NULL) == (b == NULL));
+	if (!a)
+		return;
+	assert_int_equal(az, bz);
+	*(az ? by_zone : own) += 1;
+	assert_int_equal(a->ts_us, b->ts_us);
+	assert_int_equal(a->ttl, b->ttl);
+	assert_true(al_ip_equal(&a->client, &b->client));
+	assert_int_equal(a->zone, b->zone);
+	assert_string_equal(a->name, b->name);
+	assert_int_equal(a->query_id, b->query_id);
+}
+
+/* Staged answers, flushed, make the same index as answers added one at a
+ * time: the same lookups, before and after expiry, with answers out of
+ * order skipped and long names added in their turn. */
+static void test_answerindex_staged_same_as_added(void **state)
+{
+	struct al_answerindex *added, *staged;
+	char a[64], c[64], name[400];
+	uint32_t x = 7;
+	int64_t ts = 1000 * S;
+	int i, round, own = 0, by_zone = 0;
+
+	(void)state;
+	assert_int_equal(al_answerindex_new(&added), 0);
+	assert_int_equal(al_answerindex_new(&staged), 0);
+	for (i = 0; i < 20000; i++) {
+		struct al_ip ai_, ci;
+		int zone = (int)(next_random(&x) % 5) - 1;
+		uint32_t ttl = next_random(&x) % 4 ? 300 : 3600;
+		int64_t t;
+		int rc;
+
+		random_ip(&x, 3000, a, sizeof(a));
+		random_ip(&x, 60, c, sizeof(c));
+		if (i % 97 == 0)
+			snprintf(name, sizeof(name), "%0300d.example.", i);
+		else
+			snprintf(name, sizeof(name), "host-%u.example.", next_random(&x) % 500);
+		ts += (int64_t)(next_random(&x) % 1000) * 1000;
+		t = i % 50 == 49 ? ts - 5 * S : ts; /* now and then one out of order */
+		ai_ = ip(a);
+		ci = ip(c);
+		rc = al_answerindex_add(added, &ai_, &ci, zone, name, t, ttl, i + 1);
+		assert_int_equal(rc, i % 50 == 49 ? -EINVAL : 0);
+		assert_int_equal(al_answerindex_stage(staged, &ai_, &ci, zone, name, t, ttl, i + 1), 0);
+	}
+	assert_int_equal(al_answerindex_flush(staged), 0);
+	assert_int_equal(al_answerindex_count(staged), al_answerindex_count(added));
+	assert_int_equal(al_answerindex_count(staged), 20000 - 20000 / 50);
+	assert_int_equal(al_answerindex_newest(staged), al_answerindex_newest(added));
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < 5000; i++) {
+			struct al_answer_ref ra, rb;
+			struct al_ip ai_, ci;
+			bool za, zb;
+			int zone = (int)(next_random(&x) % 5) - 1;
+			int64_t start = 1000 * S + (int64_t)(next_random(&x) % 12000) * S;
+			int64_t grace = next_random(&x) % 2 ? 0 : 600 * S;
+
+			random_ip(&x, 3100, a, sizeof(a));
+			random_ip(&x, 64, c, sizeof(c));
+			ai_ = ip(a);
+			ci = ip(c);
+			same_answer(al_answerindex_find(added, &ai_, &ci, zone, start, start + 60 * S, grace, &ra, &za), za,
+				    al_answerindex_find(staged, &ai_, &ci, zone, start, start + 60 * S, grace, &rb, &zb), zb,
+				    &own, &by_zone);
+		}
+		al_answerindex_expire(added, 6000 * S);
+		al_answerindex_expire(staged, 6000 * S);
+		assert_int_equal(al_answerindex_count(staged), al_answerindex_count(added));
+	}
+	assert_true(own > 500); /* the lookups did find answers of both kinds (855 and 96) */
+	assert_true(by_zone > 50);
+	al_answerindex_free(added);
+	al_answerindex_free(staged);
 }
 
 int main(void)
@@ -123,6 +272,9 @@ int main(void)
 		cmocka_unit_test(test_answerindex_client_then_zone),
 		cmocka_unit_test(test_answerindex_window_edges),
 		cmocka_unit_test(test_answerindex_many_addresses),
+		cmocka_unit_test(test_answerindex_families_apart),
+		cmocka_unit_test(test_answerindex_many_clients),
+		cmocka_unit_test(test_answerindex_staged_same_as_added),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
