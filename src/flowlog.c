@@ -3,7 +3,6 @@
  * in a small queue until al_flowreader_next takes them. */
 #include <errno.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +30,6 @@ struct al_flowreader {
 	bool finished;
 	char *peek;              /* the first block, read to tell the format */
 	size_t peek_len, peek_off;
-	atomic_bool stop;
 	struct al_flowrec *queue; /* flows waiting to be taken */
 	size_t qhead, qlen, qcap;
 	int error;               /* a sink error (-ENOMEM) */
@@ -151,7 +149,6 @@ int al_flowreader_open(const char *path, const struct al_flowreader_opts *opts,
 	r->sink.record = sink_record;
 	r->sink.bad = sink_bad;
 	r->sink.stats = &r->st;
-	atomic_init(&r->stop, false);
 	if (!(r->path = strdup(strcmp(path, "-") ? path : "(stdin)")) || !(r->buf = malloc(LINE_MAX_BYTES + 1))) {
 		al_flowreader_close(r);
 		return -ENOMEM;
@@ -249,7 +246,7 @@ static int read_line(struct al_flowreader *r, struct al_err *err)
 				return -EIO;
 			}
 			/* The end, maybe of what was written so far. */
-			if (r->opts.follow && !atomic_load(&r->stop)) {
+			if (r->opts.follow) {
 				gzclearerr(r->gz);
 				wait_more();
 				continue;
@@ -300,7 +297,7 @@ static int fill(struct al_flowreader *r, struct al_err *err)
 				return -EIO;
 			}
 			if (n == 0) {
-				if (r->opts.follow && !atomic_load(&r->stop)) {
+				if (r->opts.follow) {
 					gzclearerr(r->gz);
 					wait_more();
 					continue;
@@ -353,11 +350,6 @@ enum al_flow_format al_flowreader_format(const struct al_flowreader *r)
 const struct al_flowstats *al_flowreader_stats(const struct al_flowreader *r)
 {
 	return &r->st;
-}
-
-void al_flowreader_stop(struct al_flowreader *r)
-{
-	atomic_store(&r->stop, true);
 }
 
 void al_flowreader_close(struct al_flowreader *r)

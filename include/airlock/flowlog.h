@@ -65,8 +65,6 @@ int al_flowreader_next(struct al_flowreader *r, struct al_flowrec *out, struct a
 /* The format in use (known after the first record). */
 enum al_flow_format al_flowreader_format(const struct al_flowreader *r);
 const struct al_flowstats *al_flowreader_stats(const struct al_flowreader *r);
-/* For --follow: makes a waiting al_flowreader_next return 0. */
-void al_flowreader_stop(struct al_flowreader *r);
 void al_flowreader_close(struct al_flowreader *r);
 
 #endif

@@ -30,6 +30,10 @@ int cli_leak_test(int argc, char **argv);
 /* `airlock flows`: flow logs against the names airlock answered. */
 int cli_flows(int argc, char **argv);
 
+/* Prints "airlock CMD: WHAT "ARG"" (ARG may be NULL) and the command's
+ * usage to stderr; returns status, the command's exit code for bad usage. */
+int cli_usage_error(const char *cmd, void (*usage)(FILE *fp), int status, const char *what, const char *arg);
+
 enum cli_format { CLI_TABLE, CLI_JSON, CLI_CSV };
 
 /* A query-log command's arguments (src/cli/logargs.c). */

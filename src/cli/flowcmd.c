@@ -63,9 +63,7 @@ static void usage(FILE *fp)
 
 static int usage_error(const char *what, const char *arg)
 {
-	fprintf(stderr, "airlock flows: %s%s%s%s\n", what, arg ? " \"" : "", arg ? arg : "", arg ? "\"" : "");
-	usage(stderr);
-	return 2;
+	return cli_usage_error("flows", usage, 2, what, arg);
 }
 
 /* "90s", "20m", "2h": a duration into microseconds. */
@@ -128,11 +126,6 @@ static int answers_for(struct flows *fl, int64_t start_us, int64_t end_us, struc
 	fl->loaded_until = end_us + LOAD_AHEAD_US;
 	al_answerindex_expire(fl->ai, start_us - back - fl->o.window_us);
 	return 0;
-}
-
-static const char *kind_index_name(size_t i)
-{
-	return kinds[i];
 }
 
 static size_t kind_index(const char *kind)
@@ -386,7 +379,7 @@ static void summary(const struct flows *fl)
 	fprintf(stderr, "%-20s %-9s %9s %9s\n", "kind", "severity", "findings", "flows");
 	for (k = 0; k < NKINDS; k++)
 		if (fl->found[k])
-			fprintf(stderr, "%-20s %-9s %9llu %9llu\n", kind_index_name(k), al_severity_name(fl->sev[k]),
+			fprintf(stderr, "%-20s %-9s %9llu %9llu\n", kinds[k], al_severity_name(fl->sev[k]),
 				(unsigned long long)fl->found[k], (unsigned long long)fl->flows_in[k]);
 	if (fl->write)
 		fprintf(stderr, "airlock flows: %llu incidents written\n", (unsigned long long)fl->written);
@@ -399,7 +392,7 @@ int cli_flows(int argc, char **argv)
 	enum al_flow_format fmt = AL_FLOW_AUTO;
 	struct al_err err;
 	uint64_t total = 0;
-	int first, rc, status = 0, i;
+	int first = 0, rc, status = 0, i;
 	size_t k;
 
 	memset(&fl, 0, sizeof(fl));

@@ -40,9 +40,7 @@ static void usage(FILE *fp)
 
 static int usage_error(const char *what, const char *arg)
 {
-	fprintf(stderr, "airlock leak-test: %s%s%s%s\n", what, arg ? " \"" : "", arg ? arg : "", arg ? "\"" : "");
-	usage(stderr);
-	return EXIT_COULD_NOT;
+	return cli_usage_error("leak-test", usage, EXIT_COULD_NOT, what, arg);
 }
 
 /* "ADDR", "ADDR:PORT", "[V6]:PORT", "V6" into sa (port def when none);

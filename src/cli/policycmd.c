@@ -30,10 +30,7 @@ static void usage(FILE *fp)
 
 static int usage_error(const char *what, const char *arg)
 {
-	fprintf(stderr, "airlock policy check: %s%s%s%s\n", what, arg ? " \"" : "", arg ? arg : "",
-		arg ? "\"" : "");
-	usage(stderr);
-	return 2;
+	return cli_usage_error("policy check", usage, 2, what, arg);
 }
 
 /* Returns -1 to go on, else the exit status. */

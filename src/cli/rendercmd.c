@@ -29,10 +29,7 @@ static void usage(FILE *fp)
 
 static int usage_error(const char *what, const char *arg)
 {
-	fprintf(stderr, "airlock policy render: %s%s%s%s\n", what, arg ? " \"" : "", arg ? arg : "",
-		arg ? "\"" : "");
-	usage(stderr);
-	return 2;
+	return cli_usage_error("policy render", usage, 2, what, arg);
 }
 
 struct render_args {

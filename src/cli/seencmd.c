@@ -29,9 +29,7 @@ static void usage(FILE *fp)
 
 static int usage_error(const char *what, const char *arg)
 {
-	fprintf(stderr, "airlock seen: %s%s%s%s\n", what, arg ? " \"" : "", arg ? arg : "", arg ? "\"" : "");
-	usage(stderr);
-	return 2;
+	return cli_usage_error("seen", usage, 2, what, arg);
 }
 
 /* Returns -1 to go on, else the exit status. */
