@@ -19,6 +19,9 @@ top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # The settings every script has (each script's --help lists them); a script sets
 # its own (BENCH_PORT_BASE, BENCH_ROUNDS, ...) after sourcing this file.
 AIRLOCKD=${AIRLOCKD:-$top/build/src/airlockd}
+# Started as root, airlockd must be told whom to run as; the bench's files are root's.
+AS_USER=()
+[[ $(id -u) -eq 0 ]] && AS_USER=(-u root)
 BENCH_SECONDS=${BENCH_SECONDS:-10}
 BENCH_HIT_NAMES=${BENCH_HIT_NAMES:-1000}
 BENCH_WARMUP_PASSES=${BENCH_WARMUP_PASSES:-2}
@@ -282,7 +285,7 @@ start_airlockd_as() {
 		cat "$work/$name.check.log" >&2
 		fail "airlockd -t rejected $config (if the config schema changed, update write_airlockd_config in bench/lib.sh)"
 	}
-	launch "$name" "${pin_server[@]}" "$AIRLOCKD" -c "$config"
+	launch "$name" "${pin_server[@]}" "$AIRLOCKD" -c "$config" "${AS_USER[@]}"
 	wait_answer "$name" "${PORT[$name]}" ns1.bench.test. 127.0.0.53 15
 }
 

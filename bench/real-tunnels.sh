@@ -383,7 +383,7 @@ start_airlockd() {
 	airlockd_config "$run" >"$work/airlockd-$run.json"
 	"$AIRLOCKD" -t -c "$work/airlockd-$run.json" >"$work/airlockd-$run.check" 2>&1 ||
 		{ cat "$work/airlockd-$run.check" >&2; fail "airlockd -t rejected $work/airlockd-$run.json"; }
-	launch "airlockd-$run" "${NSX_S[@]}" "$AIRLOCKD" -c "$work/airlockd-$run.json"
+	launch "airlockd-$run" "${NSX_S[@]}" "$AIRLOCKD" -c "$work/airlockd-$run.json" "${AS_USER[@]}"
 	wait_for "airlockd-$run" 10 in_s dig +short +tries=1 +time=1 -p 53 @127.0.0.1 \
 		ready.airlock-bench.example A ||
 		fail "airlockd ($run) did not answer on 127.0.0.1:53 in $NS_S" "airlockd-$run"
@@ -668,7 +668,7 @@ report() {
 	echo "ip netns add $NS_S; ip netns add $NS_T   # every process below runs in $NS_S (ip netns exec)"
 	echo "${STARTCMD[fake]}"
 	for run in $BENCH_RT_RUNS; do
-		echo "$AIRLOCKD -c airlockd-$run.json"
+		echo "$AIRLOCKD -c airlockd-$run.json ${AS_USER[*]}"
 	done
 	echo "iodined -f -s -l 127.0.0.1 -p $PORT_IODINED -P $PW -d alrtsrv0 $TUN_NET t.ioNN.example   # then: ip link set alrtsrv0 netns $NS_T, configured $TUN_NET there"
 	echo "dns2tcpd -F -f dns2tcpd.conf   # listen = 127.0.0.1, port = $PORT_D2T, domain = d.d2t.example, resources = sink:127.0.0.1:$PORT_D2T_SINK"

@@ -2,6 +2,7 @@
 # Set up a fresh Debian 12 machine for airlock: install the Debian packages it
 # builds, tests and benchmarks with, then build it.
 #   contrib/setup.sh run    install, build, run airlockd on its built-in default
+#                           (as the system user airlock, created if missing)
 #   contrib/setup.sh test   install, build, run the whole test suite (make
 #                           distcheck, then again built with ASan+UBSan)
 #   contrib/setup.sh deps   install the packages only
@@ -13,7 +14,7 @@ set -eu
 PACKAGES="build-essential autoconf automake libtool pkg-config
  libldns-dev libuv1-dev libsqlite3-dev libcjson-dev libpsl-dev publicsuffix zlib1g-dev libcmocka-dev
  sqlite3 bind9-dnsutils knot-dnsutils ldnsutils python3 python3-dnspython
- iproute2 procps dnsperf unbound dnsmasq-base nsd systemd"
+ iproute2 procps dnsperf unbound dnsmasq-base nsd systemd adduser"
 
 mode=${1:-run}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,6 +42,13 @@ install_deps() {
 	done
 }
 
+# The account airlockd runs as once its ports are bound (as a package's
+# postinst would create it).
+add_user() {
+	id airlock >/dev/null 2>&1 ||
+		as_root adduser --quiet --system --group --no-create-home --home /nonexistent airlock
+}
+
 build() {
 	builddir=$1; shift
 	[ -x configure ] || autoreconf -fi
@@ -60,10 +68,12 @@ deps)
 	install_deps ;;
 run)
 	install_deps
+	add_user
 	build build
-	exec build/src/airlockd ;;
+	exec build/src/airlockd -u airlock ;;
 test)
 	install_deps
+	add_user
 	build build
 	make -C build -s -j"$(nproc)" check
 	build build-san --enable-sanitizers

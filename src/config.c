@@ -711,7 +711,8 @@ static int config_from_json(const cJSON *root, const char *path,
 {
 	static const char *const top_keys[] = { "listen", "upstreams", "zones", "cache", "timeouts",
 						"limits", "edns", "threads", "log", "internal_suffixes",
-						"endpoints", "local_data", "forward", "guard", "new_domains", "rules", "network", NULL };
+						"endpoints", "local_data", "forward", "guard", "new_domains", "rules", "network",
+						"user", "group", NULL };
 	struct al_jctx c = { path, err };
 	struct al_config *cfg;
 	int rc;
@@ -733,6 +734,8 @@ static int config_from_json(const cJSON *root, const char *path,
 		 (rc = get_guard(&c, root, cfg)) < 0 ||
 		 (rc = get_new_domains(&c, root, cfg)) < 0 ||
 		 (rc = get_rules(&c, root, cfg)) < 0 ||
+		 (rc = al_json_string(&c, root, "user", "", "an account name, e.g. \"airlock\"", &cfg->user)) < 0 ||
+		 (rc = al_json_string(&c, root, "group", "", "a group name, e.g. \"airlock\"", &cfg->group)) < 0 ||
 		 (rc = al_network_parse(&c, cJSON_GetObjectItemCaseSensitive(root, "network"), &cfg->network)) < 0)
 		;
 	else if (!cfg->nlisten)
@@ -885,5 +888,7 @@ void al_config_unref(struct al_config *cfg)
 	free(cfg->upstreams);
 	free(cfg->path);
 	free(cfg->log_path);
+	free(cfg->user);
+	free(cfg->group);
 	free(cfg);
 }

@@ -9,6 +9,7 @@
 #include "airlock/daemon.h"
 #include "airlock/log.h"
 #include "airlock/notify.h"
+#include "airlock/privdrop.h"
 #include "airlock/logread.h"
 #include "airlock/querylog.h"
 #include "airlock/seen.h"
@@ -178,7 +179,29 @@ static void describe(const struct al_config *cfg)
 		cfg->cache_bytes >> 20, cfg->path ? cfg->path : "(built-in default)");
 }
 
-int al_daemon_run(struct al_config *cfg)
+/* The query log, and the first sightings saved in it; opened as the user
+ * airlockd runs as, so the files it creates are that user's. */
+static int open_log(struct daemon *d)
+{
+	const struct al_config *cfg = d->cfg;
+	struct al_qlog_opts o = { cfg->log_queue, cfg->log_batch_rows, cfg->log_batch_ms,
+				  cfg->log_retention_days };
+	struct al_err err;
+	unsigned i;
+
+	if (!cfg->log_path)
+		return 0;
+	if (al_qlog_open(cfg->log_path, &o, &d->qlog, &err) < 0) {
+		al_err("%s", err.msg);
+		return -1;
+	}
+	load_seen(d, cfg->log_path);
+	for (i = 0; i < d->nworkers; i++)
+		al_worker_set_log(d->workers[i], d->qlog);
+	return 0;
+}
+
+int al_daemon_run(struct al_config *cfg, const struct al_privdrop *drop)
 {
 	struct daemon d;
 	struct al_err err;
@@ -195,24 +218,26 @@ int al_daemon_run(struct al_config *cfg)
 		al_config_unref(cfg);
 		return 1;
 	}
-	if (cfg->log_path) {
-		struct al_qlog_opts o = { cfg->log_queue, cfg->log_batch_rows, cfg->log_batch_ms,
-					  cfg->log_retention_days };
-		if (al_qlog_open(cfg->log_path, &o, &d.qlog, &err) < 0) {
-			al_err("%s", err.msg);
-			status = 1;
-		} else {
-			load_seen(&d, cfg->log_path);
-		}
-	}
+	/* Privileged: bind the ports. */
 	for (i = 0; status == 0 && i < cfg->threads; i++) {
-		if ((rc = al_worker_new(i, cfg, d.qlog, d.seen, &d.workers[i], &err)) < 0) {
+		if ((rc = al_worker_new(i, cfg, d.seen, &d.workers[i], &err)) < 0) {
 			al_err("%s", err.msg);
 			status = 1;
 			break;
 		}
 		d.nworkers++;
 	}
+	/* From here on, the configured user: no thread has started yet, so
+	 * every thread is born unprivileged. */
+	if (status == 0 && drop && al_privdrop_apply(drop, &err) < 0) {
+		al_err("%s", err.msg);
+		status = 1;
+	} else if (status == 0 && drop && !drop->stay_root) {
+		al_info("running as user %s (uid %lu, gid %lu)", drop->user, (unsigned long)drop->uid,
+			(unsigned long)drop->gid);
+	}
+	if (status == 0 && open_log(&d) < 0)
+		status = 1;
 	for (i = 0; status == 0 && i < d.nworkers; i++) {
 		if ((rc = al_worker_start(d.workers[i])) < 0) {
 			al_err("cannot start worker %u: %s", i, uv_strerror(rc));

@@ -125,6 +125,28 @@ int al_json_bool(struct al_jctx *c, const cJSON *obj, const char *key,
 	return 0;
 }
 
+/* A non-empty string, copied (the caller frees *out).  Absent: *out is
+ * kept; expect says what was expected, for the message. */
+int al_json_string(struct al_jctx *c, const cJSON *obj, const char *key, const char *path,
+		   const char *expect, char **out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	char where[256], shown[80];
+	char *copy;
+
+	if (!v)
+		return 0;
+	al_json_join(where, sizeof(where), path, key);
+	if (!cJSON_IsString(v) || !v->valuestring[0])
+		return al_json_fail(c, where, "%s is not valid (expected %s)",
+			    al_json_show(v, shown, sizeof(shown)), expect);
+	if (!(copy = strdup(v->valuestring)))
+		return -ENOMEM;
+	free(*out);
+	*out = copy;
+	return 0;
+}
+
 /* A string that must be one of names[] (NULL-terminated); *out is its
  * index.  Absent: *out keeps its default. */
 int al_json_choice(struct al_jctx *c, const cJSON *obj, const char *key, const char *path,

@@ -693,8 +693,8 @@ static void on_wake(uv_async_t *a)
 	}
 }
 
-int al_worker_new(unsigned id, struct al_config *cfg, struct al_qlog *qlog,
-		  struct al_seen *seen, struct al_worker **out, struct al_err *err)
+int al_worker_new(unsigned id, struct al_config *cfg, struct al_seen *seen,
+		  struct al_worker **out, struct al_err *err)
 {
 	struct al_worker *w = calloc(1, sizeof(*w));
 	int rc;
@@ -702,7 +702,6 @@ int al_worker_new(unsigned id, struct al_config *cfg, struct al_qlog *qlog,
 	if (!w)
 		return -ENOMEM;
 	w->id = id;
-	w->qlog = qlog;
 	w->seen = seen;
 	w->nworkers = cfg->threads;
 	w->seed = al_rand64();
@@ -730,6 +729,11 @@ int al_worker_new(unsigned id, struct al_config *cfg, struct al_qlog *qlog,
 	al_listener_set_limits(w->listener, conn_share(w, cfg), cfg->tcp_idle_ms);
 	*out = w;
 	return 0;
+}
+
+void al_worker_set_log(struct al_worker *w, struct al_qlog *qlog)
+{
+	w->qlog = qlog;
 }
 
 static void run(void *arg)

@@ -35,6 +35,8 @@ struct al_forward {
 
 struct al_config {
 	char *path; /* NULL for the built-in default */
+	char *user;  /* started as root: become this account after binding; NULL: unset */
+	char *group; /* its group; NULL: the user's primary group */
 
 	struct al_endpoint *listen;
 	size_t nlisten;

@@ -6,8 +6,11 @@
 
 #include "airlock/config.h"
 
-/* Runs until stopped; takes the caller's reference on cfg.  Returns the
- * process exit status. */
-int al_daemon_run(struct al_config *cfg);
+struct al_privdrop;
+
+/* Runs until stopped; takes the caller's reference on cfg.  drop (NULL:
+ * keep the current user) is applied once the ports are bound, before any
+ * thread starts or any file is written.  Returns the process exit status. */
+int al_daemon_run(struct al_config *cfg, const struct al_privdrop *drop);
 
 #endif

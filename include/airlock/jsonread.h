@@ -50,6 +50,9 @@ int al_json_bool(struct al_jctx *c, const cJSON *obj, const char *key,
 		 const char *path, bool *out);
 int al_json_number(struct al_jctx *c, const cJSON *obj, const char *key,
 		   const char *path, double min, double max, double *out);
+/* A non-empty string, copied into *out (freed first; the caller frees). */
+int al_json_string(struct al_jctx *c, const cJSON *obj, const char *key, const char *path,
+		   const char *expect, char **out);
 /* A string that must be one of names (NULL-terminated); *out its index. */
 int al_json_choice(struct al_jctx *c, const cJSON *obj, const char *key, const char *path,
 		   const char *const *names, int *out);

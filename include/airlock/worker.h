@@ -12,12 +12,14 @@ struct al_worker;
 struct al_qlog;
 struct al_seen;
 
-/* Binds the listen sockets (errors show here, before any thread runs).
- * qlog (may be NULL) receives a row per answered query; seen holds the
- * first sightings of domains, shared by all workers.  Both must outlive
- * the worker. */
-int al_worker_new(unsigned id, struct al_config *cfg, struct al_qlog *qlog,
-		  struct al_seen *seen, struct al_worker **out, struct al_err *err);
+/* Binds the listen sockets (errors show here, before any thread runs,
+ * and before root is given up).  seen holds the first sightings of
+ * domains, shared by all workers; it must outlive the worker. */
+int al_worker_new(unsigned id, struct al_config *cfg, struct al_seen *seen,
+		  struct al_worker **out, struct al_err *err);
+/* Before al_worker_start: qlog (shared, must outlive the worker) receives
+ * a row per answered query.  Without it nothing is logged. */
+void al_worker_set_log(struct al_worker *w, struct al_qlog *qlog);
 int al_worker_start(struct al_worker *w);
 /* Thread-safe: the worker switches to cfg (it takes a reference). */
 void al_worker_set_config(struct al_worker *w, struct al_config *cfg);

@@ -37,6 +37,10 @@ find_program() {
 AIRLOCKD=$(find_program airlockd "${AIRLOCKD:-}")
 AIRLOCK=$(find_program airlock "${AIRLOCK:-}")
 FAKE_UPSTREAM=${FAKE_UPSTREAM:-$TOP_SRCDIR/tests/fakes/fake_upstream.py}
+# Started as root, airlockd must be told whom to run as: the tests' files
+# are root's, so they keep it (tests/e2e/privdrop.sh covers the drop).
+AS_USER=""
+[ "$(id -u)" -eq 0 ] && AS_USER="-u root"
 
 T=""                    # this test's temp dir
 PIDS=""                 # everything this test started, killed on exit
@@ -258,7 +262,7 @@ EOF
 start_airlockd() {
     local config=$1 port=$2 name=${3:-airlockd} deadline
     [ -f "$config" ] || fail "start_airlockd: no config $config"
-    "$AIRLOCKD" -c "$config" >"$T/$name.out" 2>"$T/$name.err" &
+    "$AIRLOCKD" -c "$config" $AS_USER >"$T/$name.out" 2>"$T/$name.err" &
     AL_PID=$!
     AL_PORT=$port
     PIDS="$PIDS $AL_PID"
