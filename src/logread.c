@@ -90,7 +90,8 @@ int al_logread_open(const char *path, struct al_logread **out, struct al_err *er
 		free(lr);
 		return -ENOMEM;
 	}
-	rc = sqlite3_open_v2(path, &lr->db, SQLITE_OPEN_READONLY, NULL);
+	/* One thread per connection: SQLite's own locking is not needed. */
+	rc = sqlite3_open_v2(path, &lr->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc == SQLITE_OK) {
 		sqlite3_busy_timeout(lr->db, BUSY_MS);
 		rc = schema_version(lr->db, &version);

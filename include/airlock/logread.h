@@ -103,6 +103,7 @@ struct al_logread;
  * checks its schema version: 0 (not an airlock log) and versions newer
  * than AL_QLOG_SCHEMA_VERSION are refused.  Returns 0 or a negative errno
  * (-ENOENT, -EACCES, -EISDIR, -EIO, ...), with a message naming the path. */
+/* A handle is for one thread at a time (it takes no locks of its own). */
 int al_logread_open(const char *path, struct al_logread **out, struct al_err *err);
 void al_logread_close(struct al_logread *lr);
 
