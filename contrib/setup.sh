@@ -9,12 +9,17 @@
 set -eu
 
 # Libraries (pkg-config names in configure.ac): ldns, libuv, sqlite3, cJSON,
-# libpsl (with publicsuffix, the list it reads), cmocka.  Tools: autotools, DNS clients for the end-to-end tests
-# (dig, kdig, drill), dnspython for the fake upstream, and the benchmark peers.
+# libpsl (with publicsuffix, the list it reads), cmocka, libfstrm and protobuf-c
+# (dnstap, with protoc-c).  Tools: autotools, DNS clients for the end-to-end tests
+# (dig, kdig, drill), dnspython for the fake upstream, dnstap-ldns and
+# fstrm_capture (fstrm-bin) to read dnstap, the benchmark peers, and clang with
+# its libFuzzer runtime (libclang-rt-14-dev) for make fuzz-smoke.
 PACKAGES="build-essential autoconf automake libtool pkg-config
  libldns-dev libuv1-dev libsqlite3-dev libcjson-dev libpsl-dev publicsuffix zlib1g-dev libcmocka-dev
+ libfstrm-dev libprotobuf-c-dev protobuf-c-compiler dnstap-ldns fstrm-bin
  sqlite3 bind9-dnsutils knot-dnsutils ldnsutils python3 python3-dnspython
- iproute2 procps dnsperf unbound dnsmasq-base nsd systemd adduser"
+ iproute2 procps dnsperf unbound dnsmasq-base nsd systemd adduser
+ clang libclang-rt-14-dev"
 
 mode=${1:-run}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -78,6 +83,8 @@ test)
 	make -C build -s -j"$(nproc)" check
 	build build-san --enable-sanitizers
 	make -C build-san -s -j"$(nproc)" check
+	# Each libFuzzer harness for a minute, one after another (docs/FUZZING.md).
+	make -C build -s fuzz-smoke FUZZ_SECONDS=60
 	# The release tarball builds out of tree and passes the suite too.
 	make -C build -s -j"$(nproc)" distcheck >build/distcheck.out 2>&1 ||
 		{ tail -n 60 build/distcheck.out; exit 1; }

@@ -11,6 +11,7 @@ struct scan {
 	uint16_t *offs;
 	unsigned n, cap;
 	size_t cut;          /* offset of the OPT RR, or 0 */
+	size_t end;          /* just past the last record read: bytes after it are dropped */
 	unsigned kept_ar;    /* additional records before the OPT */
 	bool have_soa;
 	uint32_t soa_neg;    /* min(SOA TTL, SOA minimum) */
@@ -23,6 +24,7 @@ static int scan_rr(const uint8_t *pkt, const struct al_rr *rr, void *arg)
 
 	if (s->cut)
 		return 0; /* records after the OPT are dropped */
+	s->end = rr->rdata_off + rr->rdlen;
 	if (rr->type == AL_TYPE_OPT) {
 		if (rr->section != 3)
 			return -1; /* RFC 6891 6.1.1: OPT only in additional */
@@ -105,6 +107,7 @@ int al_answer_new(const uint8_t *reply, size_t len,
 	}
 	if (++qend + 4 > len)
 		return -EINVAL;
+	s.end = qend + 4;
 	/* Every record takes at least 11 bytes, so this bounds the count. */
 	records = (size_t)al_get16(reply + 6) + al_get16(reply + 8) + al_get16(reply + 10);
 	if (records > len / 11)
@@ -121,7 +124,7 @@ int al_answer_new(const uint8_t *reply, size_t len,
 		free(a);
 		return -EINVAL;
 	}
-	a->len = (uint16_t)(s.cut ? s.cut : len);
+	a->len = (uint16_t)(s.cut ? s.cut : s.end);
 	memcpy(a->data, reply, a->len);
 	al_put16(a->data, 0);
 	if (s.cut)

@@ -196,10 +196,39 @@ void al_cache_put_take(struct al_cache *c, const uint8_t *key, size_t keylen,
 	c->st.inserts++;
 }
 
-void al_cache_flush(struct al_cache *c)
+size_t al_cache_flush(struct al_cache *c)
 {
+	size_t n = c->st.entries;
+
 	while (c->tail)
 		drop_entry(c, c->tail);
+	return n;
+}
+
+/* The key's name (its first keylen - 5 bytes) is name or below it: one of
+ * its label boundaries leaves exactly name. */
+static int below(const struct entry *e, const uint8_t *name, size_t len)
+{
+	size_t off = 0, n = e->keylen - 5u;
+
+	while (n - off > len && e->key[off])
+		off += 1u + e->key[off];
+	return n - off == len && memcmp(e->key + off, name, len) == 0;
+}
+
+size_t al_cache_flush_name(struct al_cache *c, const uint8_t *name, size_t len)
+{
+	struct entry *e, *next;
+	size_t n = 0;
+
+	for (e = c->head; e; e = next) {
+		next = e->next;
+		if (below(e, name, len)) {
+			drop_entry(c, e);
+			n++;
+		}
+	}
+	return n;
 }
 
 void al_cache_free(struct al_cache *c)

@@ -5,9 +5,11 @@
 #include <libpsl.h>
 #include <ctype.h>
 #include <errno.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 
 #include "airlock/catalog.h"
 #include "airlock/config.h"
@@ -558,6 +560,146 @@ static int get_log(struct al_jctx *c, const cJSON *root, struct al_config *cfg)
 	return 0;
 }
 
+static bool is_loopback(const struct al_ip *ip)
+{
+	static const uint8_t v6[16] = { [15] = 1 };
+
+	return ip->family == AF_INET ? ip->bytes[0] == 127 : memcmp(ip->bytes, v6, 16) == 0;
+}
+
+/* "metrics": Prometheus /metrics over HTTP.  Counters tell what clients
+ * ask and what the guard catches, so they stay on this host unless
+ * allow_remote says otherwise. */
+static int get_metrics(struct al_jctx *c, const cJSON *root, struct al_config *cfg)
+{
+	static const char *const keys[] = { "address", "port", "allow_remote", NULL };
+	const cJSON *s, *a;
+	char shown[80];
+	uint32_t port = 9153;
+	bool remote = false;
+	size_t i;
+	int rc;
+
+	if ((rc = al_json_section(c, root, "metrics", keys, &s)) < 0 || !s)
+		return rc;
+	al_ip_parse("127.0.0.1", &cfg->metrics_ip);
+	a = cJSON_GetObjectItemCaseSensitive(s, "address");
+	if (a && (!cJSON_IsString(a) || al_ip_parse(a->valuestring, &cfg->metrics_ip) < 0))
+		return al_json_fail(c, "metrics.address", "%s is not an IP address (expected e.g. \"127.0.0.1\" or \"::1\")",
+				    al_json_show(a, shown, sizeof(shown)));
+	if ((rc = al_json_uint(c, s, "port", "metrics", 1, 65535, &port)) < 0 ||
+	    (rc = al_json_bool(c, s, "allow_remote", "metrics", &remote)) < 0)
+		return rc;
+	if (!remote && !is_loopback(&cfg->metrics_ip))
+		return al_json_fail(c, "metrics.address", "%s is not a loopback address (expected e.g. \"127.0.0.1\" or \"::1\"; to serve /metrics to other hosts, set \"allow_remote\": true and firewall the port)",
+				    al_json_show(a, shown, sizeof(shown)));
+	for (i = 0; i < cfg->nlisten; i++)
+		if (cfg->listen[i].port == port && al_ip_equal(&cfg->listen[i].ip, &cfg->metrics_ip))
+			return al_json_fail(c, "metrics.port", "%u is also the port of listen[%zu] at that address (expected another port: DNS over TCP is served there)",
+					    port, i);
+	cfg->metrics_port = (uint16_t)port;
+	return 0;
+}
+
+/* "control": the daemon's control socket (`airlock ctl`).  A relative
+ * path is relative to the config file's directory; the group must exist
+ * now, so a typo fails the check rather than the start. */
+static int get_control(struct al_jctx *c, const cJSON *root, struct al_config *cfg)
+{
+	static const char *const keys[] = { "path", "mode", "group", NULL };
+	const cJSON *s, *v;
+	struct group gr, *found = NULL;
+	char shown[80], buf[4096];
+	unsigned long mode;
+	int rc;
+
+	if ((rc = al_json_section(c, root, "control", keys, &s)) < 0 || !s)
+		return rc;
+	v = cJSON_GetObjectItemCaseSensitive(s, "path");
+	if (!v)
+		return al_json_fail(c, "control.path", "missing (expected the socket's file name, e.g. \"/run/airlock/control.sock\")");
+	if (!cJSON_IsString(v) || !v->valuestring[0])
+		return al_json_fail(c, "control.path", "%s is not a file name (expected e.g. \"/run/airlock/control.sock\")",
+				    al_json_show(v, shown, sizeof(shown)));
+	if (!(cfg->control_path = config_relative(c->file, v->valuestring)))
+		return -ENOMEM;
+	if (strlen(cfg->control_path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		return al_json_fail(c, "control.path", "\"%s\" is %zu bytes long (expected at most %zu: a Unix socket's limit; choose a shorter path)",
+				    cfg->control_path, strlen(cfg->control_path),
+				    sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+	v = cJSON_GetObjectItemCaseSensitive(s, "mode");
+	if (v) {
+		mode = cJSON_IsString(v) && strlen(v->valuestring) - 1 < 4 &&
+		       strspn(v->valuestring, "01234567") == strlen(v->valuestring)
+		       ? strtoul(v->valuestring, NULL, 8) : 01000;
+		if (mode > 0777)
+			return al_json_fail(c, "control.mode", "%s is not a permission mode (expected an octal string such as \"0660\" or \"0600\")",
+					    al_json_show(v, shown, sizeof(shown)));
+		cfg->control_mode = (uint32_t)mode;
+	}
+	if ((rc = al_json_string(c, s, "group", "control", "a group name, e.g. \"airlock\"", &cfg->control_group)) < 0)
+		return rc;
+	if (cfg->control_group) {
+		rc = getgrnam_r(cfg->control_group, &gr, buf, sizeof(buf), &found);
+		if (!found)
+			return al_json_fail(c, "control.group", "no group \"%s\" on this host%s%s (expected an existing group, e.g. \"airlock\": create it or name another)",
+					    cfg->control_group, rc ? ": " : "", rc ? strerror(rc) : "");
+		cfg->control_gid = (uint32_t)gr.gr_gid;
+	}
+	return 0;
+}
+
+/* dnstap.socket or dnstap.file: a name, relative to the config file; a
+ * socket's at most max bytes (0: no limit). */
+static int get_dnstap_path(struct al_jctx *c, const cJSON *v, const char *where,
+			   const char *example, size_t max, char **out)
+{
+	char shown[80];
+
+	if (!cJSON_IsString(v) || !v->valuestring[0])
+		return al_json_fail(c, where, "%s is not a file name (expected e.g. \"%s\")",
+				    al_json_show(v, shown, sizeof(shown)), example);
+	if (!(*out = config_relative(c->file, v->valuestring)))
+		return -ENOMEM;
+	if (max && strlen(*out) > max)
+		return al_json_fail(c, where, "\"%s\" is %zu bytes long (expected at most %zu: the limit of a unix socket path; use a shorter one)",
+				    *out, strlen(*out), max);
+	return 0;
+}
+
+/* dnstap: every query and reply to a collector's socket or to a file. */
+static int get_dnstap(struct al_jctx *c, const cJSON *root, struct al_config *cfg)
+{
+	static const char *const keys[] = { "socket", "file", "identity", "version", "client_query",
+					    "client_response", "forwarder_query", "forwarder_response", NULL };
+	struct al_dnstap_conf *d = &cfg->dnstap;
+	struct sockaddr_un un;
+	const cJSON *s, *sock, *file;
+	int rc;
+
+	if ((rc = al_json_section(c, root, "dnstap", keys, &s)) < 0 || !s)
+		return rc;
+	sock = cJSON_GetObjectItemCaseSensitive(s, "socket");
+	file = cJSON_GetObjectItemCaseSensitive(s, "file");
+	if (sock && file)
+		return al_json_fail(c, "dnstap", "has both socket and file (expected one of them: \"socket\" for a collector such as Vector, \"file\" for a Frame Streams file)");
+	if (!sock && !file)
+		return al_json_fail(c, "dnstap", "has neither socket nor file (expected e.g. \"socket\": \"/run/vector/dnstap.sock\" or \"file\": \"/var/lib/airlock/dnstap.fstrm\")");
+	if ((sock && (rc = get_dnstap_path(c, sock, "dnstap.socket", "/run/vector/dnstap.sock",
+					   sizeof(un.sun_path) - 1, &d->socket)) < 0) ||
+	    (file && (rc = get_dnstap_path(c, file, "dnstap.file", "/var/lib/airlock/dnstap.fstrm",
+					   0, &d->file)) < 0))
+		return rc;
+	if ((rc = al_json_string(c, s, "identity", "dnstap", "a server name, e.g. \"resolver-1\"", &d->identity)) < 0 ||
+	    (rc = al_json_string(c, s, "version", "dnstap", "a version string, e.g. \"airlock\"", &d->version)) < 0 ||
+	    (rc = al_json_bool(c, s, "client_query", "dnstap", &d->client_query)) < 0 ||
+	    (rc = al_json_bool(c, s, "client_response", "dnstap", &d->client_response)) < 0 ||
+	    (rc = al_json_bool(c, s, "forwarder_query", "dnstap", &d->forwarder_query)) < 0 ||
+	    (rc = al_json_bool(c, s, "forwarder_response", "dnstap", &d->forwarder_response)) < 0)
+		return rc;
+	return 0;
+}
+
 static struct al_config *config_new(void)
 {
 	struct al_config *cfg = calloc(1, sizeof(*cfg));
@@ -581,6 +723,9 @@ static struct al_config *config_new(void)
 	cfg->log_batch_rows = 1000;
 	cfg->log_batch_ms = 100;
 	cfg->log_retention_days = 30;
+	cfg->dnstap.client_query = cfg->dnstap.client_response = true;
+	cfg->dnstap.forwarder_query = cfg->dnstap.forwarder_response = true;
+	cfg->control_mode = 0660;
 	cfg->public_answer_rcode = AL_RCODE_SERVFAIL;
 	cfg->guard_domains = 100000;
 	cfg->guard_window_s = 60;
@@ -712,7 +857,7 @@ static int config_from_json(const cJSON *root, const char *path,
 	static const char *const top_keys[] = { "listen", "upstreams", "zones", "cache", "timeouts",
 						"limits", "edns", "threads", "log", "internal_suffixes",
 						"endpoints", "local_data", "forward", "guard", "new_domains", "rules", "network",
-						"user", "group", NULL };
+						"user", "group", "control", "dnstap", "metrics", NULL };
 	struct al_jctx c = { path, err };
 	struct al_config *cfg;
 	int rc;
@@ -727,6 +872,9 @@ static int config_from_json(const cJSON *root, const char *path,
 		 (rc = get_zones(&c, root, cfg)) < 0 ||
 		 (rc = get_tunables(&c, root, cfg)) < 0 ||
 		 (rc = get_log(&c, root, cfg)) < 0 ||
+		 (rc = get_metrics(&c, root, cfg)) < 0 ||
+		 (rc = get_dnstap(&c, root, cfg)) < 0 ||
+		 (rc = get_control(&c, root, cfg)) < 0 ||
 		 (rc = get_suffixes(&c, root, cfg)) < 0 ||
 		 (rc = get_endpoint_policy(&c, root, cfg)) < 0 ||
 		 (rc = get_local_data(&c, root, cfg)) < 0 ||
@@ -888,6 +1036,12 @@ void al_config_unref(struct al_config *cfg)
 	free(cfg->upstreams);
 	free(cfg->path);
 	free(cfg->log_path);
+	free(cfg->dnstap.socket);
+	free(cfg->dnstap.file);
+	free(cfg->dnstap.identity);
+	free(cfg->dnstap.version);
+	free(cfg->control_path);
+	free(cfg->control_group);
 	free(cfg->user);
 	free(cfg->group);
 	free(cfg);

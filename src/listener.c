@@ -111,7 +111,7 @@ static void on_idle(uv_timer_t *t)
 		uv_timer_again(t);
 		return;
 	}
-	c->l->stats->tcp_idle_closed++;
+	AL_STAT_INC(c->l->stats->tcp_idle_closed);
 	conn_close(c);
 }
 
@@ -147,7 +147,7 @@ static void conn_drain(struct al_conn *c)
 			break;
 		c->refs++;
 		c->pending++;
-		l->stats->queries_tcp++;
+		AL_STAT_INC(l->stats->queries_tcp);
 		l->fn(l->arg, &cl, c->in + off + 2, n);
 		off += 2 + n;
 	}
@@ -211,11 +211,11 @@ static void on_accept(uv_stream_t *server, int status)
 		return;
 	}
 	if (l->nconns > l->max_conns) {
-		l->stats->tcp_rejected++;
+		AL_STAT_INC(l->stats->tcp_rejected);
 		conn_close(c);
 		return;
 	}
-	l->stats->tcp_accepted++;
+	AL_STAT_INC(l->stats->tcp_accepted);
 	uv_tcp_getpeername(&c->h, (struct sockaddr *)&c->peer, &len);
 	uv_tcp_nodelay(&c->h, 1);
 	uv_timer_start(&c->idle, on_idle, l->idle_ms, l->idle_ms);
@@ -230,7 +230,7 @@ static void written(uv_write_t *req, int status)
 	c->writes--;
 	c->wrote = 1;
 	if (status < 0 && status != UV_ECANCELED) {
-		c->l->stats->send_errors++;
+		AL_STAT_INC(c->l->stats->send_errors);
 		conn_close(c);
 	} else if (c->writes + c->pending == TCP_PIPELINE_MAX - 1) {
 		conn_drain(c); /* was busy: take the queries waiting in the buffer */
@@ -251,7 +251,7 @@ static void tcp_reply(struct al_conn *c, const uint8_t *msg, size_t len)
 		return;
 	w = malloc(sizeof(*w) + 2 + len);
 	if (!w) {
-		c->l->stats->send_errors++;
+		AL_STAT_INC(c->l->stats->send_errors);
 		conn_close(c);
 		return;
 	}
@@ -265,7 +265,7 @@ static void tcp_reply(struct al_conn *c, const uint8_t *msg, size_t len)
 		c->writes--;
 		c->refs--;
 		free(w);
-		c->l->stats->send_errors++;
+		AL_STAT_INC(c->l->stats->send_errors);
 		conn_close(c);
 	}
 }
@@ -279,7 +279,7 @@ void al_client_reply(struct al_client *cl, const uint8_t *msg, size_t len)
 		/* Datagrams that do not fit the socket buffer are dropped, as a
 		 * router would; the client retries. */
 		if (uv_udp_try_send(cl->udp, &b, 1, (struct sockaddr *)&cl->peer) < 0)
-			((struct al_listener *)cl->udp->data)->stats->send_errors++;
+			AL_STAT_INC(((struct al_listener *)cl->udp->data)->stats->send_errors);
 	}
 	al_client_release(cl);
 }
@@ -301,6 +301,17 @@ void al_client_release(struct al_client *cl)
 int al_client_is_tcp(const struct al_client *c)
 {
 	return c->conn != NULL;
+}
+
+int al_client_local(const struct al_client *c, struct sockaddr_storage *out)
+{
+	int len = sizeof(*out);
+
+	if (c->conn)
+		return uv_tcp_getsockname(&c->conn->h, (struct sockaddr *)out, &len);
+	if (c->udp)
+		return uv_udp_getsockname(c->udp, (struct sockaddr *)out, &len);
+	return -EINVAL;
 }
 
 static void udp_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)

@@ -261,7 +261,9 @@ static int explain(struct al_err *err, const char *path, size_t line,
 						  " (the line starts with a blank, so it has no owner name)");
 			d = ldns_rr_descript(t);
 			nf = n - i - 1;
-			for (f = 0; f < nf && strcmp(tok[i + 1], "\\#") != 0; f++) {
+			/* Not past the type's last field: ldns asserts on that. */
+			for (f = 0; f < nf && f < ldns_rr_descriptor_maximum(d) &&
+				    strcmp(tok[i + 1], "\\#") != 0; f++) {
 				ldns_rdf_type ft = ldns_rr_descriptor_field_type(d, f);
 				const char *kind = field_kind(ft), *v = tok[i + 1 + f];
 				ldns_rdf *rdf;

@@ -297,8 +297,10 @@ static bool parse_uint(const char *s, int max_digits, uint64_t *out)
 			return false;
 		v = v * 10 + (uint64_t)(*s - '0');
 	}
+	if (n == 0)
+		return false; /* out untouched: a rejected --limit "" keeps the default */
 	*out = v;
-	return n > 0;
+	return true;
 }
 
 static int set_type(struct al_logfilter *f, const char *opt, const char *text,
@@ -313,7 +315,8 @@ static int set_type(struct al_logfilter *f, const char *opt, const char *text,
 			f->qtype = (int)v;
 			return 0;
 		}
-	} else if ((t = ldns_get_rr_type_by_name(text)) != 0) {
+	} else if ((t = ldns_get_rr_type_by_name(text)) != 0 && (unsigned)t <= 65535) {
+		/* ldns reads "TYPE94330" as 94330: not a type */
 		f->qtype = (int)t;
 		return 0;
 	}

@@ -182,6 +182,9 @@ struct al_qlog {
 
 	pthread_mutex_t mu; /* guards everything below */
 	pthread_cond_t wake;
+	pthread_cond_t flushed;   /* flush_done moved */
+	uint64_t flush_asked;     /* al_qlog_flush calls so far ... */
+	uint64_t flush_done;      /* ... and how many of them are committed */
 	struct al_logrec *ring;
 	size_t head, count;
 	int stopping;
@@ -737,6 +740,8 @@ struct batch {
 	struct gap gaps[GAP_CAUSES];
 	uint64_t warn_rows;   /* dropped since the last warning */
 	int64_t warned_us;
+	uint64_t flush_gen;   /* al_qlog_flush calls made before the take ... */
+	int drained;          /* ... and the queue was empty after it */
 };
 
 static uint64_t gap_rows(const struct gap *gaps)
@@ -765,7 +770,7 @@ static int take(struct al_qlog *log, struct batch *b, int failing)
 	until.tv_nsec += (long)(ms % 1000) * 1000000;
 	until.tv_sec += ms / 1000 + until.tv_nsec / 1000000000;
 	until.tv_nsec %= 1000000000;
-	while (!log->stopping && (failing || log->count < goal)) {
+	while (!log->stopping && (failing || (log->count < goal && log->flush_done == log->flush_asked))) {
 		log->writer_waiting = 1;
 		if (pthread_cond_timedwait(&log->wake, &log->mu, &until) == ETIMEDOUT)
 			break;
@@ -792,6 +797,8 @@ static int take(struct al_qlog *log, struct batch *b, int failing)
 		memset(d, 0, sizeof(*d));
 	}
 	last = log->stopping && log->count == 0;
+	b->flush_gen = log->flush_asked;
+	b->drained = log->count == 0;
 	pthread_mutex_unlock(&log->mu);
 	return last;
 }
@@ -880,6 +887,17 @@ static int write_taken(struct al_qlog *log, struct batch *b, int *failing)
 	return 0;
 }
 
+/* Everything queued before flush call gen is committed: wake its caller. */
+static void flushed(struct al_qlog *log, uint64_t gen)
+{
+	pthread_mutex_lock(&log->mu);
+	if (gen > log->flush_done) {
+		log->flush_done = gen;
+		pthread_cond_broadcast(&log->flushed);
+	}
+	pthread_mutex_unlock(&log->mu);
+}
+
 static void *writer(void *arg)
 {
 	struct al_qlog *log = arg;
@@ -901,6 +919,8 @@ static void *writer(void *arg)
 				break;
 			continue;
 		}
+		if (b->drained)
+			flushed(log, b->flush_gen);
 		/* Between batches, also when there was none to write. */
 		if (!last && log->db) {
 			index_slices(log, n);
@@ -910,6 +930,8 @@ static void *writer(void *arg)
 	}
 	pthread_mutex_lock(&log->mu);
 	lost = b->n + gap_rows(b->gaps) + log->count + gap_rows(log->dropped);
+	log->flush_done = log->flush_asked; /* no waiting past the end */
+	pthread_cond_broadcast(&log->flushed);
 	pthread_mutex_unlock(&log->mu);
 	for (i = 0; i < b->n; i++)
 		rec_release(&b->recs[i]);
@@ -961,6 +983,27 @@ int al_qlog_seen(struct al_qlog *log, const char *domain, int64_t first_us)
 	}
 	pthread_mutex_unlock(&log->mu);
 	return rc;
+}
+
+int al_qlog_flush(struct al_qlog *log, unsigned timeout_ms)
+{
+	struct timespec until;
+	uint64_t gen;
+	int rc = 0;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	until.tv_sec += timeout_ms / 1000 + until.tv_nsec / 1000000000;
+	until.tv_nsec %= 1000000000;
+	pthread_mutex_lock(&log->mu);
+	gen = ++log->flush_asked;
+	pthread_cond_signal(&log->wake);
+	while (rc == 0 && log->flush_done < gen)
+		rc = pthread_cond_timedwait(&log->flushed, &log->mu, &until);
+	if (log->flush_done >= gen)
+		rc = 0;
+	pthread_mutex_unlock(&log->mu);
+	return rc ? -ETIMEDOUT : 0;
 }
 
 void al_qlog_set_slice_rows(struct al_qlog *log, unsigned rows)
@@ -1074,6 +1117,7 @@ static void release(struct al_qlog *log)
 	for (i = 0; i < log->count; i++)
 		rec_release(&log->ring[(log->head + i) % log->opts.queue_len]);
 	pthread_cond_destroy(&log->wake);
+	pthread_cond_destroy(&log->flushed);
 	pthread_mutex_destroy(&log->mu);
 	free(log->ring);
 	free(log->seen);
@@ -1092,6 +1136,7 @@ int al_qlog_open(const char *path, const struct al_qlog_opts *opts,
 		return -ENOMEM;
 	pthread_mutex_init(&log->mu, NULL);
 	pthread_cond_init(&log->wake, NULL);
+	pthread_cond_init(&log->flushed, NULL);
 	log->opts = *opts;
 	if (!log->opts.queue_len)
 		log->opts.queue_len = 1;

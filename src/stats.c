@@ -5,7 +5,7 @@
 
 void al_stats_add(struct al_stats *sum, const struct al_stats *s)
 {
-#define ADD(name, help) sum->name += s->name;
+#define ADD(name, help) sum->name += __atomic_load_n(&s->name, __ATOMIC_RELAXED);
 	AL_STATS_FIELDS(ADD)
 #undef ADD
 }

@@ -2,8 +2,11 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "airlock/dnstap.h"
 #include "airlock/log.h"
+#include "airlock/metrics.h"
 #include "airlock/rand.h"
 #include "airlock/upstream.h"
 
@@ -12,6 +15,7 @@ struct upstream {
 	socklen_t salen;
 	uint64_t down_until;
 	uint32_t fails;
+	int mslot; /* in al_fwd.metrics->ups; AL_METRICS_NO_UPSTREAM: not counted */
 };
 
 /* The upstreams one kind of name may be sent to, in order: group 0 is
@@ -31,6 +35,9 @@ struct al_fwd {
 	uint32_t try_ms, total_ms, holddown_ms;
 	uint16_t edns_size;
 	size_t pending;
+	struct al_metrics *metrics; /* per upstream; NULL: not counted */
+	struct al_dnstap *dnstap; /* NULL: no dnstap */
+	unsigned dnstap_queue;
 	uint8_t rbuf[AL_MAX_MSG];
 };
 
@@ -57,7 +64,9 @@ struct txn {
 	struct tcp_try *tcp;
 	uv_timer_t timer;
 	uint64_t try_start; /* when the current try began */
+	uint64_t try_ns;    /* when it was sent (uv_hrtime), for the RTT */
 	uint64_t try_len;   /* its timeout: shorter than try_ms near the deadline */
+	struct timespec sent_at; /* wall clock of the current try's query, for dnstap */
 };
 
 struct udp_try {
@@ -106,6 +115,8 @@ static size_t add_upstream(const struct al_fwd *f, struct upstream *ups, size_t 
 			u.down_until = f->ups[i].down_until;
 			u.fails = f->ups[i].fails;
 		}
+	u.mslot = f->metrics ? al_metrics_upstream(f->metrics, (struct sockaddr *)&u.sa)
+			     : AL_METRICS_NO_UPSTREAM;
 	ups[*n] = u;
 	return (*n)++;
 }
@@ -141,9 +152,54 @@ int al_fwd_configure(struct al_fwd *f, const struct al_config *cfg)
 	return 0;
 }
 
+void al_fwd_set_metrics(struct al_fwd *f, struct al_metrics *m)
+{
+	f->metrics = m;
+}
+
 size_t al_fwd_pending(const struct al_fwd *f)
 {
 	return f->pending;
+}
+
+void al_fwd_set_dnstap(struct al_fwd *f, struct al_dnstap *dt, unsigned queue)
+{
+	f->dnstap = dt;
+	f->dnstap_queue = queue;
+}
+
+/* The current try's query (reply NULL) or the reply to it, to dnstap:
+ * airlockd asked from the socket h, the upstream answered. */
+static void tap(struct txn *t, uv_handle_t *h, const uint8_t *reply, size_t len)
+{
+	enum al_dnstap_type type = reply ? AL_DNSTAP_FORWARDER_RESPONSE : AL_DNSTAP_FORWARDER_QUERY;
+	struct sockaddr_storage local;
+	struct al_dnstap_msg m;
+	int n = sizeof(local);
+
+	if (!t->fwd->dnstap)
+		return;
+	if (!reply) /* the reply's message gives it as its query's time */
+		clock_gettime(CLOCK_REALTIME, &t->sent_at);
+	if (!al_dnstap_wants(t->fwd->dnstap, type))
+		return;
+	memset(&m, 0, sizeof(m));
+	m.type = type;
+	m.tcp = h->type == UV_TCP;
+	if ((m.tcp ? uv_tcp_getsockname((uv_tcp_t *)h, (struct sockaddr *)&local, &n)
+		   : uv_udp_getsockname((uv_udp_t *)h, (struct sockaddr *)&local, &n)) == 0)
+		m.query_addr = (const struct sockaddr *)&local;
+	m.response_addr = (const struct sockaddr *)&t->sa;
+	m.query_time = t->sent_at;
+	if (reply) {
+		m.response = reply;
+		m.response_len = len;
+		clock_gettime(CLOCK_REALTIME, &m.response_time);
+	} else {
+		m.query = t->wire + 2;
+		m.query_len = t->wlen;
+	}
+	al_dnstap_send(t->fwd->dnstap, t->fwd->dnstap_queue, &m);
 }
 
 void al_fwd_free(struct al_fwd *f)
@@ -235,6 +291,42 @@ static void try_failed(struct txn *t, bool hold_down)
 
 /* A matched reply: deliver it, or try elsewhere when the upstream could not
  * answer. */
+/* The current try's upstream in the metrics; NULL: not counted. */
+static struct al_metrics_upstream *counted(struct txn *t)
+{
+	struct upstream *u = current(t);
+
+	return u && u->mslot != AL_METRICS_NO_UPSTREAM ? &t->fwd->metrics->ups[u->mslot] : NULL;
+}
+
+static void count_sent(struct txn *t)
+{
+	struct al_metrics_upstream *m = counted(t);
+
+	AL_STAT_INC(t->fwd->stats->upstream_sent);
+	t->try_ns = uv_hrtime();
+	if (m)
+		al_metrics_add(&m->sent, 1);
+}
+
+static void count_error(struct txn *t)
+{
+	struct al_metrics_upstream *m = counted(t);
+
+	AL_STAT_INC(t->fwd->stats->upstream_errors);
+	if (m)
+		al_metrics_add(&m->errors, 1);
+}
+
+static void count_timeout(struct txn *t)
+{
+	struct al_metrics_upstream *m = counted(t);
+
+	AL_STAT_INC(t->fwd->stats->upstream_timeouts);
+	if (m)
+		al_metrics_add(&m->timeouts, 1);
+}
+
 static void got_reply(struct txn *t, const uint8_t *p, size_t len)
 {
 	struct upstream *u;
@@ -244,13 +336,16 @@ static void got_reply(struct txn *t, const uint8_t *p, size_t len)
 	case AL_RCODE_REFUSED:
 	case AL_RCODE_NOTIMP:
 	case AL_RCODE_FORMERR:
-		t->fwd->stats->upstream_errors++;
+		count_error(t);
 		try_failed(t, false);
 		return;
 	}
 	if ((u = current(t)) != NULL) {
 		u->fails = 0;
 		u->down_until = 0;
+		if (u->mslot != AL_METRICS_NO_UPSTREAM)
+			al_metrics_observe(&t->fwd->metrics->ups[u->mslot].rtt,
+					   (uv_hrtime() - t->try_ns) / 1000);
 	}
 	finish(t, p, len);
 }
@@ -261,7 +356,7 @@ static void on_timeout(uv_timer_t *timer)
 
 	/* A try cut short by the query deadline says nothing about the
 	 * upstream: only a full try_ms of silence holds it down. */
-	t->fwd->stats->upstream_timeouts++;
+	count_timeout(t);
 	try_failed(t, t->try_len >= t->fwd->try_ms);
 }
 
@@ -288,7 +383,7 @@ static void tcp_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	if (!t)
 		return;
 	if (nread < 0) {
-		t->fwd->stats->upstream_errors++;
+		count_error(t);
 		try_failed(t, nread != UV_ENOBUFS); /* our memory, not their fault */
 		return;
 	}
@@ -299,10 +394,11 @@ static void tcp_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	if (tt->inlen < 2 + need)
 		return;
 	if (!matches(t, tt->in + 2, need)) {
-		t->fwd->stats->upstream_mismatch++;
+		AL_STAT_INC(t->fwd->stats->upstream_mismatch);
 		try_failed(t, false);
 		return;
 	}
+	tap(t, (uv_handle_t *)&tt->h, tt->in + 2, need);
 	got_reply(t, tt->in + 2, need);
 }
 
@@ -312,7 +408,7 @@ static void tcp_written(uv_write_t *req, int status)
 
 	if (!tt->t || status == 0)
 		return;
-	tt->t->fwd->stats->upstream_errors++;
+	count_error(tt->t);
 	try_failed(tt->t, true);
 }
 
@@ -325,7 +421,7 @@ static void tcp_connected(uv_connect_t *req, int status)
 	if (!t)
 		return;
 	if (status < 0) {
-		t->fwd->stats->upstream_errors++;
+		count_error(t);
 		try_failed(t, true);
 		return;
 	}
@@ -333,9 +429,11 @@ static void tcp_connected(uv_connect_t *req, int status)
 	tt->wr.data = tt;
 	if (uv_write(&tt->wr, (uv_stream_t *)&tt->h, &b, 1, tcp_written) < 0 ||
 	    uv_read_start((uv_stream_t *)&tt->h, tcp_alloc, tcp_read) < 0) {
-		t->fwd->stats->upstream_errors++;
+		count_error(t);
 		try_failed(t, true);
+		return;
 	}
+	tap(t, (uv_handle_t *)&tt->h, NULL, 0);
 }
 
 static void start_tcp(struct txn *t)
@@ -356,10 +454,10 @@ static void start_tcp(struct txn *t)
 	uv_timer_start(&t->timer, on_timeout, t->try_len, 0);
 	uv_tcp_init(t->fwd->loop, &tt->h);
 	t->tcp = tt;
-	t->fwd->stats->upstream_sent++;
-	t->fwd->stats->upstream_tcp++;
+	count_sent(t);
+	AL_STAT_INC(t->fwd->stats->upstream_tcp);
 	if (uv_tcp_connect(&tt->conn, &tt->h, (struct sockaddr *)&t->sa, tcp_connected) < 0) {
-		t->fwd->stats->upstream_errors++;
+		count_error(t);
 		try_failed(t, true);
 	}
 }
@@ -387,14 +485,15 @@ static void udp_read(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 	if (!t || nread == 0 || !from)
 		return;
 	if (nread < 0) {
-		t->fwd->stats->upstream_errors++;
+		count_error(t);
 		try_failed(t, true);
 		return;
 	}
 	if (!al_sockaddr_equal(from, (struct sockaddr *)&t->sa) || !matches(t, p, (size_t)nread)) {
-		t->fwd->stats->upstream_mismatch++;
+		AL_STAT_INC(t->fwd->stats->upstream_mismatch);
 		return; /* keep waiting for the genuine reply */
 	}
+	tap(t, (uv_handle_t *)h, p, (size_t)nread);
 	if (p[2] & (AL_FLAG_TC >> 8)) {
 		drop_tries(t);
 		start_tcp(t);
@@ -428,7 +527,8 @@ static int start_udp(struct txn *t)
 	rc = uv_udp_try_send(&ut->h, &b, 1, (struct sockaddr *)&t->sa);
 	if (rc < 0)
 		return rc;
-	t->fwd->stats->upstream_sent++;
+	count_sent(t);
+	tap(t, (uv_handle_t *)&ut->h, NULL, 0);
 	return 0;
 }
 
@@ -496,7 +596,7 @@ static void start_try(struct txn *t)
 	t->try_len = wait;
 	uv_timer_start(&t->timer, on_timeout, wait, 0);
 	if (start_udp(t) < 0) {
-		t->fwd->stats->upstream_errors++;
+		count_error(t);
 		try_failed(t, false);
 	}
 }

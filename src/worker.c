@@ -10,11 +10,13 @@
 
 #include "airlock/answer.h"
 #include "airlock/cache.h"
+#include "airlock/dnstap.h"
 #include "airlock/guard.h"
 #include "airlock/hash.h"
 #include "airlock/listener.h"
 #include "airlock/localdata.h"
 #include "airlock/log.h"
+#include "airlock/metrics.h"
 #include "airlock/msg.h"
 #include "airlock/namelist.h"
 #include "airlock/policy.h"
@@ -35,6 +37,7 @@ struct origin {
 	int64_t ts_us;   /* wall clock at arrival */
 	uint64_t t0_ns;  /* monotonic, for the latency */
 	char zone[64];   /* copied: a reload may free the config's */
+	unsigned mzone;  /* the zone's slot in the metrics (a reload keeps it) */
 };
 
 struct waiter {
@@ -67,6 +70,15 @@ struct flight {
 	uint8_t key[AL_CACHE_KEY_MAX];
 };
 
+/* An operator's request to empty the cache (airlock ctl flush-cache). */
+struct cache_flush {
+	struct cache_flush *next;
+	void (*done)(void *arg, size_t dropped);
+	void *arg;
+	size_t len; /* 0: every name */
+	uint8_t name[AL_MAX_NAME];
+};
+
 struct al_worker {
 	unsigned id;
 	unsigned nworkers; /* fixed at start: a reload cannot change it */
@@ -77,6 +89,7 @@ struct al_worker {
 	pthread_mutex_t mu;
 	struct al_config *next_cfg; /* under mu */
 	int stop_requested;         /* under mu */
+	struct cache_flush *flushes; /* under mu: asked, not yet done */
 	int stopping;
 	int started;
 
@@ -88,11 +101,15 @@ struct al_worker {
 	uint32_t guard_window_ms;
 	struct al_fwd *fwd;
 	struct al_qlog *qlog; /* shared, thread-safe; NULL: no query log */
+	struct al_dnstap *dnstap; /* shared; this worker sends on queue id; NULL: off */
 	struct al_seen *seen; /* shared, thread-safe: first sightings of domains */
 	struct flight *flights[FLIGHT_BUCKETS];
 	size_t nflights;
 	uint64_t seed;
 	struct al_stats stats;
+	struct al_metrics metrics;
+	unsigned *zone_slots;            /* cfg->zones[i] counts in metrics slot zone_slots[i] */
+	struct al_cache_stats cache_old; /* counted by the caches reloads replaced */
 	uint8_t out[AL_MAX_MSG];
 	uint8_t local[AL_MAX_MSG]; /* a local-data reply before it is rendered */
 };
@@ -113,6 +130,20 @@ static size_t udp_limit(const struct al_worker *w, const struct al_client *c,
 		return 512;
 	lim = q->udp_size;
 	return lim < w->cfg->edns_size ? lim : w->cfg->edns_size;
+}
+
+/* The cache's counters into the metrics, added to those of the caches
+ * reloads replaced: the counters never go back. */
+static void publish_cache(struct al_worker *w)
+{
+	struct al_cache_stats st;
+
+	al_cache_get_stats(w->cache, &st);
+	al_metrics_set(&w->metrics.cache_hits, w->cache_old.hits + st.hits);
+	al_metrics_set(&w->metrics.cache_misses, w->cache_old.misses + st.misses);
+	al_metrics_set(&w->metrics.cache_evictions, w->cache_old.evictions + st.evictions);
+	al_metrics_set(&w->metrics.cache_entries, st.entries);
+	al_metrics_set(&w->metrics.cache_bytes, st.bytes);
 }
 
 /* The log row for a reply about to be sent (w->out, n bytes).  Only raw
@@ -148,16 +179,50 @@ static void log_reply(struct al_worker *w, const struct al_client *c, const stru
 	al_qlog_submit(w->qlog, &r);
 }
 
+/* A client's query (query set) or airlockd's reply to it (reply set) to
+ * dnstap: the client asked, the listen socket's address answered. */
+static void tap_client(struct al_worker *w, const struct al_client *c, const struct origin *o,
+		       const uint8_t *query, size_t qlen, const uint8_t *reply, size_t rlen)
+{
+	struct sockaddr_storage local;
+	struct al_dnstap_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = reply ? AL_DNSTAP_CLIENT_RESPONSE : AL_DNSTAP_CLIENT_QUERY;
+	m.tcp = al_client_is_tcp(c);
+	m.query_addr = (const struct sockaddr *)&c->peer;
+	if (al_client_local(c, &local) == 0)
+		m.response_addr = (const struct sockaddr *)&local;
+	m.query_time.tv_sec = (time_t)(o->ts_us / 1000000);
+	m.query_time.tv_nsec = (long)(o->ts_us % 1000000) * 1000;
+	m.query = query;
+	m.query_len = qlen;
+	m.response = reply;
+	m.response_len = rlen;
+	if (reply)
+		clock_gettime(CLOCK_REALTIME, &m.response_time);
+	al_dnstap_send(w->dnstap, w->id, &m); /* dropped and counted when its queue is full */
+}
+
 /* Logs and sends w->out (n bytes; 0: nothing to send).  rcode: the full
  * (extended) rcode when airlockd made the reply, -1: read it from the header. */
 static void respond(struct al_worker *w, struct al_client *c, const struct al_query *q,
 		    const struct origin *o, size_t n, int rcode, enum al_action action,
 		    const char *reason, const struct sockaddr *upstream, struct al_incident *inc)
 {
+	struct al_incident *i;
+
+	al_metrics_query(&w->metrics, o->mzone, q->qtype,
+			 n < 4 ? AL_RCODE_SERVFAIL : rcode >= 0 ? (unsigned)rcode : w->out[3] & 0xfu,
+			 action, (uv_hrtime() - o->t0_ns) / 1000);
+	for (i = inc; i; i = i->next)
+		al_metrics_incident(&w->metrics, i->kind, i->severity);
 	if (w->qlog)
 		log_reply(w, c, q, o, n, rcode, action, reason, upstream, inc);
 	else
 		al_incident_free(inc);
+	if (n && al_dnstap_wants(w->dnstap, AL_DNSTAP_CLIENT_RESPONSE))
+		tap_client(w, c, o, NULL, 0, w->out, n);
 	if (n)
 		al_client_reply(c, w->out, n);
 	else
@@ -173,7 +238,7 @@ static void reply_status(struct al_worker *w, struct al_client *c, const struct 
 	size_t n = al_msg_error(q, rcode, w->cfg->edns_size, w->out, sizeof(w->out));
 
 	if (rcode == AL_RCODE_SERVFAIL)
-		w->stats.servfail++;
+		AL_STAT_INC(w->stats.servfail);
 	respond(w, c, q, o, n, rcode, action, reason, upstream, inc);
 }
 
@@ -221,7 +286,7 @@ static void reply_answer(struct al_worker *w, struct al_client *c, const struct 
 
 	if (rebinding && al_verify_find_internal(a->data, a->len, addr, sizeof(addr))) {
 		al_incident_free(inc);
-		w->stats.rebinding_refused++;
+		AL_STAT_INC(w->stats.rebinding_refused);
 		reply_status(w, c, q, o, AL_RCODE_REFUSED, AL_ACT_BLOCKED, "rebinding", upstream,
 			     incident(AL_SEV_WARNING, "dns_rebinding", "address", addr, NULL));
 		return;
@@ -232,7 +297,7 @@ static void reply_answer(struct al_worker *w, struct al_client *c, const struct 
 		return;
 	}
 	if (al_get16(w->out + 2) & AL_FLAG_TC)
-		w->stats.truncated++;
+		AL_STAT_INC(w->stats.truncated);
 	respond(w, c, q, o, n, -1, action, "", upstream, inc);
 }
 
@@ -298,14 +363,14 @@ static void on_upstream(void *arg, const uint8_t *reply, size_t len,
 				     upstream, wt->inc);
 		} else if (v.why) {
 			/* Protected names are never judged by the detector: no wt->inc. */
-			w->stats.public_answer_refused++;
+			AL_STAT_INC(w->stats.public_answer_refused);
 			reply_status(w, &wt->client, &wt->q, &wt->o, f->cfg->public_answer_rcode,
 				     AL_ACT_BLOCKED, "public answer refused", upstream,
 				     incident(AL_SEV_CRITICAL, "public_answer_refused", "endpoint", f->ep->id,
 					      "why", v.why, "offending", v.offending, "upstream", up, NULL));
 		} else {
 			/* Fail closed: no other resolver is asked for a protected name. */
-			w->stats.private_path_down++;
+			AL_STAT_INC(w->stats.private_path_down);
 			reply_status(w, &wt->client, &wt->q, &wt->o, AL_RCODE_SERVFAIL, AL_ACT_FAILED, why,
 				     upstream, incident(AL_SEV_HIGH, "private_path_down", "endpoint", f->ep->id,
 							"why", why, "upstream", up, NULL));
@@ -315,6 +380,7 @@ static void on_upstream(void *arg, const uint8_t *reply, size_t len,
 	if (a && a->lifetime > 0 && !w->stopping) {
 		a->new_until_ms = f->new_until_ms;
 		al_cache_put_take(w->cache, f->key, f->keylen, a);
+		publish_cache(w);
 	} else {
 		al_answer_free(a);
 	}
@@ -343,13 +409,13 @@ static void forward(struct al_worker *w, struct al_client *c, const struct al_qu
 	wt->o = *o;
 	wt->rebinding = rebinding;
 	if (f) {
-		w->stats.coalesced++;
+		AL_STAT_INC(w->stats.coalesced);
 		wt->next = f->waiters;
 		f->waiters = wt;
 		return;
 	}
 	if (w->nflights >= w->cfg->inflight || !(f = calloc(1, sizeof(*f)))) {
-		w->stats.overload++;
+		AL_STAT_INC(w->stats.overload);
 		reply_status(w, &wt->client, q, o, AL_RCODE_SERVFAIL, AL_ACT_FAILED, "overload", NULL, wt->inc);
 		free(wt);
 		return;
@@ -367,7 +433,7 @@ static void forward(struct al_worker *w, struct al_client *c, const struct al_qu
 	f->chain = *pp;
 	*pp = f;
 	w->nflights++;
-	w->stats.cache_misses++;
+	AL_STAT_INC(w->stats.cache_misses);
 	if (al_fwd_query(w->fwd, q, d->group, on_upstream, f) < 0)
 		on_upstream(f, NULL, 0, NULL);
 }
@@ -387,7 +453,7 @@ static bool answer_local(struct al_worker *w, struct al_client *c, const struct 
 		reply_error(w, c, q, o, AL_RCODE_SERVFAIL, AL_ACT_FAILED, "local data reply", NULL);
 		return true;
 	}
-	w->stats.local_answers++;
+	AL_STAT_INC(w->stats.local_answers);
 	reply_answer(w, c, q, o, a, false, AL_ACT_LOCAL, NULL, NULL);
 	al_answer_free(a);
 	return true;
@@ -433,7 +499,7 @@ static bool first_sight(struct al_worker *w, struct al_client *c, const struct a
 	if (al_seen_note(w->seen, dom, zone->index, now, &s) < 0)
 		s.report = false; /* out of memory: judged new, not remembered, no incident */
 	if (s.full)
-		w->stats.seen_full++;
+		AL_STAT_INC(w->stats.seen_full);
 	if (s.added && w->qlog)
 		al_qlog_seen(w->qlog, dom, s.first_us);
 	r.learn_end_us = s.epoch_us + (int64_t)cfg->seen_learning_s * 1000000;
@@ -448,11 +514,11 @@ static bool first_sight(struct al_worker *w, struct al_client *c, const struct a
 			       "first_seen", al_logtime_format(s.first_us, 0, first, sizeof(first)),
 			       "action", block ? "block" : "alert", NULL);
 	if (!block) {
-		w->stats.new_domain_alerts++;
+		AL_STAT_INC(w->stats.new_domain_alerts);
 		add_alert(v, inc);
 		return false;
 	}
-	w->stats.new_domain_blocked++;
+	AL_STAT_INC(w->stats.new_domain_blocked);
 	reply_status(w, c, q, o, rule->block_rcode, AL_ACT_BLOCKED, "new domain", NULL, inc);
 	return true;
 }
@@ -480,11 +546,11 @@ static bool judge(struct al_worker *w, struct al_client *c, const struct al_quer
 		free(why);
 	}
 	if (!block) {
-		w->stats.tunnel_alerts++;
+		AL_STAT_INC(w->stats.tunnel_alerts);
 		add_alert(vs, inc);
 		return false;
 	}
-	w->stats.tunnel_blocked++;
+	AL_STAT_INC(w->stats.tunnel_blocked);
 	/* A new domain's alert, if any, goes with the block. */
 	add_alert(vs, inc);
 	inc = vs->alert;
@@ -502,7 +568,7 @@ static void deny(struct al_worker *w, struct al_client *c, const struct al_query
 	static const int rcodes[] = { AL_RCODE_REFUSED, AL_RCODE_NXDOMAIN, AL_RCODE_NOERROR };
 	struct al_incident *inc = NULL;
 
-	w->stats.denied++;
+	AL_STAT_INC(w->stats.denied);
 	if (d->incident && d->ep)
 		inc = incident(d->severity, d->incident, "endpoint", d->ep->id,
 			       "provider", d->ep->provider, NULL);
@@ -528,50 +594,53 @@ static void on_query(void *arg, struct al_client *c, const uint8_t *pkt, size_t 
 	size_t keylen;
 	int rc;
 
-	w->stats.queries++;
+	AL_STAT_INC(w->stats.queries);
 	rc = al_msg_parse_query(pkt, len, &q);
 	if (rc < 0) {
-		w->stats.dropped_malformed++;
+		AL_STAT_INC(w->stats.dropped_malformed);
 		al_client_release(c);
 		return;
 	}
 	if (al_ip_from_sockaddr((struct sockaddr *)&c->peer, &ip) == 0)
 		zone = al_zonemap_match(w->cfg->zonemap, &ip);
 	o.zone[0] = '\0';
-	if (w->qlog) {
+	o.t0_ns = uv_hrtime(); /* the metrics' latency too */
+	o.mzone = zone ? w->zone_slots[zone->index] : AL_METRICS_NO_ZONE;
+	if (w->qlog || w->dnstap) {
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
 		o.ts_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-		o.t0_ns = uv_hrtime();
 		if (zone)
 			snprintf(o.zone, sizeof(o.zone), "%s", zone->name);
 	}
+	if (al_dnstap_wants(w->dnstap, AL_DNSTAP_CLIENT_QUERY))
+		tap_client(w, c, &o, pkt, len, NULL, 0);
 	if (!zone) {
 		/* Never an open resolver.  The reply is no larger than the
 		 * query: no amplification. */
-		w->stats.refused_no_zone++;
+		AL_STAT_INC(w->stats.refused_no_zone);
 		reply_error(w, c, &q, &o, AL_RCODE_REFUSED, AL_ACT_REFUSED, "no zone", NULL);
 		return;
 	}
 	if (w->qlog && w->cfg->log_required && !al_qlog_available(w->qlog)) {
 		/* An unlogged answer is worse than none here. */
-		w->stats.log_unavailable++;
+		AL_STAT_INC(w->stats.log_unavailable);
 		reply_error(w, c, &q, &o, AL_RCODE_SERVFAIL, AL_ACT_FAILED, "log unavailable", NULL);
 		return;
 	}
 	if (rc > 0) {
 		const char *why = rc == AL_RCODE_FORMERR ? "formerr" : rc == AL_RCODE_NOTIMP ? "notimp" : "badvers";
 		if (rc == AL_RCODE_FORMERR)
-			w->stats.formerr++;
+			AL_STAT_INC(w->stats.formerr);
 		else if (rc == AL_RCODE_NOTIMP)
-			w->stats.notimp++;
+			AL_STAT_INC(w->stats.notimp);
 		else
-			w->stats.badvers++;
+			AL_STAT_INC(w->stats.badvers);
 		reply_error(w, c, &q, &o, rc, AL_ACT_REFUSED, why, NULL);
 		return;
 	}
 	if (q.qtype == AL_TYPE_AXFR || q.qtype == AL_TYPE_IXFR || q.qtype == AL_TYPE_OPT) {
-		w->stats.refused_other++;
+		AL_STAT_INC(w->stats.refused_other);
 		reply_error(w, c, &q, &o, AL_RCODE_REFUSED, AL_ACT_REFUSED, "zone transfer", NULL);
 		return;
 	}
@@ -581,6 +650,7 @@ static void on_query(void *arg, struct al_client *c, const uint8_t *pkt, size_t 
 		snprintf(listed, sizeof(listed), "list %s: %s", hit->list, hit->entry);
 		d.deny = true;
 		d.reason = listed;
+		AL_STAT_INC(w->stats.block_listed);
 		d.incident = NULL;
 	}
 	if (d.deny) {
@@ -594,11 +664,12 @@ static void on_query(void *arg, struct al_client *c, const uint8_t *pkt, size_t 
 	rebinding = zone->view.rebinding && !d.internal && !d.ep;
 	keylen = al_cache_key(&q, key);
 	a = al_cache_get(w->cache, key, keylen, now_ms(w));
+	publish_cache(w);
 	if (a) {
 		/* A young domain's answer: the zone's rule may block it. */
 		if (a->new_until_ms > now_ms(w) && first_sight(w, c, &q, &o, zone, &v))
 			return;
-		w->stats.cache_hits++;
+		AL_STAT_INC(w->stats.cache_hits);
 		reply_answer(w, c, &q, &o, a, rebinding, AL_ACT_CACHE, NULL, v.alert);
 		return;
 	}
@@ -639,18 +710,36 @@ static int guard_configure(struct al_worker *w, const struct al_config *cfg)
 
 static int apply_config(struct al_worker *w, struct al_config *cfg)
 {
-	size_t share = cfg->cache_bytes / w->nworkers;
+	size_t share = cfg->cache_bytes / w->nworkers, i;
+	struct al_cache_stats st;
 	struct al_cache *cache;
+	unsigned *slots = calloc(cfg->nzones ? cfg->nzones : 1, sizeof(*slots));
 	int rc;
 
-	if ((rc = al_fwd_configure(w->fwd, cfg)) < 0 || (rc = guard_configure(w, cfg)) < 0)
+	if (!slots)
+		return -ENOMEM;
+	if ((rc = al_fwd_configure(w->fwd, cfg)) < 0 || (rc = guard_configure(w, cfg)) < 0 ||
+	    /* A reload starts an empty cache: answers were checked against
+	     * the old catalog, views and local data. */
+	    (rc = al_cache_new(share, &cache)) < 0) {
+		free(slots);
 		return rc;
-	/* A reload starts an empty cache: answers were checked against the
-	 * old catalog, views and local data. */
-	if ((rc = al_cache_new(share, &cache)) < 0)
-		return rc;
+	}
+	/* Zone names are copied into the metrics once; a query then finds
+	 * its zone's counters by index. */
+	for (i = 0; i < cfg->nzones; i++)
+		slots[cfg->zones[i].index] = al_metrics_zone(&w->metrics, cfg->zones[i].name);
+	free(w->zone_slots);
+	w->zone_slots = slots;
+	if (w->cache) {
+		al_cache_get_stats(w->cache, &st);
+		w->cache_old.hits += st.hits;
+		w->cache_old.misses += st.misses;
+		w->cache_old.evictions += st.evictions;
+	}
 	al_cache_free(w->cache);
 	w->cache = cache;
+	publish_cache(w);
 	if (w->listener)
 		al_listener_set_limits(w->listener, conn_share(w, cfg), cfg->tcp_idle_ms);
 	if (w->cfg)
@@ -675,17 +764,27 @@ static void on_wake(uv_async_t *a)
 {
 	struct al_worker *w = a->data;
 	struct al_config *cfg;
+	struct cache_flush *fl, *next;
 	int stop;
 
 	pthread_mutex_lock(&w->mu);
 	cfg = w->next_cfg;
 	w->next_cfg = NULL;
 	stop = w->stop_requested;
+	fl = w->flushes;
+	w->flushes = NULL;
 	pthread_mutex_unlock(&w->mu);
 	if (cfg && apply_config(w, cfg) < 0) {
 		al_err("worker %u: out of memory applying the new config", w->id);
 		al_config_unref(cfg);
 	}
+	for (; fl; fl = next) {
+		next = fl->next;
+		fl->done(fl->arg, fl->len ? al_cache_flush_name(w->cache, fl->name, fl->len)
+					  : al_cache_flush(w->cache));
+		free(fl);
+	}
+	publish_cache(w); /* after a flush */
 	if (stop && !w->stopping) {
 		w->stopping = 1;
 		al_listener_stop(w->listener);
@@ -714,8 +813,9 @@ int al_worker_new(unsigned id, struct al_config *cfg, struct al_seen *seen,
 	w->wake.data = w;
 	uv_timer_init(&w->loop, &w->drain);
 	w->drain.data = w;
-	if ((rc = al_fwd_new(&w->loop, &w->stats, &w->fwd)) < 0 ||
-	    (rc = apply_config(w, al_config_ref(cfg))) < 0 ||
+	if ((rc = al_fwd_new(&w->loop, &w->stats, &w->fwd)) == 0)
+		al_fwd_set_metrics(w->fwd, &w->metrics);
+	if (rc < 0 || (rc = apply_config(w, al_config_ref(cfg))) < 0 ||
 	    (rc = al_listener_new(&w->loop, cfg, on_query, w, &w->stats, &w->listener, err)) < 0) {
 		if (rc == -ENOMEM)
 			al_err_set(err, "out of memory");
@@ -734,6 +834,12 @@ int al_worker_new(unsigned id, struct al_config *cfg, struct al_seen *seen,
 void al_worker_set_log(struct al_worker *w, struct al_qlog *qlog)
 {
 	w->qlog = qlog;
+}
+
+void al_worker_set_dnstap(struct al_worker *w, struct al_dnstap *dt)
+{
+	w->dnstap = dt;
+	al_fwd_set_dnstap(w->fwd, dt, w->id);
 }
 
 static void run(void *arg)
@@ -767,6 +873,31 @@ void al_worker_set_config(struct al_worker *w, struct al_config *cfg)
 	uv_async_send(&w->wake);
 }
 
+int al_worker_flush_cache(struct al_worker *w, const uint8_t *name, size_t len,
+			  void (*done)(void *arg, size_t dropped), void *arg)
+{
+	struct cache_flush *fl = calloc(1, sizeof(*fl));
+
+	if (!fl)
+		return -ENOMEM;
+	if (name) {
+		if (len == 0 || len > sizeof(fl->name)) {
+			free(fl);
+			return -EINVAL;
+		}
+		memcpy(fl->name, name, len);
+		fl->len = len;
+	}
+	fl->done = done;
+	fl->arg = arg;
+	pthread_mutex_lock(&w->mu);
+	fl->next = w->flushes;
+	w->flushes = fl;
+	pthread_mutex_unlock(&w->mu);
+	uv_async_send(&w->wake);
+	return 0;
+}
+
 void al_worker_stop(struct al_worker *w)
 {
 	pthread_mutex_lock(&w->mu);
@@ -785,6 +916,11 @@ const struct al_stats *al_worker_stats(const struct al_worker *w)
 	return &w->stats;
 }
 
+const struct al_metrics *al_worker_metrics(const struct al_worker *w)
+{
+	return &w->metrics;
+}
+
 void al_worker_free(struct al_worker *w)
 {
 	if (!w)
@@ -799,10 +935,16 @@ void al_worker_free(struct al_worker *w)
 	uv_loop_close(&w->loop);
 	al_listener_free(w->listener);
 	al_cache_free(w->cache);
+	free(w->zone_slots);
 	al_guard_free(w->guard);
 	al_fwd_free(w->fwd);
 	al_config_unref(w->cfg);
 	al_config_unref(w->next_cfg);
+	while (w->flushes) { /* asked as it stopped: never done */
+		struct cache_flush *fl = w->flushes;
+		w->flushes = fl->next;
+		free(fl);
+	}
 	pthread_mutex_destroy(&w->mu);
 	free(w);
 }

@@ -33,7 +33,11 @@ const struct al_answer *al_cache_get(struct al_cache *c, const uint8_t *key,
  * than the whole cache is freed. */
 void al_cache_put_take(struct al_cache *c, const uint8_t *key, size_t keylen,
 		       struct al_answer *a);
-void al_cache_flush(struct al_cache *c);
+/* Drops every entry; returns how many there were. */
+size_t al_cache_flush(struct al_cache *c);
+/* Drops the answers for name (lower-case wire form) and every name below
+ * it, any type; returns how many.  A walk over all entries: for operators. */
+size_t al_cache_flush_name(struct al_cache *c, const uint8_t *name, size_t len);
 void al_cache_get_stats(const struct al_cache *c, struct al_cache_stats *out);
 
 #endif

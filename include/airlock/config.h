@@ -26,6 +26,15 @@ struct al_localdata;
 struct al_namelist;
 struct al_rule;
 
+/* dnstap output (see dnstap.h): socket or file, the other NULL; both NULL: off. */
+struct al_dnstap_conf {
+	char *socket;    /* a collector's unix socket */
+	char *file;      /* a Frame Streams file */
+	char *identity;  /* NULL: the host name */
+	char *version;   /* NULL: "airlock VERSION" */
+	bool client_query, client_response, forwarder_query, forwarder_response;
+};
+
 /* Conditional forwarding: names under suffix go to these upstreams only. */
 struct al_forward {
 	struct al_suffix suffix;
@@ -62,6 +71,14 @@ struct al_config {
 	char *log_path;       /* SQLite query log; NULL: no log */
 	uint32_t log_queue, log_batch_rows, log_batch_ms, log_retention_days;
 	bool log_required;    /* SERVFAIL while a query could not be logged */
+	struct al_ip metrics_ip;  /* Prometheus /metrics over HTTP ... */
+	uint16_t metrics_port;    /* ... on this port; 0: no metrics listener */
+	struct al_dnstap_conf dnstap;
+
+	char *control_path;     /* the control socket; NULL: none */
+	uint32_t control_mode;  /* its permission bits (0660) */
+	char *control_group;    /* its group; NULL: the daemon's */
+	uint32_t control_gid;   /* control_group's id, looked up at load */
 
 	struct al_suffix *internal; /* names internal-only zones may resolve */
 	size_t ninternal;

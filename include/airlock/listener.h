@@ -50,5 +50,8 @@ size_t al_listener_conns(const struct al_listener *l);
 void al_client_reply(struct al_client *c, const uint8_t *msg, size_t len);
 void al_client_release(struct al_client *c);
 int al_client_is_tcp(const struct al_client *c);
+/* The address the client sent to (the listen socket's); 0 or -errno.
+ * Before the client is replied to or released. */
+int al_client_local(const struct al_client *c, struct sockaddr_storage *out);
 
 #endif

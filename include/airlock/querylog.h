@@ -116,6 +116,11 @@ bool al_qlog_available(struct al_qlog *log);
  * final counts, then stops the writer and closes the database. */
 void al_qlog_close(struct al_qlog *log);
 void al_qlog_get_stats(struct al_qlog *log, struct al_qlog_stats *out);
+/* Thread-safe; blocks (off the event loop): wakes the writer and waits up
+ * to timeout_ms until every record queued before the call is committed.
+ * Returns 0, or -ETIMEDOUT (the database cannot be written now, or the
+ * writer is still busy). */
+int al_qlog_flush(struct al_qlog *log, unsigned timeout_ms);
 /* For tests and benchmarks: queries ids per slice from the next slice on
  * (at least 1; AL_QLOG_SLICE_ROWS until set). */
 void al_qlog_set_slice_rows(struct al_qlog *log, unsigned rows);

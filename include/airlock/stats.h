@@ -1,5 +1,8 @@
 /* Per-worker counters: each worker thread owns its own, so updates take no
- * lock; the daemon adds them up. */
+ * lock; the daemon adds them up.  The owner bumps a counter with
+ * AL_STAT_INC (a relaxed atomic load and store: no lock, no read-modify-
+ * write instruction), so the main thread may add them up while the
+ * workers run (al_stats_add loads them relaxed) for SIGUSR1 and /metrics. */
 #ifndef AIRLOCK_STATS_H
 #define AIRLOCK_STATS_H
 
@@ -23,6 +26,7 @@
 	X(overload, "SERVFAIL: too many questions in flight")                  \
 	X(log_unavailable, "SERVFAIL: log.required and the query log unavailable") \
 	X(denied, "denied by the zone's view")                                 \
+	X(block_listed, "of which denied by a guard block list")               \
 	X(public_answer_refused, "protected name answered publicly: refused")  \
 	X(private_path_down, "protected name: upstreams failed, SERVFAIL")     \
 	X(rebinding_refused, "public name with an internal address: REFUSED")  \
@@ -47,6 +51,13 @@ struct al_stats {
 #undef AL_STATS_MEMBER
 };
 
+/* The owning thread's increment of one counter, e.g.
+ * AL_STAT_INC(w->stats.queries). */
+#define AL_STAT_INC(counter)                                                   \
+	__atomic_store_n(&(counter), __atomic_load_n(&(counter), __ATOMIC_RELAXED) + 1, \
+			 __ATOMIC_RELAXED)
+
+/* sum += s; s may be a running worker's (sum is the caller's alone). */
 void al_stats_add(struct al_stats *sum, const struct al_stats *s);
 /* One "name=value" line of every nonzero counter, for the log. */
 void al_stats_format(const struct al_stats *s, char *buf, unsigned long len);

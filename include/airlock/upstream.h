@@ -17,6 +17,7 @@
 #include "airlock/stats.h"
 
 struct al_fwd;
+struct al_dnstap;
 
 /* reply is NULL when every upstream failed or the query timed out; it and
  * upstream (the one that answered, or was tried last; NULL if none) are
@@ -32,7 +33,14 @@ int al_fwd_configure(struct al_fwd *fwd, const struct al_config *cfg);
  * only those: a name is never sent to a resolver outside its group. */
 int al_fwd_query(struct al_fwd *fwd, const struct al_query *q, unsigned group,
 		 al_fwd_cb cb, void *arg);
+/* Before the first al_fwd_configure: tries, failures and RTT per
+ * upstream go to m (the worker's; NULL: not counted). */
+struct al_metrics;
+void al_fwd_set_metrics(struct al_fwd *fwd, struct al_metrics *m);
 size_t al_fwd_pending(const struct al_fwd *fwd);
+/* Every question sent and every genuine reply received goes to dt
+ * (NULL: none) on its input queue number queue. */
+void al_fwd_set_dnstap(struct al_fwd *fwd, struct al_dnstap *dt, unsigned queue);
 /* Only once al_fwd_pending() is 0 and the loop has run the close
  * callbacks. */
 void al_fwd_free(struct al_fwd *fwd);

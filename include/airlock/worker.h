@@ -9,6 +9,7 @@
 #include "airlock/stats.h"
 
 struct al_worker;
+struct al_dnstap;
 struct al_qlog;
 struct al_seen;
 
@@ -20,14 +21,27 @@ int al_worker_new(unsigned id, struct al_config *cfg, struct al_seen *seen,
 /* Before al_worker_start: qlog (shared, must outlive the worker) receives
  * a row per answered query.  Without it nothing is logged. */
 void al_worker_set_log(struct al_worker *w, struct al_qlog *qlog);
+/* Before al_worker_start: client queries and replies, and the questions
+ * to and replies from upstreams, go to dt (shared, must outlive the
+ * worker) on its input queue number id.  Without it there is no dnstap. */
+void al_worker_set_dnstap(struct al_worker *w, struct al_dnstap *dt);
 int al_worker_start(struct al_worker *w);
 /* Thread-safe: the worker switches to cfg (it takes a reference). */
 void al_worker_set_config(struct al_worker *w, struct al_config *cfg);
+/* Thread-safe: the worker empties its cache in its own thread (name, in
+ * lower-case wire form: that name and every name below it; NULL: all),
+ * then calls done(arg, entries dropped) there.  Not after al_worker_stop.
+ * Returns 0, -ENOMEM or -EINVAL (a bad name length). */
+int al_worker_flush_cache(struct al_worker *w, const uint8_t *name, size_t len,
+			  void (*done)(void *arg, size_t dropped), void *arg);
 /* Thread-safe: stop reading, answer what is in flight, then exit. */
 void al_worker_stop(struct al_worker *w);
 void al_worker_join(struct al_worker *w);
-/* Counters; read only after al_worker_join(). */
+/* Counters, readable from another thread while the worker runs with
+ * relaxed atomic loads (al_stats_add, al_metrics_render). */
 const struct al_stats *al_worker_stats(const struct al_worker *w);
+struct al_metrics;
+const struct al_metrics *al_worker_metrics(const struct al_worker *w);
 void al_worker_free(struct al_worker *w);
 
 #endif

@@ -55,6 +55,7 @@ static const struct {
 	{ "leak-test", cli_leak_test, "the isolation checks from this host: TAP or --json, exit 0/1/2/3" },
 	{ "flows", cli_flows, "[FILE...|-]: cloud flow logs against the names airlock answered" },
 	{ "policy", cli_policy, "check|lint|render: the zone policy catalog (flows, mistakes, cloud config)" },
+	{ "ctl", cli_ctl, "status|stats|reload|flush-cache|flush-log: ask the running airlockd" },
 };
 
 static void usage(FILE *out)

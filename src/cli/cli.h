@@ -29,6 +29,10 @@ int cli_policy_render(int argc, char **argv); /* src/cli/rendercmd.c */
 int cli_leak_test(int argc, char **argv);
 /* `airlock flows`: flow logs against the names airlock answered. */
 int cli_flows(int argc, char **argv);
+/* `airlock ctl`: a command to the running airlockd over its control
+ * socket (src/cli/ctlcmd.c).  Exit 0 done, 1 the daemon said it failed,
+ * 2 usage or no answer. */
+int cli_ctl(int argc, char **argv);
 
 /* Prints "airlock CMD: WHAT "ARG"" (ARG may be NULL) and the command's
  * usage to stderr; returns status, the command's exit code for bad usage. */

@@ -323,6 +323,38 @@ static void test_cache_grows_past_initial_buckets(void **state)
 	al_cache_free(c);
 }
 
+static void test_cache_flush_name_drops_name_and_below_only(void **state)
+{
+	struct al_cache *c;
+	uint8_t name[AL_MAX_NAME];
+	int n;
+	(void)state;
+
+	assert_int_equal(al_cache_new(1 << 20, &c), 0);
+	put(c, "drop.example.", 0);
+	put(c, "a.drop.example.", 0);
+	put(c, "b.a.drop.example.", 0);
+	put(c, "nodrop.example.", 0);   /* a suffix of the text, not of the labels */
+	put(c, "drop.example.org.", 0);
+	put(c, "example.", 0);
+	n = al_msg_name_from_text("Drop.Example", name, sizeof(name));
+	assert_true(n > 0);
+	assert_int_equal(al_cache_flush_name(c, name, (size_t)n), 3);
+	assert_null(get(c, "drop.example.", 0, 0));
+	assert_null(get(c, "a.drop.example.", 0, 0));
+	assert_null(get(c, "b.a.drop.example.", 0, 0));
+	assert_non_null(get(c, "nodrop.example.", 0, 0));
+	assert_non_null(get(c, "drop.example.org.", 0, 0));
+	assert_non_null(get(c, "example.", 0, 0));
+	assert_int_equal(al_cache_flush_name(c, name, (size_t)n), 0);
+	/* The root: everything left. */
+	assert_int_equal(al_cache_flush_name(c, (const uint8_t *)"", 1), 3);
+	put(c, "x.example.", 0);
+	assert_int_equal(al_cache_flush(c), 1);
+	assert_null(get(c, "x.example.", 0, 0));
+	al_cache_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -340,6 +372,7 @@ int main(void)
 		cmocka_unit_test(test_cache_evicts_least_recently_used_within_bytes),
 		cmocka_unit_test(test_cache_replaces_same_key),
 		cmocka_unit_test(test_cache_grows_past_initial_buckets),
+		cmocka_unit_test(test_cache_flush_name_drops_name_and_below_only),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

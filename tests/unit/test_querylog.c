@@ -866,6 +866,56 @@ static void test_qlog_full_queue_commits_without_timer(void **state)
 	al_qlog_close(log);
 }
 
+static void submit_named(struct al_qlog *log, int64_t time_us, const char *qname);
+
+/* al_qlog_flush (airlock ctl flush-log): what was queued is committed
+ * when it returns, long before batch_ms (ten minutes here). */
+static void test_qlog_flush_commits_queued_rows_at_once(void **state)
+{
+	struct fixture *f = *state;
+	struct al_qlog *log = log_open(f->path, 64, 1000, 600000);
+	struct al_qlog_stats st;
+	sqlite3 *db;
+	int i;
+
+	assert_int_equal(al_qlog_flush(log, 5000), 0); /* nothing queued */
+	for (i = 0; i < 3; i++)
+		submit_named(log, T0 + i, "flush.example.");
+	assert_int_equal(al_qlog_flush(log, 5000), 0);
+	al_qlog_get_stats(log, &st);
+	assert_int_equal(st.written, 3);
+	assert_int_equal(st.queued, 0);
+	db = db_open(f->path);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM queries WHERE qname = 'flush.example.'"), 3);
+	sqlite3_close(db);
+	submit_named(log, T0 + 3, "flush2.example.");
+	assert_int_equal(al_qlog_flush(log, 5000), 0);
+	al_qlog_get_stats(log, &st);
+	assert_int_equal(st.written, 4);
+	al_qlog_close(log);
+}
+
+/* A database that cannot be written: the flush gives up at its timeout;
+ * once the lock is gone, the next one succeeds. */
+static void test_qlog_flush_times_out_while_database_locked(void **state)
+{
+	struct fixture *f = *state;
+	struct al_qlog *log = log_open(f->path, 64, 1000, 600000);
+	struct al_qlog_stats st;
+	sqlite3 *locker = db_open(f->path);
+
+	db_exec(locker, "BEGIN IMMEDIATE");
+	submit_named(log, T0, "locked.example.");
+	assert_int_equal(al_qlog_flush(log, 300), -ETIMEDOUT);
+	al_qlog_get_stats(log, &st);
+	assert_int_equal(st.written, 0);
+	db_exec(locker, "COMMIT");
+	assert_int_equal(al_qlog_flush(log, 5000), 0);
+	assert_int_equal(scalar(locker, "SELECT count(*) FROM queries WHERE qname = 'locked.example.'"), 1);
+	sqlite3_close(locker);
+	al_qlog_close(log);
+}
+
 static void test_qlog_overflow_drops_and_records_gaps(void **state)
 {
 	struct fixture *f = *state;
@@ -1154,6 +1204,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_qlog_keeps_query_with_malformed_reply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_writes_every_record_of_a_burst, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_commits_partial_batch_after_batch_ms, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_qlog_flush_commits_queued_rows_at_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_qlog_flush_times_out_while_database_locked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_overflow_drops_and_records_gaps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_full_queue_commits_without_timer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_writes_incident_linked_to_query, setup, teardown),

@@ -1,0 +1,176 @@
+#!/bin/bash
+# dnstap: with "file", every client query and reply (CQ/CR, refused
+# clients too) and only a cache miss's question to and reply from the
+# upstream (FQ/FR) are in the file as dnstap-ldns reads it, with the
+# configured identity; with "socket", frames reach fstrm_capture; with no
+# collector listening yet, or one that went away, airlockd keeps
+# answering, and a collector that appears later gets the next queries
+# (frames queued while none listened may reach it too, or be discarded).
+. "$(dirname "$0")/lib.sh" || exit 1
+command -v dnstap-ldns >/dev/null 2>&1 || skip "dnstap-ldns not installed (apt-get install dnstap-ldns)"
+command -v fstrm_capture >/dev/null 2>&1 || skip "fstrm_capture not installed (apt-get install fstrm-bin)"
+setup
+
+CTYPE=protobuf:dnstap.Dnstap
+
+# add_dnstap FILE JSON: sets the config's dnstap section.
+add_dnstap() {
+    "$PY" - "$1" "$2" <<'EOF' || fail "add_dnstap $1"
+import json, sys
+path = sys.argv[1]
+with open(path) as f:
+    cfg = json.load(f)
+cfg["dnstap"] = json.loads(sys.argv[2])
+with open(path, "w") as f:
+    json.dump(cfg, f, indent=1)
+EOF
+}
+
+# summary FSTRM: one line per frame, in order: type, identity, version,
+# the client (CQ/CR) or the upstream with its port (FQ/FR), the protocol,
+# the question and the message's rcode.  Start-up probes (from 127.0.0.1)
+# are left out.
+summary() {
+    dnstap-ldns -y -r "$1" | awk '
+        function out() {
+            if (t != "" && name != "ready-probe.invalid.")
+                print t, id, ver, (t ~ /^FORWARDER/ ? ra ":" rp : qa), pr, name, rc
+            t = id = ver = qa = ra = rp = pr = name = rc = ""
+        }
+        /^---/ { out(); next }
+        /^identity:/ { id = $0; sub(/^identity: /, "", id); gsub(/"/, "", id); gsub(/ /, "_", id) }
+        /^version:/ { ver = $0; sub(/^version: /, "", ver); gsub(/"/, "", ver); gsub(/ /, "_", ver) }
+        /^  type:/ { t = $2 }
+        /^  socket_protocol:/ { pr = $2 }
+        /^  query_address:/ { qa = $2; gsub(/"/, "", qa) }
+        /^  response_address:/ { ra = $2; gsub(/"/, "", ra) }
+        /^  response_port:/ { rp = $2 }
+        /rcode: / { rc = $0; sub(/.*rcode: /, "", rc); sub(/,.*/, "", rc) }
+        /^    ;[^;]/ && name == "" { name = $1; sub(/^;/, "", name) }
+        END { out() }'
+}
+
+# stop_daemon: SIGTERM to the last airlockd; it must exit 0 with no
+# sanitizer report (its dnstap output is flushed then).
+stop_daemon() {
+    local name=$1
+    kill -TERM "$AL_PID"
+    wait_exit "$AL_PID" 5000
+    expect_eq "airlockd ($name) exit status after SIGTERM" 0 "$EXIT_STATUS"
+    if grep -Eq 'Sanitizer|runtime error:' "$T/$name.err"; then
+        fail "airlockd ($name) stderr has a sanitizer report"
+    fi
+}
+
+# start_capture NAME SOCKET: fstrm_capture writing $T/NAME.fstrm; returns
+# once it listens.  Sets CAP_PID.
+CAP_PID=""
+start_capture() {
+    rm -f "$2"
+    fstrm_capture -t "$CTYPE" -u "$2" -w "$T/$1.fstrm" >"$T/$1.out" 2>"$T/$1.err" &
+    CAP_PID=$!
+    PIDS="$PIDS $CAP_PID"
+    for _ in $(seq 1 100); do
+        [ -S "$2" ] && return 0
+        kill -0 "$CAP_PID" 2>/dev/null || fail "fstrm_capture ($1) exited at start"
+        sleep 0.05
+    done
+    fail "fstrm_capture ($1) did not listen on $2 within 5 s"
+}
+
+stop_capture() {
+    kill -TERM "$CAP_PID"
+    wait_exit "$CAP_PID" 5000
+    [ "$EXIT_STATUS" != running ] || fail "fstrm_capture still running 5 s after SIGTERM"
+}
+
+# ----- "file": exactly the expected frames -----
+start_upstream
+write_config "$T/airlock.json" "$LPORT" "$UPORT" "127.0.2.0/24"
+add_dnstap "$T/airlock.json" "{\"file\": \"$T/tap.fstrm\", \"identity\": \"e2e tap\"}"
+start_airlockd "$T/airlock.json" "$LPORT" file
+C=127.0.2.1 OUT=127.0.3.1
+
+q $C www-tap.example A >"$T/miss"
+expect_status "$T/miss" NOERROR "www-tap.example (cache miss)"
+expect_answer "$T/miss" A 192.0.2.1 "www-tap.example (cache miss)"
+q $C www-tap.example A +tcp >"$T/hit"
+expect_status "$T/hit" NOERROR "www-tap.example over TCP (cache hit)"
+expect_answer "$T/hit" A 192.0.2.1 "www-tap.example over TCP (cache hit)"
+q $C nx-tap.example A >"$T/nx"
+expect_status "$T/nx" NXDOMAIN "nx-tap.example (cache miss)"
+q $OUT www-tap.example A >"$T/refused"
+expect_status "$T/refused" REFUSED "www-tap.example from $OUT (in no zone)"
+stop_daemon file
+
+[ -s "$T/tap.fstrm" ] || fail "no dnstap file $T/tap.fstrm after SIGTERM"
+summary "$T/tap.fstrm" >"$T/seen.txt" || fail "dnstap-ldns could not read $T/tap.fstrm"
+ver=$(awk 'NR == 1 { print $3 }' "$T/seen.txt")
+case $ver in airlock_[0-9]*) ;; *) fail "dnstap version: expected 'airlock VERSION', saw '${ver//_/ }'" ;; esac
+U=127.0.0.1:$UPORT
+cat >"$T/want.txt" <<EOF
+CLIENT_QUERY e2e_tap $ver $C UDP www-tap.example. NOERROR
+FORWARDER_QUERY e2e_tap $ver $U UDP www-tap.example. NOERROR
+FORWARDER_RESPONSE e2e_tap $ver $U UDP www-tap.example. NOERROR
+CLIENT_RESPONSE e2e_tap $ver $C UDP www-tap.example. NOERROR
+CLIENT_QUERY e2e_tap $ver $C TCP www-tap.example. NOERROR
+CLIENT_RESPONSE e2e_tap $ver $C TCP www-tap.example. NOERROR
+CLIENT_QUERY e2e_tap $ver $C UDP nx-tap.example. NOERROR
+FORWARDER_QUERY e2e_tap $ver $U UDP nx-tap.example. NOERROR
+FORWARDER_RESPONSE e2e_tap $ver $U UDP nx-tap.example. NXDOMAIN
+CLIENT_RESPONSE e2e_tap $ver $C UDP nx-tap.example. NXDOMAIN
+CLIENT_QUERY e2e_tap $ver $OUT UDP www-tap.example. NOERROR
+CLIENT_RESPONSE e2e_tap $ver $OUT UDP www-tap.example. REFUSED
+EOF
+diff -u "$T/want.txt" "$T/seen.txt" >"$T/frames.diff" \
+    || fail "dnstap frames (type identity version address protocol name rcode) differ: $(cat "$T/frames.diff")"
+# The counts at exit cover the probes too: every frame in the file.
+frames=$(dnstap-ldns -q -r "$T/tap.fstrm" | wc -l)
+grep -q "dnstap $T/tap.fstrm: $frames messages queued for output, 0 dropped" "$T/file.err" \
+    || fail "airlockd's exit line: expected '$frames messages queued for output, 0 dropped', saw '$(grep 'dnstap ' "$T/file.err")'"
+
+# ----- "socket": fstrm_capture as the collector -----
+pick_ports 1
+SPORT=${PORTS[0]}
+start_capture cap "$T/tap.sock"
+write_config "$T/sock.json" "$SPORT" "$UPORT" "127.0.2.0/24"
+add_dnstap "$T/sock.json" "{\"socket\": \"$T/tap.sock\", \"identity\": \"sock\", \"forwarder_query\": false, \"forwarder_response\": false}"
+start_airlockd "$T/sock.json" "$SPORT" sock
+q $C sock-tap.example A >"$T/sock1"
+expect_status "$T/sock1" NOERROR "sock-tap.example"
+stop_daemon sock
+stop_capture
+summary "$T/cap.fstrm" >"$T/cap.txt" || fail "dnstap-ldns could not read $T/cap.fstrm"
+cat >"$T/capwant.txt" <<EOF
+CLIENT_QUERY sock $ver $C UDP sock-tap.example. NOERROR
+CLIENT_RESPONSE sock $ver $C UDP sock-tap.example. NOERROR
+EOF
+diff -u "$T/capwant.txt" "$T/cap.txt" >"$T/cap.diff" \
+    || fail "frames fstrm_capture received (forwarder_query/response off) differ: $(cat "$T/cap.diff")"
+
+# ----- no collector yet, then one, then it goes away -----
+pick_ports 1
+LATE=${PORTS[0]}
+write_config "$T/late.json" "$LATE" "$UPORT" "127.0.2.0/24"
+add_dnstap "$T/late.json" "{\"socket\": \"$T/late.sock\", \"identity\": \"late\"}"
+start_airlockd "$T/late.json" "$LATE" late
+for i in 1 2 3; do
+    q $C "early-$i.example" A >"$T/early$i"
+    expect_status "$T/early$i" NOERROR "early-$i.example with no collector listening"
+done
+start_capture latecap "$T/late.sock"
+sleep 2.5 # fstrm tries the socket again every second
+q $C late-tap.example A >"$T/late1"
+expect_status "$T/late1" NOERROR "late-tap.example once the collector listens"
+sleep 1.5 # flushed within a second
+stop_capture
+q $C gone-tap.example A >"$T/gone"
+expect_status "$T/gone" NOERROR "gone-tap.example after the collector went away"
+q $C gone-tap.example A +tcp >"$T/gone2"
+expect_status "$T/gone2" NOERROR "gone-tap.example over TCP after the collector went away"
+summary "$T/latecap.fstrm" >"$T/latecap.txt" || fail "dnstap-ldns could not read $T/latecap.fstrm"
+got=$(grep -c ' late-tap\.example\. ' "$T/latecap.txt")
+expect_eq "frames for late-tap.example the late collector received (CQ, FQ, FR, CR)" 4 "$got"
+stop_daemon late
+
+pass
