@@ -453,7 +453,8 @@ int al_logfilter_set(struct al_logfilter *f, const char *opt, const char *text,
 	size_t i, o = 0;
 
 	if ((i = find(opt)) == NFILTERS) {
-		al_err_set(err, "--%s: no such filter", opt);
+		/* A name of any length from the command line: shown cut. */
+		al_err_set(err, "--%.64s%s: no such filter", opt, strlen(opt) > 64 ? "..." : "");
 		return -ENOENT;
 	}
 	if (!(filters[i].kinds & (1u << f->kind))) {
