@@ -185,17 +185,6 @@ ctl "$T/fcbad" flush-cache 'a..b'
 expect_rc "ctl flush-cache a..b" 1 "$T/fcbad"
 
 # reload, good: the zone e2e moves to 127.0.3.0/24, "other" goes.
-expect_status_soon() {  # SOURCE NAME STATUS WHAT: workers switch a moment after the answer
-    local deadline out=$T/soon
-    deadline=$(($(now_ms) + 2000))
-    while :; do
-        q "$1" "$2" A >"$out"
-        [ "$(status_of "$out")" = "$3" ] && return 0
-        [ "$(now_ms)" -lt "$deadline" ] || break
-        sleep 0.1
-    done
-    expect_status "$out" "$3" "$4"
-}
 q 127.0.3.1 before.example A >"$T/r0"
 expect_status "$T/r0" REFUSED "from 127.0.3.1 before the reload"
 cp "$CFG" "$T/good.json"

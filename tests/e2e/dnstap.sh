@@ -70,12 +70,7 @@ start_capture() {
     fstrm_capture -t "$CTYPE" -u "$2" -w "$T/$1.fstrm" >"$T/$1.out" 2>"$T/$1.err" &
     CAP_PID=$!
     PIDS="$PIDS $CAP_PID"
-    for _ in $(seq 1 100); do
-        [ -S "$2" ] && return 0
-        kill -0 "$CAP_PID" 2>/dev/null || fail "fstrm_capture ($1) exited at start"
-        sleep 0.05
-    done
-    fail "fstrm_capture ($1) did not listen on $2 within 5 s"
+    wait_started "$CAP_PID" "fstrm_capture ($1) on $2" test -S "$2"
 }
 
 stop_capture() {

@@ -202,12 +202,20 @@ start_fake() {
         >"$T/$name.out" 2>"$T/$name.err" &
     FAKE_PID=$!
     PIDS="$PIDS $FAKE_PID"
+    wait_started "$FAKE_PID" "fake $name" test -s "$T/$name.pid"
+}
+
+# wait_started PID WHAT CHECK...: polls CHECK (a command) for 5 s; fails
+# if PID exits first or CHECK never succeeds.
+wait_started() {
+    local pid=$1 what=$2
+    shift 2
     for _ in $(seq 1 100); do
-        [ -s "$T/$name.pid" ] && return 0
-        kill -0 "$FAKE_PID" 2>/dev/null || fail "fake $name exited at start"
+        "$@" && return 0
+        kill -0 "$pid" 2>/dev/null || fail "$what exited at start"
         sleep 0.05
     done
-    fail "fake $name not ready after 5 s"
+    fail "$what not ready after 5 s"
 }
 
 # write_config FILE LISTEN_PORT "UPSTREAM_PORT..." "CIDR..." [key=value...]
@@ -435,6 +443,20 @@ expect_status() {  # FILE EXPECTED WHAT
     local s
     s=$(status_of "$1")
     [ "$s" = "$2" ] || fail_out "$1" "$3: expected status $2, saw $s"
+}
+
+# expect_status_soon SOURCE NAME STATUS WHAT: a reload lands in the workers
+# a moment after it is reported; polls up to 2 s for the expected status.
+expect_status_soon() {
+    local deadline out=$T/soon
+    deadline=$(($(now_ms) + 2000))
+    while :; do
+        q "$1" "$2" A >"$out"
+        [ "$(status_of "$out")" = "$3" ] && return 0
+        [ "$(now_ms)" -lt "$deadline" ] || break
+        sleep 0.1
+    done
+    expect_status "$out" "$3" "$4"
 }
 
 expect_answer() {  # FILE TYPE EXPECTED WHAT  (EXPECTED: sorted, space-separated)

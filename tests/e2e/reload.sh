@@ -21,20 +21,6 @@ wait_stderr() {
     return 1
 }
 
-# expect_status_soon SOURCE NAME STATUS WHAT: the reload may land a moment
-# after its log line; poll up to 2 s for the expected status.
-expect_status_soon() {
-    local deadline out=$T/soon
-    deadline=$(($(now_ms) + 2000))
-    while :; do
-        q "$1" "$2" A >"$out"
-        [ "$(status_of "$out")" = "$3" ] && return 0
-        [ "$(now_ms)" -lt "$deadline" ] || break
-        sleep 0.1
-    done
-    expect_status "$out" "$3" "$4"
-}
-
 q 127.0.2.1 before-a.example A >"$T/before"
 expect_status "$T/before" NOERROR "from 127.0.2.1 before any reload"
 expect_answer "$T/before" A 192.0.2.1 "from 127.0.2.1 before any reload"
