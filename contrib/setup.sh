@@ -3,8 +3,9 @@
 # builds, tests and benchmarks with, then build it.
 #   contrib/setup.sh run    install, build, run airlockd on its built-in default
 #                           (as the system user airlock, created if missing)
-#   contrib/setup.sh test   install, build, run the whole test suite (make
-#                           distcheck, then again built with ASan+UBSan)
+#   contrib/setup.sh test   install, build, run the whole test suite (plain,
+#                           again built with ASan+UBSan, each fuzz harness for
+#                           a minute, then make distcheck)
 #   contrib/setup.sh deps   install the packages only
 set -eu
 
