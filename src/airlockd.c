@@ -1,6 +1,7 @@
 /* airlockd: arguments, config, then the daemon loop. */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -86,6 +87,9 @@ int main(int argc, char **argv)
 		al_config_unref(cfg);
 		return 0;
 	}
+	/* A client (DNS over TCP, airlock ctl, a scrape) gone before its
+	 * answer: the write fails with EPIPE rather than killing the daemon. */
+	signal(SIGPIPE, SIG_IGN);
 	if (use_drop && drop.stay_root)
 		al_warn("running as root (user \"%s\"): every thread keeps full privileges", drop.user);
 	return al_daemon_run(cfg, use_drop ? &drop : NULL);

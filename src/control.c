@@ -407,7 +407,7 @@ static void on_done(uv_async_t *a)
 	struct conn *cn, *next;
 	unsigned left, failed;
 	size_t dropped;
-	char name[AL_MAX_NAME * 4 + 2];
+	char name[AL_MAX_NAME * 4 + 2] = "";
 	cJSON *o;
 
 	for (cn = c->conns; cn; cn = next) {
@@ -704,8 +704,9 @@ int al_control_open(uv_loop_t *loop, const struct al_config *cfg,
 	}
 	uv_pipe_init(loop, &c->server, 0);
 	c->server.data = c;
-	if ((rc = uv_pipe_open(&c->server, fd)) < 0 ||
-	    (rc = uv_listen((uv_stream_t *)&c->server, MAX_CONNS, on_connection)) < 0) {
+	if ((rc = uv_pipe_open(&c->server, fd)) < 0)
+		close(fd); /* not the handle's yet */
+	if (rc < 0 || (rc = uv_listen((uv_stream_t *)&c->server, MAX_CONNS, on_connection)) < 0) {
 		al_err_set(err, "control socket %s: %s", c->path, uv_strerror(rc));
 		/* Closing a handle takes a turn of the loop; nothing else
 		 * is on it before the daemon starts. */

@@ -349,9 +349,6 @@ int al_daemon_run(struct al_config *cfg, const struct al_privdrop *drop)
 	memset(&d, 0, sizeof(d));
 	d.cfg = cfg;
 	d.started_s = d.reloaded_s = (int64_t)time(NULL);
-	/* A client (DNS over TCP, airlock ctl) gone before its answer: the
-	 * write fails with EPIPE rather than killing the daemon. */
-	signal(SIGPIPE, SIG_IGN);
 	d.workers = calloc(cfg->threads, sizeof(*d.workers));
 	if (!d.workers || al_seen_new(cfg->seen_domains, &d.seen) < 0 || uv_loop_init(&d.loop) < 0) {
 		al_err("out of memory");

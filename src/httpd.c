@@ -108,10 +108,15 @@ static void respond(struct conn *c, int status, const char *reason, const char *
 			 "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s"
 			 "Connection: close\r\n\r\n",
 			 status, reason, type, len, extra);
-	size_t total = (size_t)n + (head_only ? 0 : len);
+	size_t total;
 	uv_buf_t b;
 
 	c->responded = 1;
+	if (n < 0 || (size_t)n >= sizeof(hdr)) { /* a content type too long for the head */
+		conn_close(c);
+		return;
+	}
+	total = (size_t)n + (head_only ? 0 : len);
 	if (!(c->out = malloc(total))) {
 		conn_close(c);
 		return;
@@ -191,12 +196,22 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 	struct conn *c = st->data;
 	(void)buf;
 
+	if (nread == UV_EOF && c->responded) {
+		/* The client only half-closed: the reply may still be on its
+		 * way; on_written (or the timer) closes. */
+		uv_read_stop(st);
+		return;
+	}
 	if (nread < 0) {
 		conn_close(c);
 		return;
 	}
 	if (c->responded || nread == 0)
 		return;
+	if (memchr(c->in + c->inlen, '\0', (size_t)nread)) {
+		simple(c, 400, "Bad Request", "", 0);
+		return;
+	}
 	c->inlen += (size_t)nread;
 	c->in[c->inlen] = '\0';
 	if (strstr(c->in, "\r\n\r\n") || strstr(c->in, "\n\n")) {

@@ -33,7 +33,14 @@ static const struct {
 
 static const char *const rcodes[] = { "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED" };
 #define NRCODES (sizeof(rcodes) / sizeof(rcodes[0]))
-#define NACTIONS 6 /* enum al_action; a value outside it is "unknown" */
+#define NACTIONS AL_NACTIONS /* a value outside enum al_action is "unknown" (7) */
+#define MAX_PROBES 32 /* a label set not found this close is counted as untracked */
+
+/* qkey packs these into 4 (type), 3 (rcode) and 3 (decision) bits, each
+ * with one value to spare for "other". */
+_Static_assert(sizeof(qtypes) / sizeof(qtypes[0]) < 16, "qtype index needs more than 4 bits");
+_Static_assert(sizeof(rcodes) / sizeof(rcodes[0]) < 8, "rcode index needs more than 3 bits");
+_Static_assert(AL_NACTIONS < 8, "decision needs more than 3 bits");
 
 static unsigned qtype_index(uint16_t qtype)
 {
@@ -115,7 +122,8 @@ void al_metrics_query(struct al_metrics *m, unsigned zone, uint16_t qtype, unsig
 	uint32_t i = (key * 2654435761u) >> (32 - QSLOT_BITS), k, probes;
 
 	al_metrics_observe(&m->latency, latency_us);
-	for (probes = 0; probes < AL_METRICS_QSLOTS; probes++, i = (i + 1) & (AL_METRICS_QSLOTS - 1)) {
+	/* Probing stops early: a full table must not cost a query a scan. */
+	for (probes = 0; probes < MAX_PROBES; probes++, i = (i + 1) & (AL_METRICS_QSLOTS - 1)) {
 		k = m->q[i].key;
 		if (k == key) {
 			al_metrics_add(&m->q[i].n, 1);

@@ -32,6 +32,7 @@ enum al_action {
 	AL_ACT_BLOCKED,
 	AL_ACT_REFUSED,
 	AL_ACT_FAILED,
+	AL_NACTIONS /* how many; not an action */
 };
 /* "cache", "upstream", ...; "unknown" for a value outside the enum. */
 const char *al_action_name(enum al_action a);

@@ -213,6 +213,11 @@ s = conn()
 s.sendall(b"GET /metrics HTTP/1.1\r\nX-Filler: " + b"a" * 5000 + b"\r\n\r\n")
 status = s.recv(64).split(b" ")[1].decode()
 s.close()
+# A NUL in the head: 400 at once, not the 10 s timeout (timeout=5 above).
+s = conn()
+s.sendall(b"GET /metrics HTTP/1.1\r\n\0\r\n\r\n")
+status += "/" + s.recv(64).split(b" ")[1].decode()
+s.close()
 held = [conn() for _ in range(16)]
 extra = conn()
 closed = extra.recv(64) == b""
@@ -221,7 +226,7 @@ for h in held:
 print(status, "closed" if closed else "served")
 EOF
 )
-expect_eq "an oversized request; a 17th connection" "431 closed" "$limits"
+expect_eq "an oversized request, a NUL in the head; a 17th connection" "431/400 closed" "$limits"
 # The server may see the new connection before the 16 closes.
 for _ in $(seq 1 20); do
     "$PY" "$T/scrape.py" "$URL" "$T/s2b" 2>/dev/null && break
