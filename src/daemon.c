@@ -180,8 +180,7 @@ static void log_stats(struct daemon *d, const char *when)
 		struct al_dnstap_stats s;
 		al_dnstap_get_stats(d->dnstap, &s);
 		al_info("dnstap %s: %llu messages queued for output, %llu dropped (queue full)",
-			d->cfg->dnstap.socket ? d->cfg->dnstap.socket : d->cfg->dnstap.file,
-			(unsigned long long)s.sent, (unsigned long long)s.dropped);
+			al_dnstap_where(d->dnstap), (unsigned long long)s.sent, (unsigned long long)s.dropped);
 	}
 }
 

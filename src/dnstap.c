@@ -5,17 +5,21 @@
 #include <fcntl.h>
 #include <fstrm.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "dnstap.pb-c.h"
 #include "airlock/dnstap.h"
+#include "airlock/log.h"
 
 #define CONTENT_TYPE "protobuf:dnstap.Dnstap"
 #define QUEUE_SIZE 8192   /* frames waiting per worker thread (a power of two) */
 #define REOPEN_S 1        /* a collector that is down is tried again this often */
+#define CLOSE_WAIT_S 3    /* at stop, how long queued frames may take to go out */
 
 /* One worker's input queue and its counters, which only that worker
  * writes; padded so two workers' counters never share a cache line. */
@@ -28,6 +32,7 @@ struct queue {
 struct al_dnstap {
 	struct fstrm_iothr *iothr;
 	char *identity, *version;
+	char *where; /* the destination, as opened: a reload does not move it */
 	bool wants[AL_DNSTAP_FORWARDER_RESPONSE + 1];
 	unsigned nqueues;
 	struct queue *queues;
@@ -243,6 +248,7 @@ int al_dnstap_open(const struct al_dnstap_conf *conf, unsigned nqueues,
 	if (!(dt->queues = calloc(nqueues, sizeof(*dt->queues))) ||
 	    !(dt->identity = conf->identity ? strdup(conf->identity) : default_identity()) ||
 	    !(dt->version = strdup(conf->version ? conf->version : "airlock " PACKAGE_VERSION)) ||
+	    !(dt->where = strdup(conf->socket ? conf->socket : conf->file)) ||
 	    !(writer = make_writer(conf)))
 		goto fail;
 	if (!(dt->iothr = make_iothr(&writer, nqueues))) {
@@ -263,16 +269,48 @@ fail_quiet:
 	return rc;
 }
 
+static struct al_dnstap *abandoned; /* given up on at stop, still in use */
+
+static void *destroy_iothr(void *arg)
+{
+	struct fstrm_iothr *iothr = arg;
+
+	fstrm_iothr_destroy(&iothr); /* writes what is queued first */
+	return NULL;
+}
+
 void al_dnstap_close(struct al_dnstap *dt)
 {
+	struct timespec deadline;
+	pthread_t t;
+
 	if (!dt)
 		return;
-	if (dt->iothr)
-		fstrm_iothr_destroy(&dt->iothr); /* writes what is queued first */
+	if (dt->iothr && pthread_create(&t, NULL, destroy_iothr, dt->iothr) != 0) {
+		fstrm_iothr_destroy(&dt->iothr);
+	} else if (dt->iothr) {
+		/* fstrm's socket writer blocks on a collector that accepted
+		 * but does not read: the stop does not wait on it for long. */
+		clock_gettime(CLOCK_REALTIME, &deadline);
+		deadline.tv_sec += CLOSE_WAIT_S;
+		if (pthread_timedjoin_np(t, NULL, &deadline) != 0) {
+			al_warn("dnstap %s: the collector has not taken the queued frames in %d s; they are abandoned",
+				dt->where, CLOSE_WAIT_S);
+			pthread_detach(t);
+			abandoned = dt; /* the I/O thread still runs: its state stays until exit */
+			return;
+		}
+	}
 	free(dt->queues);
 	free(dt->identity);
 	free(dt->version);
+	free(dt->where);
 	free(dt);
+}
+
+const char *al_dnstap_where(const struct al_dnstap *dt)
+{
+	return dt->where;
 }
 
 static bool same_str(const char *a, const char *b)

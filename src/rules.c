@@ -81,7 +81,9 @@ static int port_item(const cJSON *v, struct al_portrange *out, struct al_err *er
 	char num[16];
 
 	if (cJSON_IsNumber(v)) {
-		if (v->valuedouble != (double)(long)v->valuedouble || v->valuedouble < 0 || v->valuedouble > 65535)
+		/* Range first: converting a double out of long's range is undefined. */
+		if (!(v->valuedouble >= 0 && v->valuedouble <= 65535) ||
+		    v->valuedouble != (double)(long)v->valuedouble)
 			return al_err_set(err, "%g is not a port (expected 0-65535)", v->valuedouble);
 		snprintf(num, sizeof(num), "%ld", (long)v->valuedouble);
 		return al_port_parse(num, out, err);

@@ -52,8 +52,12 @@ struct al_dnstap_stats {
  * retried every second).  The file is truncated, as fstrm does. */
 int al_dnstap_open(const struct al_dnstap_conf *conf, unsigned nqueues,
 		   struct al_dnstap **out, struct al_err *err);
-/* Writes what is queued, then stops the I/O thread.  NULL is a no-op. */
+/* NULL is a no-op.  Writes what is queued and frees dt; a collector that does not take the
+ * frames within a few seconds is given up on (logged), so a stop never
+ * hangs on it. */
 void al_dnstap_close(struct al_dnstap *dt);
+/* The socket or file it writes to, as opened. */
+const char *al_dnstap_where(const struct al_dnstap *dt);
 
 /* Whether messages of this type are wanted; false for a NULL dt.  Callers
  * test it before gathering a message's parts. */

@@ -168,4 +168,27 @@ got=$(grep -c ' late-tap\.example\. ' "$T/latecap.txt")
 expect_eq "frames for late-tap.example the late collector received (CQ, FQ, FR, CR)" 4 "$got"
 stop_daemon late
 
+# ----- a collector that accepts and never reads: the stop does not hang -----
+pick_ports 1
+STALL=${PORTS[0]}
+"$PY" -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.bind(sys.argv[1]); s.listen(8)
+held = []
+while True:
+    c, _ = s.accept(); held.append(c)' "$T/stall.sock" >"$T/stall.out" 2>&1 &
+PIDS="$PIDS $!"
+wait_started "$!" "the stalled collector" test -S "$T/stall.sock"
+write_config "$T/stall.json" "$STALL" "$UPORT" "127.0.2.0/24"
+add_dnstap "$T/stall.json" "{\"socket\": \"$T/stall.sock\"}"
+start_airlockd "$T/stall.json" "$STALL" stall
+for i in 1 2 3; do
+    q $C "stall-$i.example" A >"$T/stall$i"
+    expect_status "$T/stall$i" NOERROR "stall-$i.example with a collector that never reads"
+done
+t0=$(now_ms)
+stop_daemon stall
+expect_int "ms to stop with a stalled collector" -lt 4500 $(($(now_ms) - t0))
+grep -q 'has not taken the queued frames in 3 s' "$T/stall.err" ||
+    fail "no warning about the stalled collector in $T/stall.err"
+
 pass
