@@ -35,6 +35,9 @@ static int choose_user(const struct al_config *cfg, const char *opt_user, int *u
 	const char *user = opt_user ? opt_user : cfg->user;
 
 	*use = 0;
+	if (!user && cfg->group)
+		return al_err_set(err, "%s: group: \"%s\" is set without \"user\" (expected both, or neither)",
+				  cfg->path, cfg->group);
 	if (user && al_privdrop_lookup(user, opt_user ? NULL : cfg->group, drop, err) < 0)
 		return -1;
 	if (geteuid() != 0)
@@ -77,7 +80,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "airlockd: %s\n", rc == -ENOMEM ? "out of memory" : err.msg);
 		return 1;
 	}
-	if (choose_user(cfg, user, &use_drop, &drop, &err) < 0 && (!check || cfg->user || user)) {
+	if (choose_user(cfg, user, &use_drop, &drop, &err) < 0 && (!check || cfg->user || cfg->group || user)) {
 		fprintf(stderr, "airlockd: %s\n", err.msg);
 		al_config_unref(cfg);
 		return 1;

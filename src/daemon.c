@@ -381,6 +381,9 @@ int al_daemon_run(struct al_config *cfg, const struct al_privdrop *drop)
 	} else if (status == 0 && drop && !drop->stay_root) {
 		al_info("running as user %s (uid %lu, gid %lu)", drop->user, (unsigned long)drop->uid,
 			(unsigned long)drop->gid);
+		if (cfg->path && access(cfg->path, R_OK) < 0)
+			al_warn("%s: user %s cannot read it (%s): a reload (SIGHUP, airlock ctl reload) will fail",
+				cfg->path, drop->user, strerror(errno));
 	}
 	if (status == 0 && open_log(&d) < 0)
 		status = 1;

@@ -269,7 +269,9 @@ fail_quiet:
 	return rc;
 }
 
-static struct al_dnstap *abandoned; /* given up on at stop, still in use */
+/* Given up on at stop and still in use by its I/O thread: kept reachable
+ * (volatile: the store must not be optimised away) until the process exits. */
+static struct al_dnstap *volatile abandoned;
 
 static void *destroy_iothr(void *arg)
 {

@@ -37,6 +37,9 @@ int al_privdrop_lookup(const char *spec, const char *group, struct al_privdrop *
 		return al_err_set(err, "user \"%s\": empty group after ':' (expected USER:GROUP)", spec);
 	}
 	out->stay_root = out->uid == 0;
+	if (!out->stay_root && out->gid == 0)
+		return al_err_set(err, "user \"%s\" with group 0 (root) would keep root's group: name another group",
+				  out->user);
 	return 0;
 }
 

@@ -56,6 +56,14 @@ config "$T/nosuch.json" '"user": "airlock-no-such-user",'
 "$AIRLOCKD" -t -c "$T/nosuch.json" >"$T/nosuch.out" 2>&1 && fail "-t accepted a missing account"
 grep -q '"airlock-no-such-user": no such account' "$T/nosuch.out" || fail_out "$T/nosuch.out" "missing-account message"
 
+# --- group 0 for another user, a group without a user: refused ---
+config "$T/gid0.json" '"user": "nobody",'
+"$AIRLOCKD" -t -c "$T/gid0.json" -u nobody:root >"$T/gid0.out" 2>&1 && fail "-u nobody:root accepted"
+grep -q 'with group 0 (root) would keep root' "$T/gid0.out" || fail_out "$T/gid0.out" "group 0 message"
+config "$T/grouponly.json" '"group": "nogroup",'
+"$AIRLOCKD" -t -c "$T/grouponly.json" >"$T/grouponly.out" 2>&1 && fail "a group without a user accepted"
+grep -q 'group: "nogroup" is set without "user"' "$T/grouponly.out" || fail_out "$T/grouponly.out" "group-only message"
+
 # --- the drop ---
 config "$T/airlock.json" '"user": "nobody",'
 AS_USER=""
@@ -100,6 +108,15 @@ done
 kill -TERM "$PID"
 wait_exit "$PID" 5000
 expect_eq "exit status after the drop" 0 "$EXIT_STATUS"
+
+# --- a config the user cannot read: started, with a warning that reloads will fail ---
+cp "$T/airlock.json" "$T/private.json"
+chmod 600 "$T/private.json"
+start_airlockd "$T/private.json" "$LPORT" private
+grep -q "private.json: user nobody cannot read it (Permission denied): a reload" "$T/private.err" ||
+    fail_out "$T/private.err" "unreadable-config warning"
+kill -TERM "$AL_PID"
+wait_exit "$AL_PID" 5000
 
 # --- -u root overrides the config's user, with a warning ---
 "$AIRLOCKD" -c "$T/airlock.json" -u root >"$T/root.out" 2>&1 &
