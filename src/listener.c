@@ -27,6 +27,7 @@ struct al_listener {
 	void *arg;
 	struct al_stats *stats;
 	uv_udp_t *udp;
+	struct sockaddr_storage *udp_local; /* udp[i]'s own address, read once at bind */
 	size_t nudp;
 	uv_tcp_t *tcp;
 	size_t ntcp;
@@ -42,7 +43,7 @@ struct al_conn {
 	uv_timer_t idle;
 	struct al_listener *l;
 	struct al_conn *prev, *next;
-	struct sockaddr_storage peer;
+	struct sockaddr_storage peer, local;
 	int refs;     /* the connection itself + one per unanswered query */
 	int pending;  /* queries not yet answered */
 	int writes;   /* writes in progress */
@@ -217,6 +218,8 @@ static void on_accept(uv_stream_t *server, int status)
 	}
 	AL_STAT_INC(l->stats->tcp_accepted);
 	uv_tcp_getpeername(&c->h, (struct sockaddr *)&c->peer, &len);
+	len = sizeof(c->local);
+	uv_tcp_getsockname(&c->h, (struct sockaddr *)&c->local, &len);
 	uv_tcp_nodelay(&c->h, 1);
 	uv_timer_start(&c->idle, on_idle, l->idle_ms, l->idle_ms);
 	uv_read_start((uv_stream_t *)&c->h, conn_alloc, conn_read);
@@ -303,15 +306,21 @@ int al_client_is_tcp(const struct al_client *c)
 	return c->conn != NULL;
 }
 
+/* Read when the socket was bound or the connection accepted: no system
+ * call per query. */
 int al_client_local(const struct al_client *c, struct sockaddr_storage *out)
 {
-	int len = sizeof(*out);
+	const struct al_listener *l;
 
-	if (c->conn)
-		return uv_tcp_getsockname(&c->conn->h, (struct sockaddr *)out, &len);
-	if (c->udp)
-		return uv_udp_getsockname(c->udp, (struct sockaddr *)out, &len);
-	return -EINVAL;
+	if (c->conn) {
+		*out = c->conn->local;
+	} else if (c->udp) {
+		l = c->udp->data;
+		*out = l->udp_local[c->udp - l->udp];
+	} else {
+		return -EINVAL;
+	}
+	return out->ss_family == AF_UNSPEC ? -EINVAL : 0;
 }
 
 static void udp_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
@@ -377,7 +386,7 @@ int al_listener_new(uv_loop_t *loop, const struct al_config *cfg,
 		    struct al_listener **out, struct al_err *err)
 {
 	struct al_listener *l = calloc(1, sizeof(*l));
-	int reuseport = cfg->threads > 1, rcvbuf = 4 << 20, fd;
+	int reuseport = cfg->threads > 1, rcvbuf = 4 << 20, fd, len;
 	size_t i;
 
 	if (!l)
@@ -389,9 +398,10 @@ int al_listener_new(uv_loop_t *loop, const struct al_config *cfg,
 	l->max_conns = cfg->tcp_clients;
 	l->idle_ms = cfg->tcp_idle_ms;
 	l->udp = calloc(cfg->nlisten, sizeof(*l->udp));
+	l->udp_local = calloc(cfg->nlisten, sizeof(*l->udp_local));
 	l->tcp = calloc(cfg->nlisten, sizeof(*l->tcp));
 	l->rbuf = malloc(UDP_BATCH * UDP_SLOT);
-	if (!l->udp || !l->tcp || !l->rbuf) {
+	if (!l->udp || !l->udp_local || !l->tcp || !l->rbuf) {
 		al_listener_free(l);
 		return -ENOMEM;
 	}
@@ -403,6 +413,8 @@ int al_listener_new(uv_loop_t *loop, const struct al_config *cfg,
 		l->udp[i].data = l;
 		l->nudp++;
 		uv_udp_open(&l->udp[i], fd);
+		len = sizeof(l->udp_local[i]);
+		uv_udp_getsockname(&l->udp[i], (struct sockaddr *)&l->udp_local[i], &len);
 		if ((fd = open_socket(&cfg->listen[i], SOCK_STREAM, reuseport, err)) < 0)
 			goto fail;
 		uv_tcp_init(loop, &l->tcp[i]);
@@ -482,6 +494,7 @@ void al_listener_free(struct al_listener *l)
 	if (!l)
 		return;
 	free(l->udp);
+	free(l->udp_local);
 	free(l->tcp);
 	free(l->rbuf);
 	free(l);
