@@ -232,13 +232,53 @@ static const char *shown_or_missing(const cJSON *v, char *buf, size_t len)
 	return v ? al_json_show(v, buf, len) : "missing";
 }
 
+/* The two nestings Azure writes: base.flows[].INNER[].flowTuples[], where
+ * INNER is "flows" (NSG: the rule on the outer item, the mac on the inner)
+ * or "flowGroups" (VNet, schema VNET_V4: the rule on the inner item, the
+ * mac on the record, given as rec_mac).  *_what name each level for
+ * messages. */
+static int walk(struct al_flowsink *sink, unsigned long line, const cJSON *parent, const char *base,
+		const char *inner_key, const char *outer_what, const char *inner_what,
+		enum schema schema, const cJSON *rec_mac)
+{
+	const cJSON *flows, *outer, *inner, *item, *list, *rule, *mac;
+	char path[128], ipath[160];
+	int j = 0, k, rc;
+
+	if (!(flows = list_at(sink, line, parent, "flows", base)))
+		return 0;
+	cJSON_ArrayForEach(outer, flows) {
+		snprintf(path, sizeof(path), "%s.flows[%d]", base, j++);
+		if (!cJSON_IsObject(outer)) {
+			al_flowsink_bad(sink, line, "%s: not an object (expected %s)", path, outer_what);
+			continue;
+		}
+		if (!(inner = list_at(sink, line, outer, inner_key, path)))
+			continue;
+		k = 0;
+		cJSON_ArrayForEach(item, inner) {
+			snprintf(ipath, sizeof(ipath), "%s.%s[%d]", path, inner_key, k++);
+			if (!cJSON_IsObject(item)) {
+				al_flowsink_bad(sink, line, "%s: not an object (expected %s)", ipath, inner_what);
+				continue;
+			}
+			if (!(list = list_at(sink, line, item, "flowTuples", ipath)))
+				continue;
+			strncat(ipath, ".flowTuples", sizeof(ipath) - strlen(ipath) - 1);
+			rule = cJSON_GetObjectItem(schema == VNET_V4 ? item : outer, "rule");
+			mac = schema == VNET_V4 ? rec_mac : cJSON_GetObjectItem(item, "mac");
+			if ((rc = tuples(sink, line, ipath, list, schema, iface_of(rule, mac))) < 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
 /* properties.flows[].flows[].flowTuples[] */
 static int nsg_record(struct al_flowsink *sink, unsigned long line, const cJSON *rec, const char *where)
 {
-	const cJSON *props = cJSON_GetObjectItem(rec, "properties"), *ver, *flows, *rf, *mf, *inner, *list;
+	const cJSON *props = cJSON_GetObjectItem(rec, "properties"), *ver;
 	char path[128], shown[64];
-	enum schema schema;
-	int j = 0, k, rc;
 
 	if (!cJSON_IsObject(props))
 		return al_flowsink_bad(sink, line, "%s: neither properties (an NSG flow log record) nor flowRecords (a VNet flow log record)",
@@ -247,44 +287,17 @@ static int nsg_record(struct al_flowsink *sink, unsigned long line, const cJSON 
 	if (!is_int(ver, 1) && !is_int(ver, 2))
 		return al_flowsink_bad(sink, line, "%s.properties.Version: %s is not 1 or 2", where,
 			    shown_or_missing(ver, shown, sizeof(shown)));
-	schema = is_int(ver, 1) ? NSG_V1 : NSG_V2;
 	snprintf(path, sizeof(path), "%s.properties", where);
-	if (!(flows = list_at(sink, line, props, "flows", path)))
-		return 0;
-	cJSON_ArrayForEach(rf, flows) {
-		snprintf(path, sizeof(path), "%s.properties.flows[%d]", where, j++);
-		if (!cJSON_IsObject(rf)) {
-			al_flowsink_bad(sink, line, "%s: not an object (expected a rule and its flows)", path);
-			continue;
-		}
-		if (!(inner = list_at(sink, line, rf, "flows", path)))
-			continue;
-		k = 0;
-		cJSON_ArrayForEach(mf, inner) {
-			char mpath[160];
-			snprintf(mpath, sizeof(mpath), "%s.flows[%d]", path, k++);
-			if (!cJSON_IsObject(mf)) {
-				al_flowsink_bad(sink, line, "%s: not an object (expected a mac and its flowTuples)", mpath);
-				continue;
-			}
-			if (!(list = list_at(sink, line, mf, "flowTuples", mpath)))
-				continue;
-			strncat(mpath, ".flowTuples", sizeof(mpath) - strlen(mpath) - 1);
-			if ((rc = tuples(sink, line, mpath, list, schema,
-					 iface_of(cJSON_GetObjectItem(rf, "rule"), cJSON_GetObjectItem(mf, "mac")))) < 0)
-				return rc;
-		}
-	}
-	return 0;
+	return walk(sink, line, props, path, "flows", "a rule and its flows", "a mac and its flowTuples",
+		    is_int(ver, 1) ? NSG_V1 : NSG_V2, NULL);
 }
 
 /* flowRecords.flows[].flowGroups[].flowTuples[] */
 static int vnet_record(struct al_flowsink *sink, unsigned long line, const cJSON *rec, const char *where)
 {
-	const cJSON *ver = cJSON_GetObjectItem(rec, "flowLogVersion"), *fr, *flows, *fl, *groups, *g, *list;
+	const cJSON *ver = cJSON_GetObjectItem(rec, "flowLogVersion"), *fr;
 	const cJSON *mac = cJSON_GetObjectItem(rec, "macAddress");
 	char path[128], shown[64];
-	int j = 0, k, rc;
 
 	if (!is_int(ver, 4))
 		return al_flowsink_bad(sink, line, "%s.flowLogVersion: %s is not 4", where,
@@ -294,33 +307,8 @@ static int vnet_record(struct al_flowsink *sink, unsigned long line, const cJSON
 		return al_flowsink_bad(sink, line, "%s.flowRecords: %s is not an object", where,
 			    shown_or_missing(fr, shown, sizeof(shown)));
 	snprintf(path, sizeof(path), "%s.flowRecords", where);
-	if (!(flows = list_at(sink, line, fr, "flows", path)))
-		return 0;
-	cJSON_ArrayForEach(fl, flows) {
-		snprintf(path, sizeof(path), "%s.flowRecords.flows[%d]", where, j++);
-		if (!cJSON_IsObject(fl)) {
-			al_flowsink_bad(sink, line, "%s: not an object (expected an aclID and its flowGroups)", path);
-			continue;
-		}
-		if (!(groups = list_at(sink, line, fl, "flowGroups", path)))
-			continue;
-		k = 0;
-		cJSON_ArrayForEach(g, groups) {
-			char gpath[160];
-			snprintf(gpath, sizeof(gpath), "%s.flowGroups[%d]", path, k++);
-			if (!cJSON_IsObject(g)) {
-				al_flowsink_bad(sink, line, "%s: not an object (expected a rule and its flowTuples)", gpath);
-				continue;
-			}
-			if (!(list = list_at(sink, line, g, "flowTuples", gpath)))
-				continue;
-			strncat(gpath, ".flowTuples", sizeof(gpath) - strlen(gpath) - 1);
-			if ((rc = tuples(sink, line, gpath, list, VNET_V4,
-					 iface_of(cJSON_GetObjectItem(g, "rule"), mac))) < 0)
-				return rc;
-		}
-	}
-	return 0;
+	return walk(sink, line, fr, path, "flowGroups", "an aclID and its flowGroups",
+		    "a rule and its flowTuples", VNET_V4, mac);
 }
 
 static int record(struct al_flowsink *sink, unsigned long line, const cJSON *rec, const char *where)
