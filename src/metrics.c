@@ -51,11 +51,15 @@ static unsigned qtype_index(uint16_t qtype)
 	return i;
 }
 
+/* The label of a packed qtype index (NQTYPES: none of the named ones). */
+static const char *qtype_label(unsigned i)
+{
+	return i < NQTYPES ? qtypes[i].name : "other";
+}
+
 const char *al_metrics_qtype_name(uint16_t qtype)
 {
-	unsigned i = qtype_index(qtype);
-
-	return i < NQTYPES ? qtypes[i].name : "other";
+	return qtype_label(qtype_index(qtype));
 }
 
 const char *al_metrics_rcode_name(unsigned rcode)
@@ -328,8 +332,8 @@ static void render_queries(struct buf *b, const struct al_metrics *const *ws, si
 		for (j = i; j < nrows && qrow_cmp(&rows[i], &rows[j]) == 0; j++)
 			sum += rows[j].n;
 		put(b, "airlock_queries_total{zone=\"%s\",type=\"%s\",rcode=\"%s\",decision=\"%s\"} %llu\n",
-		    esc(rows[i].zone, z, sizeof(z)), t < NQTYPES ? qtypes[t].name : "other",
-		    rc < NRCODES ? rcodes[rc] : "other", al_action_name((enum al_action)act), sum);
+		    esc(rows[i].zone, z, sizeof(z)), qtype_label(t), al_metrics_rcode_name(rc),
+		    al_action_name((enum al_action)act), sum);
 	}
 	free(rows);
 	scalar(b, "airlock_queries_untracked_total", "counter",

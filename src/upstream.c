@@ -67,6 +67,7 @@ struct txn {
 	uint64_t try_ns;    /* when it was sent (uv_hrtime), for the RTT */
 	uint64_t try_len;   /* its timeout: shorter than try_ms near the deadline */
 	struct timespec sent_at; /* wall clock of the current try's query, for dnstap */
+	struct sockaddr_storage local; /* the current try's socket (dnstap) */
 };
 
 struct udp_try {
@@ -169,26 +170,30 @@ void al_fwd_set_dnstap(struct al_fwd *f, struct al_dnstap *dt, unsigned queue)
 }
 
 /* The current try's query (reply NULL) or the reply to it, to dnstap:
- * airlockd asked from the socket h, the upstream answered. */
+ * airlockd asked from the socket h, the upstream answered.  The query
+ * records the time and the socket's address once per try; the reply
+ * reuses them. */
 static void tap(struct txn *t, uv_handle_t *h, const uint8_t *reply, size_t len)
 {
 	enum al_dnstap_type type = reply ? AL_DNSTAP_FORWARDER_RESPONSE : AL_DNSTAP_FORWARDER_QUERY;
-	struct sockaddr_storage local;
 	struct al_dnstap_msg m;
-	int n = sizeof(local);
+	int n = sizeof(t->local);
 
 	if (!t->fwd->dnstap)
 		return;
-	if (!reply) /* the reply's message gives it as its query's time */
+	if (!reply) {
 		clock_gettime(CLOCK_REALTIME, &t->sent_at);
+		if ((h->type == UV_TCP ? uv_tcp_getsockname((uv_tcp_t *)h, (struct sockaddr *)&t->local, &n)
+				       : uv_udp_getsockname((uv_udp_t *)h, (struct sockaddr *)&t->local, &n)) < 0)
+			t->local.ss_family = AF_UNSPEC;
+	}
 	if (!al_dnstap_wants(t->fwd->dnstap, type))
 		return;
 	memset(&m, 0, sizeof(m));
 	m.type = type;
 	m.tcp = h->type == UV_TCP;
-	if ((m.tcp ? uv_tcp_getsockname((uv_tcp_t *)h, (struct sockaddr *)&local, &n)
-		   : uv_udp_getsockname((uv_udp_t *)h, (struct sockaddr *)&local, &n)) == 0)
-		m.query_addr = (const struct sockaddr *)&local;
+	if (t->local.ss_family != AF_UNSPEC)
+		m.query_addr = (const struct sockaddr *)&t->local;
 	m.response_addr = (const struct sockaddr *)&t->sa;
 	m.query_time = t->sent_at;
 	if (reply) {

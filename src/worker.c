@@ -610,9 +610,9 @@ static void on_query(void *arg, struct al_client *c, const uint8_t *pkt, size_t 
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
 		o.ts_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-		if (zone)
-			snprintf(o.zone, sizeof(o.zone), "%s", zone->name);
 	}
+	if (w->qlog && zone) /* only the log row names the zone */
+		snprintf(o.zone, sizeof(o.zone), "%s", zone->name);
 	if (al_dnstap_wants(w->dnstap, AL_DNSTAP_CLIENT_QUERY))
 		tap_client(w, c, &o, pkt, len, NULL, 0);
 	if (!zone) {
