@@ -19,6 +19,8 @@ struct conn {
 	char *out;     /* the response being written */
 	int closing;   /* handles still to close */
 	int responded; /* from then on input is read and dropped */
+	int written;   /* the response is out: the client's EOF closes */
+	int eof;       /* the client closed its side */
 	size_t inlen;
 	char in[AL_HTTPD_MAX_REQUEST];
 };
@@ -79,12 +81,13 @@ static void on_idle(uv_timer_t *t)
 
 static void on_shutdown(uv_shutdown_t *req, int status)
 {
-	(void)status;
+	struct conn *c = req->data;
+
 	/* Input may still arrive (a request body): it is read and dropped
 	 * until the client closes or the timer fires, so closing does not
 	 * reset the connection under the response. */
-	if (status < 0)
-		conn_close(req->data);
+	if (status < 0 || c->eof)
+		conn_close(c);
 }
 
 static void on_written(uv_write_t *req, int status)
@@ -95,6 +98,7 @@ static void on_written(uv_write_t *req, int status)
 		conn_close(c);
 		return;
 	}
+	c->written = 1;
 	c->shut.data = c;
 	if (uv_shutdown(&c->shut, (uv_stream_t *)&c->h, on_shutdown) < 0)
 		conn_close(c);
@@ -196,9 +200,10 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 	struct conn *c = st->data;
 	(void)buf;
 
-	if (nread == UV_EOF && c->responded) {
-		/* The client only half-closed: the reply may still be on its
-		 * way; on_written (or the timer) closes. */
+	if (nread == UV_EOF && c->responded && !c->written) {
+		/* The client only half-closed while the reply is still on its
+		 * way: the shutdown that follows the write closes. */
+		c->eof = 1;
 		uv_read_stop(st);
 		return;
 	}

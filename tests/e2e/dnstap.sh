@@ -31,6 +31,7 @@ EOF
 # the question and the message's rcode.  Start-up probes (from 127.0.0.1)
 # are left out.
 summary() {
+    set -o pipefail # dnstap-ldns failing must fail the summary, not awk's status
     dnstap-ldns -y -r "$1" | awk '
         function out() {
             if (t != "" && name != "ready-probe.invalid.")

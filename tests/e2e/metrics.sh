@@ -204,7 +204,7 @@ expect_eq "HEAD /metrics" 200 "$("$PY" "$T/scrape.py" --status HEAD "$URL")"
 # connections a new one is closed at once, and the server serves again
 # once they are gone.
 limits=$("$PY" - "$MPORT" <<'EOF'
-import socket, sys
+import socket, sys, time
 port = int(sys.argv[1])
 def conn():
     s = socket.create_connection(("127.0.0.1", port), timeout=5)
@@ -221,12 +221,27 @@ s.close()
 held = [conn() for _ in range(16)]
 extra = conn()
 closed = extra.recv(64) == b""
+# The 16 were held, not dropped: each still answers its request (a lower
+# cap would have closed some of them).
+served = 0
 for h in held:
+    h.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
+    served += h.recv(64).startswith(b"HTTP/1.1 200")
     h.close()
-print(status, "closed" if closed else "served")
+# A request never finished is closed after the 10 s allowed to send one.
+s = conn()
+s.settimeout(15)
+s.sendall(b"GET /metrics HTTP/1.1\r\n")
+t0 = time.monotonic()
+idle_closed = s.recv(64)
+waited = time.monotonic() - t0
+s.close()
+print(status, "closed" if closed else "served", served,
+      "timeout-ok" if 9 <= waited <= 12 and idle_closed in (b"",) or idle_closed.startswith(b"HTTP/1.1 4") and 9 <= waited <= 12 else "timeout-%.1f" % waited)
 EOF
 )
-expect_eq "an oversized request, a NUL in the head; a 17th connection" "431/400 closed" "$limits"
+expect_eq "an oversized request, a NUL in the head; a 17th connection; the 16 held served; an unfinished request closed at 10 s" \
+    "431/400 closed 16 timeout-ok" "$limits"
 # The server may see the new connection before the 16 closes.
 for _ in $(seq 1 20); do
     "$PY" "$T/scrape.py" "$URL" "$T/s2b" 2>/dev/null && break
