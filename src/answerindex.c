@@ -3,12 +3,15 @@
  * Built for a million answers and a million lookups a second, where the
  * cost is cache misses.  The addresses are an open-addressing table whose
  * slots hold the address itself (32 bytes, two to a cache line).  Each
- * address keeps its answers in one array, oldest first (answers come in
- * time order), so a lookup is a binary search and a short scan over
- * contiguous memory.  An answer is 32 bytes: names are interned, and the
- * client with its zone is a 32-bit id.  A ring of slot numbers, one per
- * answer in the order they were added, tells expiry which address holds
- * the oldest answer: its array's first.
+ * address keeps its answers in one array, oldest first (answers come
+ * nearly in time order: a late one is moved back past the few later ones),
+ * so a lookup is a binary search and a short scan over contiguous memory.
+ * An answer is 32 bytes: names are interned, and the client with its zone
+ * is a 32-bit id.  A ring of slot numbers, one per answer in the order
+ * they were added, tells expiry which address to take an answer from next:
+ * its array's first, the oldest of that address.  A late answer can make
+ * expiry stop at an address whose oldest is still wanted while another
+ * holds an older one: that one is dropped a little late, never early.
  *
  * Staged adds and the prefetch hints let a caller fetch the memory an add
  * or a lookup will touch some calls before it happens, so the misses of
@@ -430,13 +433,16 @@ static int add(struct al_answerindex *ai, const struct al_ip *addr, uint64_t ah,
 	uint32_t who;
 	size_t slot;
 
-	if (ts_us < ai->newest_us)
-		return -EINVAL;
 	if (who_get(ai, client, zone, &who) < 0 ||
 	    !(n = name_get(ai, name, name_len, nh)) || ring_grow(ai) < 0 || addr_get(ai, addr, ah, &slot) < 0 ||
 	    array_grow(a = &ai->addrs[slot]) < 0)
 		return -ENOMEM;
-	e = &a->v[a->head + a->len++];
+	/* A late answer goes before the later ones of its address. */
+	e = &a->v[a->head + a->len];
+	while (e > a->v + a->head && e[-1].ts_us > ts_us)
+		e--;
+	memmove(e + 1, e, (size_t)(a->v + a->head + a->len - e) * sizeof(*e));
+	a->len++;
 	e->ts_us = ts_us;
 	e->query_id = query_id;
 	e->name = n;
@@ -444,7 +450,8 @@ static int add(struct al_answerindex *ai, const struct al_ip *addr, uint64_t ah,
 	e->who = who;
 	ai->ring[(ai->ring_head + ai->count) & ai->ring_mask] = (uint32_t)slot;
 	ai->count++;
-	ai->newest_us = ts_us;
+	if (ts_us > ai->newest_us)
+		ai->newest_us = ts_us;
 	if (ttl > ai->max_ttl)
 		ai->max_ttl = ttl;
 	return 0;
@@ -461,7 +468,7 @@ int al_answerindex_add(struct al_answerindex *ai, const struct al_ip *addr, cons
 		   query_id);
 }
 
-/* Adds the oldest staged answer; one out of order is skipped. */
+/* Adds the oldest staged answer. */
 static int add_staged(struct al_answerindex *ai)
 {
 	const struct staged *st = &ai->staged[ai->staged_head];
@@ -470,7 +477,7 @@ static int add_staged(struct al_answerindex *ai)
 
 	ai->staged_head = (ai->staged_head + 1) % STAGED;
 	ai->nstaged--;
-	return rc == -ENOMEM ? rc : 0;
+	return rc;
 }
 
 /* The second step for a staged answer, its slots now in the cache: where
@@ -502,8 +509,7 @@ int al_answerindex_stage(struct al_answerindex *ai, const struct al_ip *addr, co
 	struct staged *st;
 
 	if (len >= STAGED_NAME) { /* rare: added at once, in its turn */
-		int rc = al_answerindex_add(ai, addr, client, zone, name, ts_us, ttl, query_id);
-		return rc == -ENOMEM ? rc : 0;
+		return al_answerindex_add(ai, addr, client, zone, name, ts_us, ttl, query_id);
 	}
 	if (ai->nstaged == STAGED && add_staged(ai) < 0)
 		return -ENOMEM;
@@ -542,7 +548,8 @@ void al_answerindex_expire(struct al_answerindex *ai, int64_t before_us)
 	while (ai->count) {
 		struct addr *a = &ai->addrs[ai->ring[ai->ring_head]];
 
-		/* The oldest answer held is the first of its address's array. */
+		/* The next address's oldest answer, which is the oldest held
+		 * unless a late answer came in meanwhile. */
 		if (a->v[a->head].ts_us >= before_us)
 			break;
 		a->head++;

@@ -616,33 +616,125 @@ int al_logread_seen(struct al_logread *lr,
 	return stop;
 }
 
-int al_logread_addresses(struct al_logread *lr, int64_t since_us, int64_t until_us,
-			 int (*fn)(const struct al_logaddr *a, void *arg), void *arg, struct al_err *err)
+/* ----- address answers in log order, for the flow monitor ----- */
+
+struct al_logread_scan {
+	struct al_logread *lr;
+	sqlite3_stmt *q, *a; /* queries from an id on; their A/AAAA answers */
+	int64_t since_us;
+	int64_t next_id;     /* the first query not yet read; 0: not found yet */
+};
+
+int al_logread_scan_open(struct al_logread *lr, int64_t since_us, struct al_logread_scan **out,
+			 struct al_err *err)
+{
+	struct al_logread_scan *s = calloc(1, sizeof(*s));
+	int rc;
+
+	*out = NULL;
+	if (!s)
+		return al_err_set(err, "out of memory"), -ENOMEM;
+	s->lr = lr;
+	s->since_us = since_us;
+	/* Answers follow their query in the table (the writer inserts a query,
+	 * then its answers), so the first answer of query X or later is the
+	 * first entry of answers_query from X on. */
+	if ((rc = prepare(lr, "SELECT id, ts_us, client, zone, qname FROM queries WHERE id >= ? ORDER BY id",
+			  &s->q, err)) < 0 ||
+	    (rc = prepare(lr, "SELECT query_id, data, ttl FROM answers WHERE rowid >= "
+			      "(SELECT rowid FROM answers WHERE query_id >= ?1 ORDER BY query_id LIMIT 1)"
+			      " AND type IN (1, 28) ORDER BY rowid", &s->a, err)) < 0) {
+		al_logread_scan_close(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+void al_logread_scan_close(struct al_logread_scan *s)
+{
+	if (!s)
+		return;
+	sqlite3_finalize(s->q);
+	sqlite3_finalize(s->a);
+	free(s);
+}
+
+/* The first query that may have been asked at since_us or later: the first
+ * of the earliest slice that holds such a query, else the first of the
+ * tail (a log before slices: the first such query by queries_ts). */
+static int first_id(struct al_logread_scan *s, struct al_err *err)
 {
 	sqlite3_stmt *st = NULL;
-	struct al_logaddr a;
-	int rc, stop = 0;
+	int rc;
 
-	/* queries_ts finds the window; answers_query its answers. */
-	if ((rc = prepare(lr, "SELECT q.ts_us, q.client, q.zone, q.qname, a.data, a.ttl, q.id"
-			      " FROM queries q JOIN answers a ON a.query_id = q.id"
-			      " WHERE q.ts_us >= ? AND q.ts_us < ? AND a.type IN (1, 28)"
-			      " ORDER BY q.ts_us, q.id", &st, err)) < 0)
+	rc = prepare(s->lr, s->lr->version >= SLICES_SINCE
+		? "SELECT coalesce((SELECT min(first_id) FROM log_slices WHERE last_us >= ?1 AND last_id >= first_id),"
+		  " (SELECT ifnull(max(last_id), 0) + 1 FROM log_slices))"
+		: "SELECT coalesce((SELECT min(id) FROM queries WHERE ts_us >= ?1),"
+		  " (SELECT ifnull(max(id), 0) + 1 FROM queries))", &st, err);
+	if (rc < 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, since_us);
-	sqlite3_bind_int64(st, 2, until_us);
-	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		a.ts_us = sqlite3_column_int64(st, 0);
-		a.client = (const char *)sqlite3_column_text(st, 1);
-		a.zone = (const char *)sqlite3_column_text(st, 2);
-		a.qname = (const char *)sqlite3_column_text(st, 3);
-		a.data = (const char *)sqlite3_column_text(st, 4);
-		a.ttl = sqlite3_column_int64(st, 5);
-		a.query_id = sqlite3_column_int64(st, 6);
-		stop = fn(&a, arg);
-	}
-	if (!stop && rc != SQLITE_DONE)
-		stop = (al_err_set(err, "%s: %s", lr->path, sqlite3_errmsg(lr->db)), -EIO);
+	sqlite3_bind_int64(st, 1, s->since_us);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		s->next_id = sqlite3_column_int64(st, 0);
+	else
+		rc = (al_err_set(err, "%s: %s", s->lr->path, sqlite3_errmsg(s->lr->db)), -EIO);
 	sqlite3_finalize(st);
+	return s->next_id > 0 ? rc : rc < 0 ? rc : (s->next_id = 1, 0);
+}
+
+/* Steps the answers statement: 1 with a row, 0 at the end, -1 on error. */
+static int step_answer(sqlite3_stmt *a, int64_t *qid)
+{
+	int rc = sqlite3_step(a);
+
+	if (rc == SQLITE_ROW) {
+		*qid = sqlite3_column_int64(a, 0);
+		return 1;
+	}
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int al_logread_scan(struct al_logread_scan *s, int64_t until_us,
+		    int (*fn)(const struct al_logaddr *a, void *arg), void *arg, struct al_err *err)
+{
+	struct al_logaddr a;
+	int64_t qid = 0, stop_us = until_us > INT64_MAX - AL_LOGREAD_LATE_US ? INT64_MAX : until_us + AL_LOGREAD_LATE_US;
+	int rc = SQLITE_DONE, ans, stop = 0;
+
+	if (!s->next_id && (rc = first_id(s, err)) < 0)
+		return rc;
+	/* Both statements end with this call, so no read transaction is held
+	 * between calls (it would keep the writer's checkpoints from
+	 * finishing) and each call sees what was written meanwhile. */
+	sqlite3_bind_int64(s->q, 1, s->next_id);
+	sqlite3_bind_int64(s->a, 1, s->next_id);
+	ans = step_answer(s->a, &qid);
+	while (!stop && ans >= 0 && (rc = sqlite3_step(s->q)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(s->q, 0);
+
+		a.ts_us = sqlite3_column_int64(s->q, 1);
+		s->next_id = id + 1;
+		while (ans > 0 && qid < id)
+			ans = step_answer(s->a, &qid);
+		if (a.ts_us >= s->since_us && ans > 0 && qid == id) {
+			a.client = (const char *)sqlite3_column_text(s->q, 2);
+			a.zone = (const char *)sqlite3_column_text(s->q, 3);
+			a.qname = (const char *)sqlite3_column_text(s->q, 4);
+			a.query_id = id;
+			do {
+				a.data = (const char *)sqlite3_column_text(s->a, 1);
+				a.ttl = sqlite3_column_int64(s->a, 2);
+				stop = fn(&a, arg);
+			} while (!stop && (ans = step_answer(s->a, &qid)) > 0 && qid == id);
+		}
+		if (a.ts_us >= stop_us)
+			break;
+	}
+	if (!stop && (ans < 0 || (rc != SQLITE_ROW && rc != SQLITE_DONE)))
+		stop = (al_err_set(err, "%s: %s", s->lr->path, sqlite3_errmsg(s->lr->db)), -EIO);
+	sqlite3_reset(s->q);
+	sqlite3_reset(s->a);
 	return stop;
 }

@@ -1,8 +1,8 @@
 /* The answers airlock gave, indexed by address, for the flow monitor: which
  * names this client (else another client of its zone) was given this
  * address for, and when.  It holds a window of the query log: answers are
- * added in time order and the oldest dropped as the flows move on, so
- * memory follows the window, not the log. */
+ * added about in time order and the oldest dropped as the flows move on,
+ * so memory follows the window, not the log. */
 #ifndef AIRLOCK_ANSWERINDEX_H
 #define AIRLOCK_ANSWERINDEX_H
 
@@ -27,15 +27,16 @@ int al_answerindex_new(struct al_answerindex **out);
 void al_answerindex_free(struct al_answerindex *ai);
 
 /* One answer: client (in zone) was given addr for name at ts_us with ttl.
- * Answers must come in time order (older ones are refused: -EINVAL).
- * Returns 0, -EINVAL or -ENOMEM. */
+ * Answers should come about in time order: one older than the latest
+ * added is put in its place at the cost of moving the later answers of
+ * its address.  Returns 0 or -ENOMEM. */
 int al_answerindex_add(struct al_answerindex *ai, const struct al_ip *addr, const struct al_ip *client,
 		       int zone, const char *name, int64_t ts_us, uint32_t ttl, int64_t query_id);
 /* The same for many answers in a row, faster: each is held back a few
  * calls while the memory it will touch is fetched (name is copied), so
  * al_answerindex_flush must follow the last before the index is read
- * (add and expire flush by themselves).  Answers out of order are skipped.
- * Both return 0 or -ENOMEM, which may be an earlier answer's. */
+ * (add and expire flush by themselves).  Both return 0 or -ENOMEM, which
+ * may be an earlier answer's. */
 int al_answerindex_stage(struct al_answerindex *ai, const struct al_ip *addr, const struct al_ip *client,
 			 int zone, const char *name, int64_t ts_us, uint32_t ttl, int64_t query_id);
 int al_answerindex_flush(struct al_answerindex *ai);

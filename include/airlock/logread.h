@@ -125,10 +125,25 @@ struct al_logaddr {
 	int64_t ttl;
 	int64_t query_id;
 };
-/* Calls fn for each A/AAAA answer of a query asked in [since_us, until_us),
- * in time order.  Returns 0, fn's non-zero value, or -EIO (err). */
-int al_logread_addresses(struct al_logread *lr, int64_t since_us, int64_t until_us,
-			 int (*fn)(const struct al_logaddr *a, void *arg), void *arg, struct al_err *err);
+/* The A/AAAA answers of the queries asked from since_us on, read in log
+ * order, a window at a time.  Log order is the order replies were sent, so
+ * a query comes after those asked up to its latency (timeouts.query_ms at
+ * most) plus its wait in the writer's queue later: AL_LOGREAD_LATE_US
+ * bounds that.  A scan holds no read transaction between calls: each call
+ * sees the rows written meanwhile (airlock flows --follow). */
+#define AL_LOGREAD_LATE_US (300LL * 1000000)
+struct al_logread_scan;
+int al_logread_scan_open(struct al_logread *lr, int64_t since_us, struct al_logread_scan **out,
+			 struct al_err *err);
+void al_logread_scan_close(struct al_logread_scan *s);
+/* Calls fn for each answer of the queries after those of the previous
+ * call, until it has read one asked at until_us + AL_LOGREAD_LATE_US or
+ * later: so every answer to a query asked before until_us and written no
+ * later than AL_LOGREAD_LATE_US after it is delivered by the call (a
+ * later one, by a later call).  A query's answers come together, in the
+ * order of the reply.  Returns 0, fn's non-zero value, or -EIO (err). */
+int al_logread_scan(struct al_logread_scan *s, int64_t until_us,
+		    int (*fn)(const struct al_logaddr *a, void *arg), void *arg, struct al_err *err);
 
 /* Calls fn for each first sighting in seen_domains (newly seen domains),
  * by domain name; none in a log older than the table.  Returns 0, fn's

@@ -37,6 +37,7 @@ struct flows {
 	struct al_flowmon_opts o;
 	struct al_config *cfg;
 	struct al_logread *lr;
+	struct al_logread_scan *scan; /* the log's answers, read a window at a time */
 	sqlite3 *wdb;
 	sqlite3_stmt *ins;
 	struct al_answerindex *ai;
@@ -113,12 +114,13 @@ static int load_one(const struct al_logaddr *a, void *arg)
 static int answers_for(struct flows *fl, int64_t start_us, int64_t end_us, struct al_err *err)
 {
 	int64_t back = (int64_t)fl->cfg->max_ttl * 1000000 + fl->o.grace_us;
-	int64_t from = fl->loaded_until ? fl->loaded_until : start_us - back;
 	int rc;
 
 	if (end_us < fl->loaded_until)
 		return 0;
-	rc = al_logread_addresses(fl->lr, from, end_us + LOAD_AHEAD_US, load_one, fl, err);
+	if (!fl->scan && (rc = al_logread_scan_open(fl->lr, start_us - back, &fl->scan, err)) < 0)
+		return rc;
+	rc = al_logread_scan(fl->scan, end_us + LOAD_AHEAD_US, load_one, fl, err);
 	if (al_answerindex_flush(fl->ai) < 0 && rc >= 0)
 		rc = -ENOMEM;
 	if (rc < 0)
@@ -433,6 +435,7 @@ int cli_flows(int argc, char **argv)
 	al_answerindex_free(fl.ai);
 	sqlite3_finalize(fl.ins);
 	sqlite3_close(fl.wdb);
+	al_logread_scan_close(fl.scan);
 	if (fl.lr)
 		al_logread_close(fl.lr);
 	al_config_unref(fl.cfg);

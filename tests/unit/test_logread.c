@@ -713,6 +713,115 @@ static void test_reads_version_1_file_with_its_indexes(void **state)
 	expect_in_plan(t, "SEARCH queries USING INDEX queries_client_ts (client=?)");
 }
 
+/* ----- address answers in log order (the flow monitor's reader) ----- */
+
+/* Log order is reply order: 4 was asked before 1 to 3 but answered after
+ * them; 6 was answered after 5, which was asked 370 s after the first
+ * window's end; 9 before the scan's start.  Times are T0 + n seconds. */
+static const char scan_rows_sql[] =
+	"INSERT INTO queries VALUES"
+	" (1, 1795514410000000, '10.0.2.15', 1, 'inference', 'udp', 'a.example.', 1, 0, 'upstream', '', '', 1),"
+	" (2, 1795514420000000, '10.0.2.16', 2, 'inference', 'udp', 'b.example.', 1, 0, 'upstream', '', '', 1),"
+	" (3, 1795514500000000, '10.0.2.15', 3, 'inference', 'udp', 'c.example.', 1, 0, 'upstream', '', '', 1),"
+	" (4, 1795514405000000, '10.0.2.15', 4, 'inference', 'udp', 'd.example.', 1, 0, 'upstream', '', '', 1),"
+	" (5, 1795514800000000, '10.0.2.15', 5, 'inference', 'udp', 'e.example.', 1, 0, 'upstream', '', '', 1),"
+	" (6, 1795514425000000, '10.0.3.9', 6, 'data', 'udp', 'f.example.', 1, 0, 'upstream', '', '', 1),"
+	" (7, 1795515400000000, '10.0.2.15', 7, 'inference', 'udp', 'g.example.', 28, 0, 'upstream', '', '', 1),"
+	" (8, 1795515401000000, '10.0.2.15', 8, 'inference', 'udp', 'h.example.', 1, 3, 'upstream', '', '', 1),"
+	" (9, 1795514402000000, '10.0.2.15', 9, 'inference', 'udp', 'i.example.', 1, 0, 'upstream', '', '', 1);"
+	"INSERT INTO answers VALUES"
+	" (1, 'a.example.', 1, '192.0.2.1', 60),"
+	" (2, 'b.example.', 5, 'b2.example.', 60),"
+	" (2, 'b2.example.', 1, '192.0.2.2', 60),"
+	" (2, 'b2.example.', 1, '192.0.2.22', 60),"
+	" (3, 'c.example.', 1, '192.0.2.3', 60),"
+	" (4, 'd.example.', 1, '192.0.2.4', 60),"
+	" (5, 'e.example.', 1, '192.0.2.5', 60),"
+	" (6, 'f.example.', 1, '192.0.2.6', 60),"
+	" (7, 'g.example.', 28, '2001:db8::7', 60),"
+	" (9, 'i.example.', 1, '192.0.2.9', 60);";
+
+static int on_scanned(const struct al_logaddr *a, void *arg)
+{
+	seen_add(arg, "%lld:%s:%s:%s:%lld", (long long)a->query_id, a->qname, a->data, a->client,
+		 (long long)((a->ts_us - T0) / S));
+	return 0;
+}
+
+static const char *scan_window(struct al_logread_scan *sc, int64_t until)
+{
+	static struct seen v;
+	struct al_err err;
+
+	v.o = 0;
+	v.s[0] = 0;
+	if (al_logread_scan(sc, until, on_scanned, &v, &err) != 0)
+		fail_msg("al_logread_scan: %s", err.msg);
+	return v.s;
+}
+
+/* The scan over a file of schema version (3: current, 1: before slices),
+ * its rows indexed in slices up to each id of slice_ends. */
+static void check_scan(const char *dir, int version, const int64_t *slice_ends)
+{
+	struct al_logread_scan *sc = NULL;
+	struct al_logread *lr = NULL;
+	struct al_err err;
+	char path[192];
+	sqlite3 *db = NULL;
+
+	snprintf(path, sizeof(path), "%s/scan-v%d-%lld.db", dir, version, (long long)*slice_ends);
+	if (version == 1) {
+		assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+		db_exec(db, schema_v1);
+	} else {
+		db = db_create(path);
+	}
+	db_exec(db, scan_rows_sql);
+	for (; *slice_ends; slice_ends++)
+		if (al_qlog_index_tail(db, *slice_ends, &err) != 0)
+			fail_msg("al_qlog_index_tail(%lld): %s", (long long)*slice_ends, err.msg);
+	if (al_logread_open(path, &lr, &err) != 0)
+		fail_msg("al_logread_open: %s", err.msg);
+	assert_int_equal(al_logread_scan_open(lr, T0 + 3 * S, &sc, &err), 0);
+	/* Up to T0 + 30 s: in log order, on past 3 (asked after 30 s but less
+	 * than AL_LOGREAD_LATE_US after) to the late 4, until 5 (asked that
+	 * long after 30 s or later) has been read; only A and AAAA answers;
+	 * 9, asked before the start, never. */
+	assert_string_equal(scan_window(sc, T0 + 30 * S),
+			    "1:a.example.:192.0.2.1:10.0.2.15:10,2:b.example.:192.0.2.2:10.0.2.16:20,"
+			    "2:b.example.:192.0.2.22:10.0.2.16:20,3:c.example.:192.0.2.3:10.0.2.15:100,"
+			    "4:d.example.:192.0.2.4:10.0.2.15:5,5:e.example.:192.0.2.5:10.0.2.15:400");
+	/* The next window goes on after 5: 6, later than the bound, comes now. */
+	assert_string_equal(scan_window(sc, T0 + 2000 * S),
+			    "6:f.example.:192.0.2.6:10.0.3.9:25,7:g.example.:2001:db8::7:10.0.2.15:1000");
+	assert_string_equal(scan_window(sc, T0 + 3000 * S), "");
+	/* A row written meanwhile is seen by the next call. */
+	db_exec(db, "INSERT INTO queries VALUES (10, 1795515500000000, '10.0.2.15', 10, 'inference', 'udp',"
+		    " 'j.example.', 1, 0, 'upstream', '', '', 1);"
+		    "INSERT INTO answers VALUES (10, 'j.example.', 1, '192.0.2.10', 60);");
+	assert_string_equal(scan_window(sc, T0 + 3000 * S), "10:j.example.:192.0.2.10:10.0.2.15:1100");
+	al_logread_scan_close(sc);
+	/* A scan that starts later: 7, then 10 (8 has no answer). */
+	assert_int_equal(al_logread_scan_open(lr, T0 + 1000 * S, &sc, &err), 0);
+	assert_string_equal(scan_window(sc, T0 + 5000 * S),
+			    "7:g.example.:2001:db8::7:10.0.2.15:1000,10:j.example.:192.0.2.10:10.0.2.15:1100");
+	al_logread_scan_close(sc);
+	al_logread_close(lr);
+	sqlite3_close(db);
+}
+
+static void test_scan_reads_log_order_with_late_rows(void **state)
+{
+	static const int64_t none[] = { 0 }, two[] = { 3, 6, 0 }, each[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 0 };
+	const char *dir = ((struct fixture *)*state)->dir;
+
+	check_scan(dir, 3, none);
+	check_scan(dir, 3, two);
+	check_scan(dir, 3, each);
+	check_scan(dir, 1, none);
+}
+
 /* ----- opening ----- */
 
 static int open_err(const char *path, struct al_err *err)
@@ -809,6 +918,7 @@ int main(void)
 		cmocka_unit_test(test_filter_normalises_values),
 		cmocka_unit_test(test_filter_rejects_since_after_until),
 		cmocka_unit_test_setup_teardown(test_log_filters_select_exact_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scan_reads_log_order_with_late_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_log_client_matches_address_and_cidr, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_log_name_matches_suffix_with_like_escaped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_log_limit_keeps_most_recent_oldest_first, setup, teardown),
