@@ -256,10 +256,11 @@ EOF
 
 # --- airlockd --------------------------------------------------------------------------
 
-# write_airlockd_config FILE PORT [LOG]: one thread, forwarding to NSD, every 127/8
-# client in zone "bench". LOG, when given, is the JSON object for the "log" key.
+# write_airlockd_config FILE PORT [LOG [EXTRA]]: one thread, forwarding to NSD, every
+# 127/8 client in zone "bench". LOG, when given, is the JSON object for the "log" key;
+# EXTRA, more top-level members ("key": value, ...).
 write_airlockd_config() {
-	local file=$1 port=$2 log=${3:-}
+	local file=$1 port=$2 log=${3:-} extra=${4:-}
 	{
 		cat <<EOF
 {
@@ -270,6 +271,7 @@ write_airlockd_config() {
   "timeouts": {"upstream_ms": 1000, "query_ms": 4000, "tcp_idle_ms": 10000, "upstream_holddown_ms": 5000},
 EOF
 		[[ -z $log ]] || echo "  \"log\": $log,"
+		[[ -z $extra ]] || echo "  $extra,"
 		cat <<EOF
   "threads": 1
 }
