@@ -33,6 +33,7 @@ int al_privdrop_lookup(const char *spec, const char *group, struct al_privdrop *
 		if (!(gr = getgrnam(group)))
 			return al_err_set(err, "group \"%s\": no such group", group);
 		out->gid = gr->gr_gid;
+		out->group_given = true;
 	} else if (colon) {
 		return al_err_set(err, "user \"%s\": empty group after ':' (expected USER:GROUP)", spec);
 	}
@@ -48,7 +49,7 @@ int al_privdrop_apply(const struct al_privdrop *d, struct al_err *err)
 	if (d->stay_root)
 		return 0;
 	/* Groups first: once the uid changes, setgid is no longer allowed. */
-	if (initgroups(d->user, d->gid) < 0)
+	if ((d->group_given ? setgroups(1, &d->gid) : initgroups(d->user, d->gid)) < 0)
 		return al_err_set(err, "cannot set the groups of %s: %s", d->user, strerror(errno));
 	if (setresgid(d->gid, d->gid, d->gid) < 0)
 		return al_err_set(err, "cannot become group %lu: %s", (unsigned long)d->gid,

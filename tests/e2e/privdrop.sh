@@ -118,6 +118,36 @@ grep -q "private.json: user nobody cannot read it (Permission denied): a reload"
 kill -TERM "$AL_PID"
 wait_exit "$AL_PID" 5000
 
+# --- supplementary groups: the user's memberships, or the named group alone ---
+# In a mount namespace of its own, airlockd sees a group database where
+# nobody is a member of one more group.
+if unshare -m --propagation private true 2>/dev/null; then
+    { cat /etc/group; echo "airlock-e2e-member:x:64201:nobody"; echo "airlock-e2e-run:x:64202:"; } >"$T/group"
+    chmod 644 "$T/group"
+    groups_of() {  # NAME USER-SPEC: the sorted supplementary groups of airlockd -u USER-SPEC
+        local pid deadline
+        # shellcheck disable=SC2016  # expanded by the inner sh
+        unshare -m --propagation private sh -c 'mount --bind "$1" /etc/group && shift && exec "$@"' \
+            sh "$T/group" "$AIRLOCKD" -c "$T/airlock.json" -u "$2" >"$T/$1.out" 2>&1 &
+        pid=$!
+        PIDS="$PIDS $pid"
+        deadline=$(($(now_ms) + 5000))
+        until grep -q 'listening on' "$T/$1.out"; do
+            [ "$(now_ms)" -lt "$deadline" ] || fail_out "$T/$1.out" "airlockd -u $2 start"
+            sleep 0.1
+        done
+        awk '/^Groups:/ {for (i = 2; i <= NF; i++) print $i}' /proc/"$pid"/status | sort -n | tr '\n' ' '
+        kill -TERM "$pid"
+        wait_exit "$pid" 5000 >&2
+    }
+    expect_eq "groups with -u nobody (its memberships)" \
+        "$(printf '%s\n' 64201 "$NOBODY_GID" | sort -n | tr '\n' ' ')" "$(groups_of member nobody)"
+    expect_eq "groups with -u nobody:airlock-e2e-run (that group alone)" "64202 " \
+        "$(groups_of named nobody:airlock-e2e-run)"
+else
+    say "no mount namespace (unshare -m): supplementary groups not checked"
+fi
+
 # --- -u root overrides the config's user, with a warning ---
 "$AIRLOCKD" -c "$T/airlock.json" -u root >"$T/root.out" 2>&1 &
 RPID=$!
