@@ -23,12 +23,13 @@
 #include <sys/mman.h>
 
 #include "airlock/answerindex.h"
+#include "airlock/arena.h"
 #include "airlock/hash.h"
 
 #define SEED 0x2545f4914f6cdd1dull
 #define NONE UINT32_MAX
-#define NAME_CHUNK (64 * 1024)  /* names are copied into chunks of this size */
-#define MAX_ANSWERS (1u << 30)  /* per address: keeps head within 31 bits */
+#define MAX_ANSWERS (1u << 25)  /* per address: keeps head within its 26 bits */
+#define SLAB_CLASSES 9          /* arrays of up to 1023 answers come from the arena */
 #define PREFETCH_MAX 32         /* answers of an address fetched before a lookup */
 #define STAGED 8                /* staged answers held back */
 #define STAGED_NAME 256         /* a longer name is added at once */
@@ -43,12 +44,13 @@ struct entry {
 };
 
 /* A slot of the address table: the address and its answers,
- * v[head .. head + len).  v NULL: a free slot.  The array holds room(head
- * + len) answers or more (see array_grow). */
+ * v[head .. head + len).  v NULL: a free slot.  The array holds
+ * capacity(cls) answers. */
 struct addr {
 	uint8_t ip[16];
 	struct entry *v;
-	uint32_t head : 31; /* expired answers not yet reclaimed at the front */
+	uint32_t head : 26; /* expired answers not yet reclaimed at the front */
+	uint32_t cls : 5;   /* its size class */
 	uint32_t v6 : 1;
 	uint32_t len;
 };
@@ -63,12 +65,6 @@ struct name_slot {
 struct who {
 	struct al_ip client;
 	int zone;
-};
-
-struct chunk {
-	struct chunk *next;
-	size_t used;
-	char text[];
 };
 
 /* An answer waiting for its turn, with its hashes worked out. */
@@ -88,9 +84,10 @@ struct al_answerindex {
 	struct who *whos;       /* who id -> client and zone */
 	uint32_t *who_slots;    /* open addressing: who id + 1, 0 free */
 	size_t who_mask, nwhos;
-	struct name_slot *name_slots; /* the texts live in chunks */
+	struct name_slot *name_slots; /* the texts live in mem */
 	size_t name_mask, nnames;
-	struct chunk *chunks;
+	struct al_arena mem;    /* names, and the arrays of the small size classes */
+	struct entry *spare[SLAB_CLASSES]; /* arrays given back, by class, linked by their first word */
 	uint32_t *ring;         /* the slot of each answer held, oldest first */
 	size_t ring_head, ring_mask;
 	size_t count;
@@ -120,18 +117,15 @@ int al_answerindex_new(struct al_answerindex **out)
 
 void al_answerindex_free(struct al_answerindex *ai)
 {
-	struct chunk *c, *next;
 	size_t i;
 
 	if (!ai)
 		return;
 	if (ai->addrs)
 		for (i = 0; i <= ai->addr_mask; i++)
-			free(ai->addrs[i].v);
-	for (c = ai->chunks; c; c = next) {
-		next = c->next;
-		free(c);
-	}
+			if (ai->addrs[i].cls >= SLAB_CLASSES)
+				free(ai->addrs[i].v);
+	al_arena_free(&ai->mem);
 	free(ai->addrs);
 	free(ai->whos);
 	free(ai->who_slots);
@@ -241,10 +235,36 @@ static int addr_grow(struct al_answerindex *ai)
 	return 0;
 }
 
-/* The capacity of an array of n answers: 3, 7, 15, ... (2^k - 1). */
-static inline size_t room(size_t n)
+/* The answers an array of size class cls holds: 3, 7, 15, ... (2^k - 1;
+ * with the allocator's header the block is a power of two).  The small
+ * classes come from the arena and go back to a spare list by class, as
+ * addresses gain answers in the millions and malloc's bookkeeping showed. */
+static inline size_t capacity(unsigned cls)
 {
-	return n <= 3 ? 3 : ~0ul >> __builtin_clzl((unsigned long)n);
+	return ((size_t)4 << cls) - 1;
+}
+
+static struct entry *array_alloc(struct al_answerindex *ai, unsigned cls)
+{
+	struct entry *v;
+
+	if (cls >= SLAB_CLASSES)
+		return malloc(capacity(cls) * sizeof(*v));
+	if ((v = ai->spare[cls]) != NULL) {
+		memcpy(&ai->spare[cls], v, sizeof(v));
+		return v;
+	}
+	return al_arena_alloc(&ai->mem, capacity(cls) * sizeof(*v));
+}
+
+static void array_release(struct al_answerindex *ai, struct entry *v, unsigned cls)
+{
+	if (cls >= SLAB_CLASSES) {
+		free(v);
+		return;
+	}
+	memcpy(v, &ai->spare[cls], sizeof(v));
+	ai->spare[cls] = v;
 }
 
 /* The slot of ip (hashed to h), added when new. */
@@ -258,8 +278,9 @@ static int addr_get(struct al_answerindex *ai, const struct al_ip *ip, uint64_t 
 				return -ENOMEM;
 			i = addr_slot(ai, ip, h);
 		}
-		if (!(ai->addrs[i].v = malloc(room(0) * sizeof(struct entry))))
+		if (!(ai->addrs[i].v = array_alloc(ai, 0)))
 			return -ENOMEM;
+		ai->addrs[i].cls = 0;
 		memcpy(ai->addrs[i].ip, ip->bytes, 16);
 		ai->addrs[i].v6 = ip->family != AF_INET;
 		ai->addrs[i].head = 0;
@@ -270,27 +291,33 @@ static int addr_get(struct al_answerindex *ai, const struct al_ip *ip, uint64_t 
 	return 0;
 }
 
-/* Room for one more answer at the end of a's array, n = head + len long.
- * The capacity needs no field: an array is allocated for room(n + 1)
- * answers when n reaches room(n); after that n grows only within that room
- * or shrinks (expiry, reuse of the front), so room(n) never passes what
- * was allocated.  (A shrunk array may be reallocated to the same or a
- * smaller size: harmless.) */
-static int array_grow(struct addr *a)
+/* Room for one more answer at the end of a's array. */
+static int array_grow(struct al_answerindex *ai, struct addr *a)
 {
 	size_t n = a->head + a->len;
 	struct entry *v;
 
-	if (n < room(n))
+	if (n < capacity(a->cls))
 		return 0;
 	if (a->head > a->len) { /* mostly expired space at the front: reuse it */
 		memmove(a->v, a->v + a->head, a->len * sizeof(*v));
 		a->head = 0;
 		return 0;
 	}
-	if (room(n + 1) > MAX_ANSWERS || !(v = realloc(a->v, room(n + 1) * sizeof(*v))))
+	if (capacity(a->cls + 1) > MAX_ANSWERS)
 		return -ENOMEM;
+	if (a->cls >= SLAB_CLASSES) {
+		if (!(v = realloc(a->v, capacity(a->cls + 1) * sizeof(*v))))
+			return -ENOMEM;
+	} else {
+		if (!(v = array_alloc(ai, a->cls + 1)))
+			return -ENOMEM;
+		memcpy(v, a->v + a->head, a->len * sizeof(*v));
+		array_release(ai, a->v, a->cls);
+		a->head = 0;
+	}
 	a->v = v;
+	a->cls++;
 	return 0;
 }
 
@@ -346,30 +373,11 @@ static int who_get(struct al_answerindex *ai, const struct al_ip *client, int zo
 	return 0;
 }
 
-/* A copy of text that lives as long as the index. */
-static const char *name_copy(struct al_answerindex *ai, const char *text, size_t len)
-{
-	struct chunk *c = ai->chunks;
-	char *p;
-
-	if (!c || c->used + len + 1 > NAME_CHUNK) {
-		if (!(c = malloc(sizeof(*c) + (len + 1 > NAME_CHUNK ? len + 1 : NAME_CHUNK))))
-			return NULL;
-		c->used = 0;
-		c->next = ai->chunks;
-		ai->chunks = c;
-	}
-	p = c->text + c->used;
-	memcpy(p, text, len + 1);
-	c->used += len + 1;
-	return p;
-}
-
 /* The interned copy of text (len bytes, hashed to h), added when new. */
 static const char *name_get(struct al_answerindex *ai, const char *text, size_t len, uint64_t h)
 {
 	struct name_slot *s, *t;
-	const char *copy;
+	char *copy;
 	size_t i, n, k, j;
 
 	for (i = (size_t)h & ai->name_mask; (s = &ai->name_slots[i])->text; i = (i + 1) & ai->name_mask)
@@ -393,8 +401,9 @@ static const char *name_get(struct al_answerindex *ai, const char *text, size_t 
 		for (i = (size_t)h & ai->name_mask; ai->name_slots[i].text; i = (i + 1) & ai->name_mask)
 			;
 	}
-	if (!(copy = name_copy(ai, text, len)))
+	if (!(copy = al_arena_alloc(&ai->mem, len + 1)))
 		return NULL;
+	memcpy(copy, text, len + 1);
 	ai->name_slots[i].text = copy;
 	ai->name_slots[i].hash = h;
 	ai->nnames++;
@@ -435,7 +444,7 @@ static int add(struct al_answerindex *ai, const struct al_ip *addr, uint64_t ah,
 
 	if (who_get(ai, client, zone, &who) < 0 ||
 	    !(n = name_get(ai, name, name_len, nh)) || ring_grow(ai) < 0 || addr_get(ai, addr, ah, &slot) < 0 ||
-	    array_grow(a = &ai->addrs[slot]) < 0)
+	    array_grow(ai, a = &ai->addrs[slot]) < 0)
 		return -ENOMEM;
 	/* A late answer goes before the later ones of its address. */
 	e = &a->v[a->head + a->len];
@@ -490,10 +499,10 @@ static void fetch_staged(const struct al_answerindex *ai, const struct staged *s
 
 	if (a->v) {
 		size_t n = a->head + a->len;
-		if (n < room(n))
+		if (n < capacity(a->cls))
 			__builtin_prefetch(&a->v[n], 1);
-		else /* full: all of it is copied, and realloc reads the header before it */
-			fetch((const void *)((uintptr_t)a->v - 16), a->v + n);
+		else /* full: all of it is copied */
+			fetch(a->v + a->head, a->v + n);
 	}
 	for (i = (size_t)st->name_hash & ai->name_mask; (s = &ai->name_slots[i])->text; i = (i + 1) & ai->name_mask)
 		if (s->hash == st->name_hash) {
