@@ -14,6 +14,7 @@
 #include "config.h"
 #include "dnstap.pb-c.h"
 #include "airlock/dnstap.h"
+#include "airlock/dnstap_file.h"
 #include "airlock/log.h"
 
 #define CONTENT_TYPE "protobuf:dnstap.Dnstap"
@@ -183,10 +184,7 @@ static struct fstrm_writer *make_writer(const struct al_dnstap_conf *conf)
 		w = fstrm_unix_writer_init(uopt, wopt);
 		fstrm_unix_writer_options_destroy(&uopt);
 	} else {
-		struct fstrm_file_options *fopt = fstrm_file_options_init();
-		fstrm_file_options_set_file_path(fopt, conf->file);
-		w = fstrm_file_writer_init(fopt, wopt);
-		fstrm_file_options_destroy(&fopt);
+		w = al_dnstap_file_writer(conf->file, wopt);
 	}
 out:
 	fstrm_writer_options_destroy(&wopt);

@@ -2,7 +2,9 @@
 # dnstap: with "file", every client query and reply (CQ/CR, refused
 # clients too) and only a cache miss's question to and reply from the
 # upstream (FQ/FR) are in the file as dnstap-ldns reads it, with the
-# configured identity; with "socket", frames reach fstrm_capture; with no
+# configured identity, and a second run keeps the first file (renamed),
+# as does a write error (a full disk) while DNS is answered; with
+# "socket", frames reach fstrm_capture; with no
 # collector listening yet, or one that went away, airlockd keeps
 # answering, and a collector that appears later gets the next queries
 # (frames queued while none listened may reach it too, or be discarded).
@@ -125,6 +127,23 @@ frames=$(dnstap-ldns -q -r "$T/tap.fstrm" | wc -l)
 grep -q "dnstap $T/tap.fstrm: $frames messages queued for output, 0 dropped" "$T/file.err" \
     || fail "airlockd's exit line: expected '$frames messages queued for output, 0 dropped', saw '$(grep 'dnstap ' "$T/file.err")'"
 
+# ----- "file" again: the earlier file is kept, renamed, never truncated -----
+cp "$T/tap.fstrm" "$T/first.fstrm"
+start_airlockd "$T/airlock.json" "$LPORT" again
+q $C again-tap.example A >"$T/again"
+expect_status "$T/again" NOERROR "again-tap.example"
+stop_daemon again
+kept=$(ls "$T"/tap.fstrm.2*)
+[ "$(printf '%s\n' "$kept" | wc -l)" -eq 1 ] && [ -n "$kept" ] ||
+    fail "expected one earlier dnstap file kept as tap.fstrm.STAMP, saw: $(ls "$T")"
+cmp "$T/first.fstrm" "$kept" || fail "the kept file $kept differs from what the first run wrote"
+grep -q "dnstap file $T/tap.fstrm: the earlier one is kept as $kept" "$T/again.err" ||
+    fail_out "$T/again.err" "airlockd names the kept file"
+summary "$T/tap.fstrm" >"$T/again.txt" || fail "dnstap-ldns could not read the new $T/tap.fstrm"
+grep -q "^CLIENT_QUERY e2e_tap $ver $C UDP again-tap.example. NOERROR$" "$T/again.txt" ||
+    fail "the new file lacks the query of the second run: $(cat "$T/again.txt")"
+if grep -q "www-tap.example" "$T/again.txt"; then fail "the new file repeats the first run's frames"; fi
+
 # ----- "socket": fstrm_capture as the collector -----
 pick_ports 1
 SPORT=${PORTS[0]}
@@ -191,5 +210,35 @@ stop_daemon stall
 expect_int "ms to stop with a stalled collector" -lt 4500 $(($(now_ms) - t0))
 grep -q 'has not taken the queued frames in 3 s' "$T/stall.err" ||
     fail "no warning about the stalled collector in $T/stall.err"
+
+# ----- "file" on a full disk: answers go on, what was written is kept -----
+MNT=$T/full
+mkdir -p "$MNT"
+if [ "$(id -u)" -eq 0 ] && mount -t tmpfs -o size=128k,mode=0755 airlock-test "$MNT" 2>/dev/null; then
+    MOUNTS="$MNT ${MOUNTS:-}"
+    pick_ports 1
+    FULL=${PORTS[0]}
+    write_config "$T/full.json" "$FULL" "$UPORT" "127.0.2.0/24"
+    add_dnstap "$T/full.json" "{\"file\": \"$MNT/tap.fstrm\"}"
+    start_airlockd "$T/full.json" "$FULL" full
+    for i in $(seq 1 1500); do echo "full-tap.example A"; done >"$T/full.names"
+    dig -p "$FULL" @127.0.0.1 -b "$C" +tries=1 +time=2 -f "$T/full.names" >"$T/full.dig" 2>&1
+    expect_eq "answers while the dnstap disk fills" 1500 "$(grep -c 'status: NOERROR' "$T/full.dig")"
+    deadline=$(($(now_ms) + 5000)) # fstrm writes what is queued within a second
+    until grep -q "dnstap file $MNT/tap.fstrm: write failed (No space left on device)" "$T/full.err"; do
+        [ "$(now_ms)" -lt "$deadline" ] || fail_out "$T/full.err" "the write failure reported"
+        sleep 0.1
+    done
+    before=$(ls "$MNT" | wc -l)
+    sleep 3 # the writer tries to open the file again every second
+    expect_eq "dnstap files on the full disk after 3 s more (no new file per retry)" "$before" "$(ls "$MNT" | wc -l)"
+    kept=$(ls "$MNT"/tap.fstrm.2* 2>/dev/null | head -n 1)
+    [ -n "$kept" ] || fail "the file written before the disk filled was not kept: $(ls "$MNT")"
+    frames=$(dnstap-ldns -q -r "$kept" 2>/dev/null | grep -c 'full-tap.example')
+    expect_int "frames in the kept file $kept" -ge 100 "$frames"
+    stop_daemon full
+else
+    say "cannot mount a tmpfs here (needs root): the full-disk part is not checked"
+fi
 
 pass
