@@ -21,6 +21,7 @@
 #define MAX_CONNS 16          /* open control connections; more are told to retry */
 #define IDLE_MS 5000          /* a connection must send its command within this */
 #define FLUSH_LOG_MS 5000     /* flush-log waits this long for the writer */
+#define RETRY_MS 100          /* an accept that found no memory is tried again after this */
 
 /* ----- requests and answers: plain data in, JSON out ----- */
 
@@ -202,6 +203,7 @@ struct conn {
 struct al_control {
 	uv_loop_t *loop;
 	uv_pipe_t server;
+	uv_timer_t retry; /* an accept that found no memory, tried again */
 	uv_async_t done; /* a worker finished a cache flush */
 	char *path;
 	dev_t dev;       /* the socket file we made, removed on close */
@@ -550,6 +552,15 @@ static void on_idle(uv_timer_t *t)
 		    AL_CONTROL_COMMANDS);
 }
 
+static void on_connection(uv_stream_t *server, int status);
+
+static void on_retry(uv_timer_t *t)
+{
+	struct al_control *c = t->data;
+
+	on_connection((uv_stream_t *)&c->server, 0);
+}
+
 static void on_connection(uv_stream_t *server, int status)
 {
 	struct al_control *c = server->data;
@@ -559,8 +570,12 @@ static void on_connection(uv_stream_t *server, int status)
 		al_warn("control socket %s: %s", c->path, uv_strerror(status));
 		return;
 	}
-	if (!(cn = calloc(1, sizeof(*cn))))
-		return; /* it stays in the backlog: tried again on the next one */
+	if (!(cn = calloc(1, sizeof(*cn)))) {
+		/* libuv listens again only once this one is accepted: try
+		 * later, not never. */
+		uv_timer_start(&c->retry, on_retry, RETRY_MS, 0);
+		return;
+	}
 	cn->ctl = c;
 	uv_pipe_init(c->loop, &cn->pipe, 0);
 	uv_timer_init(c->loop, &cn->timer);
@@ -717,7 +732,8 @@ int al_control_open(uv_loop_t *loop, const struct al_config *cfg,
 		return rc;
 	}
 	uv_async_init(loop, &c->done, on_done);
-	c->done.data = c;
+	uv_timer_init(loop, &c->retry);
+	c->done.data = c->retry.data = c;
 	al_info("control socket %s (mode %04o%s%s)", c->path, (unsigned)cfg->control_mode,
 		cfg->control_group ? ", group " : "", cfg->control_group ? cfg->control_group : "");
 	*out = c;
@@ -741,6 +757,7 @@ void al_control_close(struct al_control *c)
 	c->closed = true; /* no worker sends to done from now on */
 	pthread_mutex_unlock(&c->mu);
 	uv_close((uv_handle_t *)&c->done, NULL);
+	uv_close((uv_handle_t *)&c->retry, NULL);
 	uv_close((uv_handle_t *)&c->server, NULL);
 	for (cn = c->conns; cn; cn = next) {
 		next = cn->next;

@@ -8,6 +8,7 @@
 #include "airlock/log.h"
 
 #define BACKLOG 64
+#define RETRY_MS 100 /* an accept that found no memory is tried again after this */
 
 struct conn {
 	uv_tcp_t h;
@@ -32,14 +33,15 @@ struct al_httpd {
 	void *arg;
 	struct conn *conns;
 	size_t nconns;
+	uv_timer_t retry; /* an accept that found no memory, tried again */
 	int closing; /* the listener is closed or closing */
-	int closed;  /* its close callback ran */
+	int open;    /* the listener and retry, until their close callbacks ran */
 	char discard[512]; /* input after the request: read, never looked at */
 };
 
 static void free_if_done(struct al_httpd *s)
 {
-	if (s->closed && !s->nconns) {
+	if (!s->open && !s->nconns) {
 		free(s->path);
 		free(s->content_type);
 		free(s);
@@ -231,18 +233,31 @@ static void on_closed_reject(uv_handle_t *h)
 	free(h);
 }
 
+static void on_connection(uv_stream_t *server, int status);
+
+static void on_retry(uv_timer_t *t)
+{
+	struct al_httpd *s = t->data;
+
+	on_connection((uv_stream_t *)&s->h, 0);
+}
+
 static void on_connection(uv_stream_t *server, int status)
 {
 	struct al_httpd *s = server->data;
 	struct conn *c;
 	uv_tcp_t *t;
 
-	if (status < 0)
+	if (status < 0 || s->closing)
 		return;
 	if (s->nconns >= AL_HTTPD_MAX_CONNS || !(c = calloc(1, sizeof(*c)))) {
 		/* Accepted only to be closed: the backlog does not fill. */
-		if ((t = malloc(sizeof(*t))) == NULL)
+		if ((t = malloc(sizeof(*t))) == NULL) {
+			/* libuv listens again only once this one is
+			 * accepted: try later, not never. */
+			uv_timer_start(&s->retry, on_retry, RETRY_MS, 0);
 			return;
+		}
 		uv_tcp_init(server->loop, t);
 		uv_accept(server, (uv_stream_t *)t);
 		uv_close((uv_handle_t *)t, on_closed_reject);
@@ -269,7 +284,7 @@ static void server_closed(uv_handle_t *h)
 {
 	struct al_httpd *s = h->data;
 
-	s->closed = 1;
+	s->open--;
 	free_if_done(s);
 }
 
@@ -294,7 +309,9 @@ int al_httpd_new(uv_loop_t *loop, const struct al_ip *ip, uint16_t port, const c
 	al_sockaddr_make(ip, port, &sa, &salen);
 	al_sockaddr_format((struct sockaddr *)&sa, where, sizeof(where));
 	uv_tcp_init(loop, &s->h);
-	s->h.data = s;
+	uv_timer_init(loop, &s->retry);
+	s->h.data = s->retry.data = s;
+	s->open = 2;
 	if ((rc = uv_tcp_bind(&s->h, (struct sockaddr *)&sa, 0)) < 0 ||
 	    (rc = uv_listen((uv_stream_t *)&s->h, BACKLOG, on_connection)) < 0) {
 		al_err_set(err, "metrics: cannot listen on %s (tcp): %s", where, uv_strerror(rc));
@@ -315,4 +332,5 @@ void al_httpd_close(struct al_httpd *s)
 	for (c = s->conns; c; c = c->next)
 		conn_close(c);
 	uv_close((uv_handle_t *)&s->h, server_closed);
+	uv_close((uv_handle_t *)&s->retry, server_closed);
 }
