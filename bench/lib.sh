@@ -258,7 +258,8 @@ EOF
 
 # write_airlockd_config FILE PORT [LOG [EXTRA]]: one thread, forwarding to NSD, every
 # 127/8 client in zone "bench". LOG, when given, is the JSON object for the "log" key;
-# EXTRA, more top-level members ("key": value, ...).
+# EXTRA, more top-level members ("key": value, ...). Every name is under bench.test, so
+# the limit of upstream questions per domain is off (Unbound and dnsmasq have none).
 write_airlockd_config() {
 	local file=$1 port=$2 log=${3:-} extra=${4:-}
 	{
@@ -269,6 +270,7 @@ write_airlockd_config() {
   "zones": [ {"name": "bench", "cidrs": ["127.0.0.0/8"]} ],
   "cache": {"size_mib": $BENCH_CACHE_MIB, "min_ttl": 0, "max_ttl": 86400, "max_negative_ttl": 3600},
   "timeouts": {"upstream_ms": 1000, "query_ms": 4000, "tcp_idle_ms": 10000, "upstream_holddown_ms": 5000},
+  "rate_limit": {"upstream_per_domain": 0},
 EOF
 		[[ -z $log ]] || echo "  \"log\": $log,"
 		[[ -z $extra ]] || echo "  $extra,"

@@ -17,21 +17,25 @@
 #include "airlock/localdata.h"
 #include "airlock/namelist.h"
 #include "airlock/network.h"
+#include "airlock/ratelimit.h"
 #include "airlock/rules.h"
 
 #define MAX_UPSTREAMS 32
 #define MAX_FILE (4u << 20)
 
+/* A listen address, or an upstream (which may also turn off 0x20). */
 static int get_endpoint(struct al_jctx *c, const cJSON *item, const char *path,
-			struct al_endpoint *ep)
+			bool upstream, struct al_endpoint *ep)
 {
 	static const char *const keys[] = { "address", "port", NULL };
+	static const char *const up_keys[] = { "address", "port", "case_randomization", NULL };
 	const cJSON *a;
 	char where[256], shown[80];
 	uint32_t port = 53;
+	bool randomize = true;
 	int rc;
 
-	if ((rc = al_json_check_keys(c, item, path, keys)) < 0)
+	if ((rc = al_json_check_keys(c, item, path, upstream ? up_keys : keys)) < 0)
 		return rc;
 	a = cJSON_GetObjectItemCaseSensitive(item, "address");
 	al_json_join(where, sizeof(where), path, "address");
@@ -40,9 +44,11 @@ static int get_endpoint(struct al_jctx *c, const cJSON *item, const char *path,
 	if (!cJSON_IsString(a) || al_ip_parse(a->valuestring, &ep->ip) < 0)
 		return al_json_fail(c, where, "%s is not an IP address (expected e.g. \"127.0.0.1\" or \"::1\")",
 			    al_json_show(a, shown, sizeof(shown)));
-	if ((rc = al_json_uint(c, item, "port", path, 1, 65535, &port)) < 0)
+	if ((rc = al_json_uint(c, item, "port", path, 1, 65535, &port)) < 0 ||
+	    (rc = al_json_bool(c, item, "case_randomization", path, &randomize)) < 0)
 		return rc;
 	ep->port = (uint16_t)port;
+	ep->keep_case = !randomize;
 	return 0;
 }
 
@@ -67,7 +73,7 @@ static int get_endpoints(struct al_jctx *c, const cJSON *root, const char *key,
 	*n = 0;
 	cJSON_ArrayForEach(it, arr) {
 		al_json_index(where, sizeof(where), lpath, i++);
-		if ((rc = get_endpoint(c, it, where, &(*out)[*n])) < 0)
+		if ((rc = get_endpoint(c, it, where, strcmp(key, "upstreams") == 0, &(*out)[*n])) < 0)
 			return rc;
 		(*n)++;
 	}
@@ -732,6 +738,7 @@ static struct al_config *config_new(void)
 	cfg->seen_domains = 1000000;
 	cfg->seen_learning_s = 7 * 86400;
 	cfg->seen_age_s = 86400;
+	al_ratelimit_conf_default(&cfg->rate_limit);
 	return cfg;
 }
 
@@ -845,6 +852,8 @@ static int finish(struct al_jctx *c, struct al_config *cfg)
 	 * the system's (package publicsuffix). */
 	if (!(cfg->psl = psl_latest(NULL)))
 		return al_json_fail(c, "guard", "cannot load the Public Suffix List (expected libpsl's built-in list or /usr/share/publicsuffix)");
+	if ((rc = al_ratelimit_new(cfg->rate_limit.slots, &cfg->rate_table)) < 0)
+		return rc;
 	rc = al_zonemap_new(cfg->zones, cfg->nzones, &cfg->zonemap, &zerr);
 	if (rc == -EINVAL)
 		return al_json_fail(c, "zones", "%s (expected each CIDR in one zone)", zerr.msg);
@@ -857,7 +866,7 @@ static int config_from_json(const cJSON *root, const char *path,
 	static const char *const top_keys[] = { "listen", "upstreams", "zones", "cache", "timeouts",
 						"limits", "edns", "threads", "log", "internal_suffixes",
 						"endpoints", "local_data", "forward", "guard", "new_domains", "rules", "network",
-						"user", "group", "control", "dnstap", "metrics", NULL };
+						"user", "group", "control", "dnstap", "metrics", "rate_limit", NULL };
 	struct al_jctx c = { path, err };
 	struct al_config *cfg;
 	int rc;
@@ -884,7 +893,8 @@ static int config_from_json(const cJSON *root, const char *path,
 		 (rc = get_rules(&c, root, cfg)) < 0 ||
 		 (rc = al_json_string(&c, root, "user", "", "an account name, e.g. \"airlock\"", &cfg->user)) < 0 ||
 		 (rc = al_json_string(&c, root, "group", "", "a group name, e.g. \"airlock\"", &cfg->group)) < 0 ||
-		 (rc = al_network_parse(&c, cJSON_GetObjectItemCaseSensitive(root, "network"), &cfg->network)) < 0)
+		 (rc = al_network_parse(&c, cJSON_GetObjectItemCaseSensitive(root, "network"), &cfg->network)) < 0 ||
+		 (rc = al_ratelimit_parse(&c, cJSON_GetObjectItemCaseSensitive(root, "rate_limit"), &cfg->rate_limit)) < 0)
 		;
 	else if (!cfg->nlisten)
 		rc = al_json_fail(&c, "listen", "missing (expected e.g. [{\"address\": \"127.0.0.1\", \"port\": 53}])");
@@ -1012,6 +1022,7 @@ void al_config_unref(struct al_config *cfg)
 	al_namelist_free(cfg->block);
 	al_rules_free(cfg->rules, cfg->nrules);
 	al_network_clear(&cfg->network);
+	al_ratelimit_free(cfg->rate_table);
 	for (i = 0; i < cfg->nallow_files; i++)
 		free(cfg->allow_files[i]);
 	free(cfg->allow_files);

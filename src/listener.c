@@ -11,6 +11,7 @@
 #include "airlock/msg.h"
 
 #define TCP_BACKLOG 256
+#define ACCEPT_RETRY_MS 100 /* an accept that found no memory is tried again after this */
 /* Queries unanswered plus replies unwritten, per connection: past this the
  * connection is not read, so a client that sends without reading cannot
  * make the server buffer without bound. */
@@ -31,6 +32,8 @@ struct al_listener {
 	size_t nudp;
 	uv_tcp_t *tcp;
 	size_t ntcp;
+	uint8_t *accept_due; /* tcp[i] has a connection that found no memory */
+	uv_timer_t retry;    /* takes those again */
 	struct al_conn *conns; /* open connections */
 	size_t nconns;
 	uint32_t max_conns, idle_ms;
@@ -166,6 +169,7 @@ static void conn_drain(struct al_conn *c)
 static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
 	struct al_conn *c = s->data;
+	size_t before;
 	(void)buf;
 
 	if (nread < 0) {
@@ -178,11 +182,33 @@ static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		}
 		return;
 	}
+	before = c->inlen;
 	c->inlen += (size_t)nread;
-	uv_timer_again(&c->idle);
 	c->refs++; /* the callback may reply and close synchronously */
 	conn_drain(c);
+	/* The idle period runs from a message's first byte, not its last: a
+	 * client trickling a message a byte at a time must still deliver it
+	 * within tcp_idle_ms, or a few such clients would hold every one of
+	 * the limits.tcp_clients slots for good.  So the timer restarts only
+	 * when a message begins (nothing partial was waiting) or one was
+	 * completed (the buffer gave up a frame). */
+	if (!c->closing && ((before == 0 && nread > 0) || c->inlen < before + (size_t)nread))
+		uv_timer_again(&c->idle);
 	conn_unref(c);
+}
+
+static void on_accept(uv_stream_t *server, int status);
+
+static void on_retry(uv_timer_t *t)
+{
+	struct al_listener *l = t->data;
+	size_t i;
+
+	for (i = 0; i < l->ntcp; i++)
+		if (l->accept_due[i]) {
+			l->accept_due[i] = 0;
+			on_accept((uv_stream_t *)&l->tcp[i], 0);
+		}
 }
 
 static void on_accept(uv_stream_t *server, int status)
@@ -194,8 +220,13 @@ static void on_accept(uv_stream_t *server, int status)
 	if (status < 0 || l->stopped)
 		return;
 	c = calloc(1, sizeof(*c));
-	if (!c)
+	if (!c) {
+		/* libuv listens on this socket again only once the pending
+		 * connection is accepted: try later, not never. */
+		l->accept_due[(uv_tcp_t *)server - l->tcp] = 1;
+		uv_timer_start(&l->retry, on_retry, ACCEPT_RETRY_MS, 0);
 		return;
+	}
 	c->l = l;
 	c->refs = 1;
 	c->h.data = c;
@@ -400,11 +431,14 @@ int al_listener_new(uv_loop_t *loop, const struct al_config *cfg,
 	l->udp = calloc(cfg->nlisten, sizeof(*l->udp));
 	l->udp_local = calloc(cfg->nlisten, sizeof(*l->udp_local));
 	l->tcp = calloc(cfg->nlisten, sizeof(*l->tcp));
+	l->accept_due = calloc(cfg->nlisten, 1);
 	l->rbuf = malloc(UDP_BATCH * UDP_SLOT);
-	if (!l->udp || !l->udp_local || !l->tcp || !l->rbuf) {
+	if (!l->udp || !l->udp_local || !l->tcp || !l->accept_due || !l->rbuf) {
 		al_listener_free(l);
 		return -ENOMEM;
 	}
+	uv_timer_init(loop, &l->retry);
+	l->retry.data = l;
 	for (i = 0; i < cfg->nlisten; i++) {
 		if ((fd = open_socket(&cfg->listen[i], SOCK_DGRAM, reuseport, err)) < 0)
 			goto fail;
@@ -482,6 +516,8 @@ void al_listener_close(struct al_listener *l)
 		return;
 	while (l->conns)
 		conn_close(l->conns);
+	if (!uv_is_closing((uv_handle_t *)&l->retry))
+		uv_close((uv_handle_t *)&l->retry, NULL);
 	for (i = 0; i < l->nudp; i++)
 		uv_close((uv_handle_t *)&l->udp[i], NULL);
 	for (i = 0; i < l->ntcp; i++)
@@ -496,6 +532,7 @@ void al_listener_free(struct al_listener *l)
 	free(l->udp);
 	free(l->udp_local);
 	free(l->tcp);
+	free(l->accept_due);
 	free(l->rbuf);
 	free(l);
 }

@@ -2,6 +2,7 @@
  * the database; submitters only take the mutex to copy a record in. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "airlock/log.h"
 #include "airlock/msg.h"
@@ -163,9 +165,14 @@ struct gap {
 	int64_t first_us, last_us;
 };
 
-/* Why the submitter had to drop records: log_gaps.cause. */
-enum gap_cause { GAP_QUEUE_FULL, GAP_UNAVAILABLE, GAP_CAUSES };
-static const char *const gap_cause_names[GAP_CAUSES] = { "queue full", "database unavailable" };
+/* Why rows were lost: log_gaps.cause.  The submitter drops records for
+ * the first two; the writer counts the rows of a file deleted under it;
+ * the workers count the queries that response-rate limiting answered
+ * without a row (al_qlog_unlogged), summed over RATE_LIMITED_US. */
+enum gap_cause { GAP_QUEUE_FULL, GAP_UNAVAILABLE, GAP_DELETED, GAP_RATE_LIMITED, GAP_CAUSES };
+static const char *const gap_cause_names[GAP_CAUSES] = { "queue full", "database unavailable",
+							 "database deleted", "rate limited" };
+#define RATE_LIMITED_US (10 * 1000000LL) /* one rate-limited gap row per this, at most */
 
 struct al_qlog {
 	char *path;
@@ -177,6 +184,7 @@ struct al_qlog {
 	sqlite3_int64 next_id; /* the next queries.id, during a batch */
 	dev_t dev;   /* the file the connection writes, to notice that */
 	ino_t ino;   /* path was deleted or replaced */
+	int fd;      /* that file, read-only: its link count tells deleted from renamed */
 	struct al_qlog_opts opts;
 	pthread_t thread;
 
@@ -791,9 +799,16 @@ static int take(struct al_qlog *log, struct batch *b, int failing)
 	}
 	for (c = 0; c < GAP_CAUSES; c++) {
 		struct gap *d = &log->dropped[c];
+		if (c == GAP_RATE_LIMITED) {
+			/* Chosen, not lost: no warning, and one row per
+			 * RATE_LIMITED_US however long the flood. */
+			if (!d->rows || (!log->stopping && now_us() - d->first_us < RATE_LIMITED_US))
+				continue;
+		} else {
+			b->warn_rows += d->rows;
+		}
 		if (d->rows)
 			gap_add(&b->gaps[c], d->rows, d->first_us, d->last_us);
-		b->warn_rows += d->rows;
 		memset(d, 0, sizeof(*d));
 	}
 	last = log->stopping && log->count == 0;
@@ -831,13 +846,49 @@ static int file_moved(const struct al_qlog *log)
 	return sb.st_dev != log->dev || sb.st_ino != log->ino;
 }
 
+/* True when the file the connection writes has no name left: deleted,
+ * not renamed.  Its rows are gone with it once the connection closes. */
+static int file_deleted(const struct al_qlog *log)
+{
+	struct stat sb;
+
+	return fstat(log->fd, &sb) == 0 && sb.st_nlink == 0;
+}
+
+/* The queries rows of a deleted file, read through the connection that
+ * still holds it, become a "database deleted" gap for the new file: the
+ * log then says what the operator lost, and when those queries came. */
+static void count_deleted(struct al_qlog *log, struct gap *g)
+{
+	sqlite3_stmt *st = NULL;
+	sqlite3_int64 rows = 0;
+	int ok;
+
+	ok = sqlite3_prepare_v2(log->db, "SELECT count(*), min(ts_us), max(ts_us) FROM queries",
+				-1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW;
+	if (ok)
+		rows = sqlite3_column_int64(st, 0);
+	if (rows > 0) {
+		gap_add(g, (uint64_t)rows, sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2));
+		al_warn("query log %s: the file was deleted with %lld queries rows in it; a new %s records them in log_gaps (cause 'database deleted')",
+			log->path, (long long)rows, log->path);
+	} else {
+		al_warn("query log %s: the file was deleted (%s); new rows go to a new %s", log->path,
+			ok ? "it held no queries rows" : "its rows could not be counted", log->path);
+	}
+	sqlite3_finalize(st);
+}
+
 /* Writes the pending batch to the file at path, opening it afresh when
  * needed.  Returns 0 or -EIO with the reason in err. */
 static int flush(struct al_qlog *log, struct batch *b, struct al_err *err)
 {
 	if (log->db && file_moved(log)) {
-		al_warn("query log %s: the file was deleted or moved away; the rows written so far stay in it, new rows go to a new %s",
-			log->path, log->path);
+		if (file_deleted(log))
+			count_deleted(log, &b->gaps[GAP_DELETED]);
+		else
+			al_warn("query log %s: the file was deleted or moved away; the rows written so far stay in it, new rows go to a new %s",
+				log->path, log->path);
 		/* SQLite does not checkpoint a moved file on close, and a new
 		 * file at path would discard the WAL: move its rows now. */
 		sqlite3_exec(log->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
@@ -854,7 +905,7 @@ static int write_taken(struct al_qlog *log, struct batch *b, int *failing)
 {
 	struct al_err err;
 	size_t i;
-	int rc;
+	int rc, c;
 
 	if (!b->n && !b->nseen && !gap_rows(b->gaps))
 		return 0;
@@ -863,7 +914,8 @@ static int write_taken(struct al_qlog *log, struct batch *b, int *failing)
 	if (rc == 0) {
 		log->st.written += b->n;
 		log->st.seen_written += b->nseen;
-		log->st.gap_rows += (b->gaps[0].rows != 0) + (b->gaps[1].rows != 0);
+		for (c = 0; c < GAP_CAUSES; c++)
+			log->st.gap_rows += b->gaps[c].rows != 0;
 	} else {
 		log->st.write_errors++;
 	}
@@ -969,6 +1021,13 @@ int al_qlog_submit(struct al_qlog *log, struct al_logrec *rec)
 	return 0;
 }
 
+void al_qlog_unlogged(struct al_qlog *log, int64_t time_us)
+{
+	pthread_mutex_lock(&log->mu);
+	gap_add(&log->dropped[GAP_RATE_LIMITED], 1, time_us, time_us);
+	pthread_mutex_unlock(&log->mu);
+}
+
 int al_qlog_seen(struct al_qlog *log, const char *domain, int64_t first_us)
 {
 	int rc = 0;
@@ -1070,6 +1129,11 @@ static void db_close(struct al_qlog *log)
 	log->closing.step = NIDX; /* a new connection starts afresh */
 	sqlite3_close(log->db);
 	log->db = NULL;
+	/* Only now: closing any descriptor of the file would drop the POSIX
+	 * locks SQLite holds on it. */
+	if (log->fd >= 0)
+		close(log->fd);
+	log->fd = -1;
 }
 
 /* Opens path (creating or migrating the schema: the version is checked
@@ -1099,7 +1163,7 @@ static int db_open(struct al_qlog *log, struct al_err *err)
 		db_close(log);
 		return -EIO;
 	}
-	if (stat(log->path, &sb) < 0) {
+	if ((log->fd = open(log->path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(log->fd, &sb) < 0) {
 		al_err_set(err, "cannot stat the query log: %s", strerror(errno));
 		db_close(log);
 		return -EIO;
@@ -1137,6 +1201,7 @@ int al_qlog_open(const char *path, const struct al_qlog_opts *opts,
 	pthread_mutex_init(&log->mu, NULL);
 	pthread_cond_init(&log->wake, NULL);
 	pthread_cond_init(&log->flushed, NULL);
+	log->fd = -1;
 	log->opts = *opts;
 	if (!log->opts.queue_len)
 		log->opts.queue_len = 1;

@@ -8,6 +8,7 @@
 #include "airlock/log.h"
 #include "airlock/metrics.h"
 #include "airlock/rand.h"
+#include "airlock/scrub.h"
 #include "airlock/upstream.h"
 
 struct upstream {
@@ -15,6 +16,8 @@ struct upstream {
 	socklen_t salen;
 	uint64_t down_until;
 	uint32_t fails;
+	bool keep_case; /* "case_randomization": false: the name goes out lower-case */
+	bool case_warned; /* told once that it seems not to echo the case */
 	int mslot; /* in al_fwd.metrics->ups; AL_METRICS_NO_UPSTREAM: not counted */
 };
 
@@ -39,6 +42,7 @@ struct al_fwd {
 	struct al_dnstap *dnstap; /* NULL: no dnstap */
 	unsigned dnstap_queue;
 	uint8_t rbuf[AL_MAX_MSG];
+	uint8_t scrubbed[AL_MAX_MSG]; /* a reply rebuilt by al_scrub_reply */
 };
 
 struct udp_try;
@@ -54,7 +58,9 @@ struct txn {
 	int up;
 	struct sockaddr_storage sa; /* the current try's upstream */
 	uint16_t id;
-	uint8_t qname[AL_MAX_NAME];
+	bool exact_case; /* the current try's name is in random case (0x20) */
+	bool case_only;  /* the current try had a reply wrong only in that case */
+	uint8_t qname[AL_MAX_NAME]; /* lower-case; the query in wire may differ in case */
 	size_t qname_len;
 	uint16_t qtype, qclass;
 	bool do_bit, cd;
@@ -109,8 +115,11 @@ static size_t add_upstream(const struct al_fwd *f, struct upstream *ups, size_t 
 	memset(&u, 0, sizeof(u));
 	al_sockaddr_make(&ep->ip, ep->port, &u.sa, &u.salen);
 	for (i = 0; i < *n; i++)
-		if (al_sockaddr_equal((struct sockaddr *)&ups[i].sa, (struct sockaddr *)&u.sa))
+		if (al_sockaddr_equal((struct sockaddr *)&ups[i].sa, (struct sockaddr *)&u.sa)) {
+			ups[i].keep_case |= ep->keep_case; /* one entry saying off is enough */
 			return i;
+		}
+	u.keep_case = ep->keep_case;
 	for (i = 0; i < f->nups; i++)
 		if (al_sockaddr_equal((struct sockaddr *)&f->ups[i].sa, (struct sockaddr *)&u.sa)) {
 			u.down_until = f->ups[i].down_until;
@@ -265,20 +274,112 @@ static void finish(struct txn *t, const uint8_t *reply, size_t len)
 	uv_close((uv_handle_t *)&t->timer, on_timer_closed);
 }
 
-/* RFC 5452 9.1: the reply must answer our ID and our question. */
-static bool matches(const struct txn *t, const uint8_t *p, size_t len)
+size_t al_fwd_randomize_case(uint8_t *name, size_t len)
 {
-	uint8_t name[AL_MAX_NAME];
-	size_t off = AL_HDR;
-	int n;
+	size_t off = 0, letters = 0, i;
+	uint64_t bits = 0;
 
-	if (len < AL_HDR || al_get16(p) != t->id || !(p[2] & 0x80) ||
-	    AL_OPCODE(al_get16(p + 2)) != 0 || al_get16(p + 4) != 1)
+	while (off < len && name[off] != 0 && name[off] < 64) {
+		for (i = off + 1; i <= off + name[off] && i < len; i++) {
+			uint8_t lower = name[i] | 0x20;
+			if (lower < 'a' || lower > 'z')
+				continue;
+			if (letters % 64 == 0)
+				bits = al_rand64();
+			name[i] = (bits & 1) ? (uint8_t)(lower - 32) : lower;
+			bits >>= 1;
+			letters++;
+		}
+		off += 1u + name[off];
+	}
+	return letters;
+}
+
+static uint8_t fold(uint8_t c)
+{
+	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
+}
+
+bool al_fwd_reply_matches(const uint8_t *query, size_t qlen, const uint8_t *reply,
+			  size_t len, bool exact_case)
+{
+	size_t end = AL_HDR, i;
+
+	/* The query's name ends at its root label; the reply's question must
+	 * be the same bytes at the same place (no compression). */
+	while (end < qlen && query[end] != 0)
+		end += 1u + query[end];
+	if (end + 5 > qlen || end + 5 > len)
 		return false;
-	n = al_msg_read_name(p, len, &off, name);
-	return n == (int)t->qname_len && memcmp(name, t->qname, (size_t)n) == 0 &&
-	       off + 4 <= len && al_get16(p + off) == t->qtype &&
-	       al_get16(p + off + 2) == t->qclass;
+	end++;
+	if (al_get16(reply) != al_get16(query) || !(reply[2] & 0x80) ||
+	    AL_OPCODE(al_get16(reply + 2)) != 0 || al_get16(reply + 4) != 1 ||
+	    memcmp(reply + end, query + end, 4) != 0) /* type and class */
+		return false;
+	if (exact_case)
+		return memcmp(reply + AL_HDR, query + AL_HDR, end - AL_HDR) == 0;
+	for (i = AL_HDR; i < end; i++) /* label lengths are below 64: never letters */
+		if (fold(reply[i]) != fold(query[i]))
+			return false;
+	return true;
+}
+
+/* The reply answers the current try.  One from the upstream that is
+ * right but for the case of the name is noted: if the try then fails, the
+ * upstream probably does not echo case (see warn_case). */
+static bool matches(struct txn *t, const uint8_t *p, size_t len)
+{
+	if (al_fwd_reply_matches(t->wire + 2, t->wlen, p, len, t->exact_case))
+		return true;
+	if (t->exact_case && al_fwd_reply_matches(t->wire + 2, t->wlen, p, len, false))
+		t->case_only = true;
+	return false;
+}
+
+/* A failed try that saw a reply wrong only in case: said once per upstream
+ * (a spoofer would have had to guess ID and port to cause it). */
+static void warn_case(struct txn *t)
+{
+	struct upstream *u = current(t);
+	char addr[AL_ADDRSTRLEN];
+
+	if (!t->case_only || !u || u->case_warned)
+		return;
+	u->case_warned = true;
+	al_sockaddr_format((struct sockaddr *)&t->sa, addr, sizeof(addr));
+	al_warn("upstream %s answered with the question name in another case than asked (DNS 0x20): "
+		"the replies were ignored; if it does not echo case, set \"case_randomization\": false for it",
+		addr);
+}
+
+/* Owner names spelled out in place (not a pointer to the question) that
+ * are the question's name carry the random case the upstream echoed:
+ * lower-cased, as the name itself is (it is overwritten with the
+ * client's spelling when served). */
+static int owner_lower(const uint8_t *pkt, const struct al_rr *rr, void *arg)
+{
+	const struct txn *t = arg;
+	uint8_t name[AL_MAX_NAME], *p = (uint8_t *)pkt; /* the reply buffer is ours */
+	size_t off = rr->owner_off, len = rr->rdata_off, i;
+	int n = al_msg_read_name(pkt, len, &off, name);
+
+	if (n != (int)t->qname_len || memcmp(name, t->qname, t->qname_len) != 0)
+		return 0;
+	for (off = rr->owner_off; off < len && p[off] != 0 && p[off] < 64; off += 1u + p[off])
+		for (i = off + 1; i <= off + p[off] && i < len; i++)
+			p[i] = fold(p[i]);
+	return 0;
+}
+
+/* A matched reply to a 0x20 query: its question (and the records owned
+ * by that name, when spelled out) back to lower case, so the answer
+ * cached and checked is the same whatever case went out. */
+static void restore_case(const struct txn *t, uint8_t *p, size_t len)
+{
+	if (!t->exact_case)
+		return;
+	memcpy(p + AL_HDR, t->qname, t->qname_len);
+	(void)al_msg_walk(p, len, owner_lower, (void *)t);
 }
 
 static void try_failed(struct txn *t, bool hold_down)
@@ -332,8 +433,11 @@ static void count_timeout(struct txn *t)
 		al_metrics_add(&m->timeouts, 1);
 }
 
-static void got_reply(struct txn *t, const uint8_t *p, size_t len)
+static void got_reply(struct txn *t, uint8_t *p, size_t len)
 {
+	const uint8_t *clean;
+	size_t clean_len;
+	unsigned dropped = 0;
 	struct upstream *u;
 
 	switch (al_get16(p + 2) & 0xf) {
@@ -352,7 +456,19 @@ static void got_reply(struct txn *t, const uint8_t *p, size_t len)
 			al_metrics_observe(&t->fwd->metrics->ups[u->mslot].rtt,
 					   (uv_hrtime() - t->try_ns) / 1000);
 	}
-	finish(t, p, len);
+	restore_case(t, p, len);
+	/* Only a well-formed reply, scrubbed, goes on; a malformed one is as
+	 * useless as an error, and another upstream may do better. */
+	if (al_scrub_reply(p, len, t->fwd->scrubbed, sizeof(t->fwd->scrubbed), &clean, &clean_len,
+			   &dropped) < 0) {
+		al_debug("malformed upstream reply (%zu bytes): trying elsewhere", len);
+		count_error(t);
+		try_failed(t, false);
+		return;
+	}
+	if (dropped)
+		AL_STAT_ADD(t->fwd->stats->scrubbed_records, dropped);
+	finish(t, clean, clean_len);
 }
 
 static void on_timeout(uv_timer_t *timer)
@@ -362,6 +478,7 @@ static void on_timeout(uv_timer_t *timer)
 	/* A try cut short by the query deadline says nothing about the
 	 * upstream: only a full try_ms of silence holds it down. */
 	count_timeout(t);
+	warn_case(t);
 	try_failed(t, t->try_len >= t->fwd->try_ms);
 }
 
@@ -400,6 +517,7 @@ static void tcp_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		return;
 	if (!matches(t, tt->in + 2, need)) {
 		AL_STAT_INC(t->fwd->stats->upstream_mismatch);
+		warn_case(t);
 		try_failed(t, false);
 		return;
 	}
@@ -484,7 +602,7 @@ static void udp_read(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 {
 	struct udp_try *ut = h->data;
 	struct txn *t = ut->t;
-	const uint8_t *p = (const uint8_t *)buf->base;
+	uint8_t *p = (uint8_t *)buf->base;
 	(void)flags;
 
 	if (!t || nread == 0 || !from)
@@ -572,6 +690,8 @@ static void build_query(struct txn *t)
 	al_put16(p + 4, 1);
 	al_put16(p + 10, 1);
 	memcpy(p + off, t->qname, t->qname_len);
+	if (t->exact_case)
+		al_fwd_randomize_case(p + off, t->qname_len);
 	off += t->qname_len;
 	al_put16(p + off, t->qtype);
 	al_put16(p + off + 2, t->qclass);
@@ -593,6 +713,8 @@ static void start_try(struct txn *t)
 	t->tried |= 1ull << up;
 	t->sa = t->fwd->ups[up].sa;
 	t->id = al_rand16();
+	t->exact_case = !t->fwd->ups[up].keep_case;
+	t->case_only = false;
 	build_query(t);
 	wait = t->deadline - now;
 	if (wait > t->fwd->try_ms)

@@ -23,6 +23,7 @@
 #include "airlock/logread.h"
 #include "airlock/querylog.h"
 #include "airlock/rand.h"
+#include "airlock/ratelimit.h"
 #include "airlock/regdom.h"
 #include "airlock/seen.h"
 #include "airlock/upstream.h"
@@ -388,6 +389,43 @@ static void on_upstream(void *arg, const uint8_t *reply, size_t len,
 	free(f);
 }
 
+/* Upstream questions are counted by the question's registered domain;
+ * a name with none (a public suffix, a single label) by its last two
+ * labels, or itself when shorter.  That domain's offset in q->qname_lc. */
+static size_t charged_domain(const struct al_worker *w, const struct al_query *q)
+{
+	char dom[AL_MAX_NAME * 4];
+	int below = al_regdom(w->cfg->psl, q->qname_lc, q->qname_len, dom, sizeof(dom));
+	size_t off = 0;
+	int labels = 0;
+
+	if (below < 0) {
+		for (; off < q->qname_len && q->qname_lc[off]; off += q->qname_lc[off] + 1u)
+			labels++;
+		below = labels > 2 ? labels - 2 : 0;
+		off = 0;
+	}
+	for (; below > 0 && off < q->qname_len && q->qname_lc[off]; below--)
+		off += q->qname_lc[off] + 1u;
+	return off;
+}
+
+/* rate_limit.upstream_per_domain: one more question for the domain this
+ * second; true when over (a random-subdomain flood must not become a
+ * flood of the upstreams). */
+static bool upstream_limited(struct al_worker *w, const struct al_query *q)
+{
+	uint32_t limit = w->cfg->rate_limit.upstream_per_domain;
+	size_t off;
+
+	if (!limit)
+		return false;
+	off = charged_domain(w, q);
+	return !al_ratelimit_allow(w->cfg->rate_table,
+				   al_ratelimit_name_key(w->cfg->rate_table, q->qname_lc + off, q->qname_len - off),
+				   limit, (uint32_t)(now_ms(w) / 1000));
+}
+
 /* Joins an identical question in flight, or starts one.  The client moves
  * into the waiter list. */
 static void forward(struct al_worker *w, struct al_client *c, const struct al_query *q,
@@ -412,6 +450,13 @@ static void forward(struct al_worker *w, struct al_client *c, const struct al_qu
 		AL_STAT_INC(w->stats.coalesced);
 		wt->next = f->waiters;
 		f->waiters = wt;
+		return;
+	}
+	if (upstream_limited(w, q)) {
+		AL_STAT_INC(w->stats.upstream_limited);
+		reply_status(w, &wt->client, q, o, AL_RCODE_SERVFAIL, AL_ACT_FAILED, "upstream rate limit",
+			     NULL, wt->inc);
+		free(wt);
 		return;
 	}
 	if (w->nflights >= w->cfg->inflight || !(f = calloc(1, sizeof(*f)))) {
@@ -577,6 +622,39 @@ static void deny(struct al_worker *w, struct al_client *c, const struct al_query
 	reply_status(w, c, q, o, rcodes[zone->view.deny], AL_ACT_BLOCKED, d->reason, NULL, inc);
 }
 
+/* Response-rate limiting per client prefix, over UDP only (a TCP
+ * client's address is verified by its handshake): past the rate a reply is
+ * dropped, or every slip-th one goes out empty with TC, no larger than
+ * the query, so a real client retries over TCP.  Limited queries get no
+ * log row (logging a flood would flood the log): they are counted, and
+ * summed in log_gaps.  True when the query was dealt with. */
+static bool rate_limited(struct al_worker *w, struct al_client *c, const struct al_query *q,
+			 const struct al_ip *ip, const struct al_zone *zone)
+{
+	const struct al_ratelimit_conf *rl = &w->cfg->rate_limit;
+	uint32_t limit = zone ? rl->responses_per_s : rl->refused_per_s, count;
+	size_t n;
+
+	if (!limit || al_client_is_tcp(c) || (ip->family != AF_INET && ip->family != AF_INET6))
+		return false;
+	count = al_ratelimit_charge(w->cfg->rate_table,
+				    al_ratelimit_prefix_key(w->cfg->rate_table, ip, rl->ipv4_prefix, rl->ipv6_prefix),
+				    (uint32_t)(now_ms(w) / 1000));
+	if (count <= limit)
+		return false;
+	if (rl->slip && count < AL_RATELIMIT_COUNT_MAX && (count - limit) % rl->slip == 0 &&
+	    (n = al_msg_error(q, zone ? AL_RCODE_NOERROR : AL_RCODE_REFUSED, w->cfg->edns_size,
+			      w->out, sizeof(w->out))) != 0) {
+		al_put16(w->out + 2, (uint16_t)(al_get16(w->out + 2) | AL_FLAG_TC));
+		AL_STAT_INC(w->stats.rrl_slipped);
+		al_client_reply(c, w->out, n);
+		return true;
+	}
+	AL_STAT_INC(w->stats.rrl_dropped);
+	al_client_release(c);
+	return true;
+}
+
 static void on_query(void *arg, struct al_client *c, const uint8_t *pkt, size_t len)
 {
 	struct al_worker *w = arg;
@@ -615,6 +693,11 @@ static void on_query(void *arg, struct al_client *c, const uint8_t *pkt, size_t 
 		snprintf(o.zone, sizeof(o.zone), "%s", zone->name);
 	if (al_dnstap_wants(w->dnstap, AL_DNSTAP_CLIENT_QUERY))
 		tap_client(w, c, &o, pkt, len, NULL, 0);
+	if (rate_limited(w, c, &q, &ip, zone)) {
+		if (w->qlog) /* no row, but counted in log_gaps */
+			al_qlog_unlogged(w->qlog, o.ts_us);
+		return;
+	}
 	if (!zone) {
 		/* Never an open resolver.  The reply is no larger than the
 		 * query: no amplification. */

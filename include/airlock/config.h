@@ -11,6 +11,7 @@
 #include "airlock/err.h"
 #include "airlock/namepat.h"
 #include "airlock/network.h"
+#include "airlock/ratelimit.h"
 #include "airlock/zone.h"
 
 #define AL_DEFAULT_PORT 5353
@@ -19,6 +20,7 @@
 struct al_endpoint {
 	struct al_ip ip;
 	uint16_t port;
+	bool keep_case; /* upstreams: "case_randomization": false (no DNS 0x20) */
 };
 
 struct al_catalog;
@@ -105,6 +107,10 @@ struct al_config {
 	struct al_rule *rules;          /* the zone policy catalog's flow rules */
 	size_t nrules;
 	struct al_network network;      /* load balancers, NAT, cloud settings */
+	struct al_ratelimit_conf rate_limit; /* response-rate and upstream limits */
+	struct al_ratelimit *rate_table; /* their counters, shared by every worker
+					  * (lock-free, see ratelimit.h); each
+					  * loaded config starts a fresh one */
 
 	int refs;
 };

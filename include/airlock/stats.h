@@ -24,6 +24,9 @@
 	X(servfail, "SERVFAIL sent")                                           \
 	X(truncated, "TC sent (answer too large for UDP)")                     \
 	X(overload, "SERVFAIL: too many questions in flight")                  \
+	X(upstream_limited, "SERVFAIL: rate_limit.upstream_per_domain reached") \
+	X(rrl_dropped, "UDP replies dropped by the response-rate limit")        \
+	X(rrl_slipped, "UDP replies sent empty with TC by the rate limit (slip)") \
 	X(log_unavailable, "SERVFAIL: log.required and the query log unavailable") \
 	X(denied, "denied by the zone's view")                                 \
 	X(block_listed, "of which denied by a guard block list")               \
@@ -40,6 +43,7 @@
 	X(upstream_timeouts, "upstream tries timed out")                       \
 	X(upstream_errors, "upstream tries failed (error rcode, socket)")      \
 	X(upstream_mismatch, "upstream replies ignored (wrong address, ID or question)") \
+	X(scrubbed_records, "upstream records dropped by scrubbing")           \
 	X(tcp_accepted, "TCP connections accepted")                            \
 	X(tcp_rejected, "TCP connections over the cap, closed")                \
 	X(tcp_idle_closed, "TCP connections closed when idle")                 \
@@ -55,6 +59,10 @@ struct al_stats {
  * AL_STAT_INC(w->stats.queries). */
 #define AL_STAT_INC(counter)                                                   \
 	__atomic_store_n(&(counter), __atomic_load_n(&(counter), __ATOMIC_RELAXED) + 1, \
+			 __ATOMIC_RELAXED)
+/* The same, adding n. */
+#define AL_STAT_ADD(counter, n)                                                \
+	__atomic_store_n(&(counter), __atomic_load_n(&(counter), __ATOMIC_RELAXED) + (n), \
 			 __ATOMIC_RELAXED)
 
 /* sum += s; s may be a running worker's (sum is the caller's alone). */

@@ -2,12 +2,17 @@
  * hands back the first acceptable reply.  Each try uses a fresh random ID
  * and a fresh UDP socket (kernel-chosen random source port); a reply counts
  * only if its source address and port, ID and question all match (RFC
- * 5452).  Timeouts move on to the next upstream and hold the failed one
- * down for a while; TC moves to TCP on the same upstream.  One per worker
- * thread, driven by that worker's loop. */
+ * 5452).  The letters of the name go out in random case (DNS 0x20) and
+ * the reply must echo them exactly, unless the upstream's config entry
+ * turns it off.  Timeouts move on to the next upstream and hold the failed
+ * one down for a while; TC moves to TCP on the same upstream; an error
+ * rcode or a malformed reply moves on without the hold-down.  A reply is
+ * scrubbed (scrub.h) before it is handed back.  One per worker thread,
+ * driven by that worker's loop. */
 #ifndef AIRLOCK_UPSTREAM_H
 #define AIRLOCK_UPSTREAM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
@@ -19,9 +24,9 @@
 struct al_fwd;
 struct al_dnstap;
 
-/* reply is NULL when every upstream failed or the query timed out; it and
- * upstream (the one that answered, or was tried last; NULL if none) are
- * valid only during the call. */
+/* reply (matched, well-formed, scrubbed) is NULL when every upstream
+ * failed or the query timed out; it and upstream (the one that answered,
+ * or was tried last; NULL if none) are valid only during the call. */
 typedef void (*al_fwd_cb)(void *arg, const uint8_t *reply, size_t len,
 			  const struct sockaddr *upstream);
 
@@ -44,5 +49,16 @@ void al_fwd_set_dnstap(struct al_fwd *fwd, struct al_dnstap *dt, unsigned queue)
 /* Only once al_fwd_pending() is 0 and the loop has run the close
  * callbacks. */
 void al_fwd_free(struct al_fwd *fwd);
+
+/* DNS 0x20: sets the case of every letter of the uncompressed wire name
+ * at random (al_rand64).  Returns how many letters it holds: the bits of
+ * the pattern an off-path spoofer would have to guess. */
+size_t al_fwd_randomize_case(uint8_t *name, size_t len);
+/* RFC 5452 9.1: whether reply (len bytes) answers query (as built by the
+ * forwarder: one question, uncompressed): the same ID, a response to a
+ * standard query, the same question type, class and name.  exact_case
+ * compares the name byte for byte (0x20); otherwise ASCII case is ignored. */
+bool al_fwd_reply_matches(const uint8_t *query, size_t qlen, const uint8_t *reply,
+			  size_t len, bool exact_case);
 
 #endif

@@ -30,12 +30,15 @@ EOF
 
 # summary FSTRM: one line per frame, in order: type, identity, version,
 # the client (CQ/CR) or the upstream with its port (FQ/FR), the protocol,
-# the question and the message's rcode.  Start-up probes (from 127.0.0.1)
-# are left out.
+# the question (lower-cased for FQ/FR: they carry the random 0x20 case
+# that went on the wire) and the message's rcode.  Start-up probes (from
+# 127.0.0.1) are left out.
 summary() {
     set -o pipefail # dnstap-ldns failing must fail the summary, not awk's status
     dnstap-ldns -y -r "$1" | awk '
         function out() {
+            if (t ~ /^FORWARDER/)
+                name = tolower(name)
             if (t != "" && name != "ready-probe.invalid.")
                 print t, id, ver, (t ~ /^FORWARDER/ ? ra ":" rp : qa), pr, name, rc
             t = id = ver = qa = ra = rp = pr = name = rc = ""

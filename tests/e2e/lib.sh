@@ -296,6 +296,34 @@ start_upstream() {
     start_fake up "$UPORT"
 }
 
+# add_json CONFIG JSON: merges the object JSON into CONFIG's top level,
+# e.g. add_json "$CFG" "{\"metrics\": {\"port\": $MPORT}}".
+add_json() {
+    "$PY" - "$1" "$2" <<'PYEOF' || fail "cannot add $2 to $1"
+import json, sys
+cfg = json.load(open(sys.argv[1]))
+cfg.update(json.loads(sys.argv[2]))
+json.dump(cfg, open(sys.argv[1], "w"), indent=1)
+PYEOF
+}
+
+# scrape_value PORT SERIES: the value, as a whole number, of the sample
+# SERIES (its name and labels as exposed, e.g. airlock_rrl_dropped_total or
+# airlock_config_reloads_total{result="ok"}) in the /metrics of
+# 127.0.0.1:PORT.  Fails (status 1, a message on stderr) when absent.
+scrape_value() {
+    "$PY" - "http://127.0.0.1:$1/metrics" "$2" <<'PYEOF'
+import sys, urllib.request
+with urllib.request.urlopen(sys.argv[1], timeout=5) as r:
+    for line in r.read().decode().splitlines():
+        series, _, value = line.rpartition(" ")
+        if series == sys.argv[2]:
+            print(int(float(value)))
+            sys.exit(0)
+sys.exit("no sample %s in %s" % (sys.argv[2], sys.argv[1]))
+PYEOF
+}
+
 # need_sqlite3: skips the test when the sqlite3 shell is missing.
 need_sqlite3() {
     command -v sqlite3 >/dev/null 2>&1 || skip "sqlite3 not installed"

@@ -2,8 +2,9 @@
 # The query log when its database cannot be written: a full filesystem, a
 # read-only one, a write lock held by another process.  DNS is answered all
 # along; once writing works again, the rows the queue could not hold are
-# counted in log_gaps, so rows kept + rows lost = queries answered.  With
-# log.required, airlockd answers SERVFAIL while the log is unavailable.
+# counted in log_gaps, so rows kept + rows lost = queries answered.  A file
+# deleted while airlockd runs is made anew, its rows counted in log_gaps.
+# With log.required, airlockd answers SERVFAIL while the log is unavailable.
 . "$(dirname "$0")/lib.sh" || exit 1
 setup
 command -v sqlite3 >/dev/null 2>&1 || skip "sqlite3 not installed"
@@ -103,6 +104,24 @@ wait_sql "SELECT (SELECT count(*) FROM queries WHERE qname GLOB 'ro*')
     "rows kept + rows lost for the ro burst"
 expect_eq "integrity after both outages" ok "$(sql "PRAGMA integrity_check")"
 
+# 2b. The database (with its -wal and -shm) deleted while queries come in:
+# every query is answered, airlockd says so, creates a new file with the
+# schema, and records the rows the deleted file held as a gap.
+rows_before=$(sql "SELECT count(*) FROM queries")
+for i in $(seq 1 60); do
+    [ "$i" = 21 ] && rm -f "$DB" "$DB-wal" "$DB-shm"
+    q 127.0.2.7 "del$i.example" A >"$T/d"
+    expect_status "$T/d" NOERROR "del$i.example around the deletion"
+done
+wait_err "the file was deleted with " 1
+wait_sql "SELECT cause FROM log_gaps" "database deleted" "the gap row of the deleted file"
+expect_eq "schema version of the new file" 3 "$(sql "PRAGMA user_version")"
+expect_int "rows_lost of the deleted file" -ge "$rows_before" \
+    "$(sql "SELECT rows_lost FROM log_gaps WHERE cause = 'database deleted'")"
+wait_sql "SELECT count(*) FROM queries WHERE qname GLOB 'del[4-6]?.example.'
+              AND CAST(substr(qname, 4, 2) AS INTEGER) > 40" 20 \
+    "rows in the new file of the queries well after the deletion"
+
 # 3. log.required: SERVFAIL while another process holds the write lock.
 logged_config true
 kill -HUP "$AL_PID"
@@ -147,5 +166,10 @@ expect_eq "airlockd exit status" 0 "$EXIT_STATUS"
 expect_eq "the SERVFAIL is logged, with its reason" "locked$n.example.|2|failed|log unavailable" \
     "$(sql "SELECT qname, rcode, action, reason FROM queries WHERE qname = 'locked$n.example.'")"
 grep -q "log_unavailable=" "$T/airlockd.err" || fail "no log_unavailable counter at exit"
+# Every row written went to the deleted file or is in this one.
+expect_eq "rows written (airlockd's count) = rows here + rows of the deleted file" \
+    "$(sed -n 's/.*query log .* closed: \([0-9]*\) rows written.*/\1/p' "$T/airlockd.err")" \
+    "$(sql "SELECT (SELECT count(*) FROM queries)
+                 + (SELECT rows_lost FROM log_gaps WHERE cause = 'database deleted')")"
 expect_eq "integrity at the end" ok "$(sql "PRAGMA integrity_check")"
 pass

@@ -9,6 +9,7 @@ fake serves every test; see usage() below or run with --help.
 import argparse
 import asyncio
 import os
+import random
 import re
 import signal
 import socket
@@ -16,6 +17,7 @@ import struct
 import sys
 import traceback
 
+import dns.edns
 import dns.exception
 import dns.flags
 import dns.message
@@ -38,6 +40,10 @@ behaviour by the first label of the qname (prefix, case-insensitive):
               and A 198.51.100.66, 50 ms later the correct reply
   wrongport*  UDP: first a reply with A 198.51.100.66 from another source
               port, 50 ms later the correct reply from the right socket
+  race*       UDP: a burst from the right socket, as a spoofer who guessed
+              the port would send: first the right ID with the name in
+              lower case (not the case asked: DNS 0x20), then 2000 wrong
+              IDs, all A 198.51.100.66; 100 ms later the correct reply
   servfail*   SERVFAIL            refused*  REFUSED
   nx*         NXDOMAIN, SOA of the parent name in authority (TTL 300, min 60)
   nodata*     NOERROR, no answer, SOA in authority
@@ -45,6 +51,19 @@ behaviour by the first label of the qname (prefix, case-insensitive):
   huge*       TXT: 240 records of 250 bytes each, a ~63 KB answer (TCP only)
   ttlN*       normal answer with TTL N
   cname*      CNAME to target.example. plus the target's records
+  garbage*    100 random bytes after the query's ID (UDP and TCP)
+  garbagetcp* UDP: TC=1 and no records; TCP: as garbage*
+  short*      the normal reply cut in the middle of its first answer record
+              (TC not set; UDP and TCP)
+  oversize*   UDP: the normal reply padded to 3000 bytes (EDNS padding),
+              sent whatever size the query advertised
+  outbw*      the normal reply plus records outside the question's
+              bailiwick: victim.example. A 198.51.100.66 in answer,
+              victim.example. NS ns.evil.example. in authority, A
+              198.51.100.66 for both in additional; and in bailiwick the
+              parent's NS ns1.<parent> with its glue A 192.0.2.53
+  extra*      the normal reply plus additional A 198.51.100.66 records for
+              extra1.example. and extra2.example.
   otherwise   A -> --answer-a, AAAA -> --answer-aaaa, TXT -> "fake",
               other types -> NODATA with SOA; TTL 300
 --records FILE (zone-file lines "NAME TTL IN TYPE DATA", absolute names)
@@ -60,8 +79,15 @@ SOA_MINIMUM = 60
 OUR_PAYLOAD = 1232
 SPOOF_A = "198.51.100.66"
 SPOOF_DELAY_S = 0.050
+RACE_FORGED = 2000
+RACE_DELAY_S = 0.100
 EVIL_NAME = dns.name.from_text("evil.example.")
 CNAME_TARGET = dns.name.from_text("target.example.")
+VICTIM_NAME = dns.name.from_text("victim.example.")
+EVIL_NS = dns.name.from_text("ns.evil.example.")
+GLUE_A = "192.0.2.53"
+GARBAGE_LEN = 100
+OVERSIZE_LEN = 3000
 BIG_COUNT = 60
 HUGE_COUNT = 240
 MAX_DELAY_MS = 60000
@@ -205,6 +231,63 @@ class Fake:
                                             SPOOF_A))
         return r
 
+    def race(self, query, proto):
+        """The race* burst: forgeries with the answer SPOOF_A, the one with
+        the right ID first so a full socket buffer does not drop it."""
+        lower = dns.name.from_text(query.question[0].name.to_text().lower())
+        right = self.spoofed(query, qname=lower)
+        actions = [Action(self.to_wire(query, right, proto))]
+        wrong = bytearray(self.to_wire(query, self.spoofed(query), proto))
+        for _ in range(RACE_FORGED):
+            qid = random.randrange(0x10000)
+            if qid == query.id:
+                qid ^= 0x8000
+            struct.pack_into("!H", wrong, 0, qid)
+            actions.append(Action(bytes(wrong)))
+        actions.append(Action(self.to_wire(query, self.normal(query), proto),
+                              RACE_DELAY_S))
+        return actions
+
+    def fault(self, query, proto, first):
+        """The Actions of the garbage*, short*, oversize*, outbw* and
+        extra* behaviours; None for other names."""
+        q = query.question[0]
+        garbage = struct.pack("!H", query.id) + os.urandom(GARBAGE_LEN - 2)
+        if first.startswith("garbagetcp"):
+            if proto == "udp":
+                r = self.reply(query)
+                r.flags |= dns.flags.TC
+                return [Action(self.to_wire(query, r, proto))]
+            return [Action(garbage)]
+        if first.startswith("garbage"):
+            return [Action(garbage)]
+        if first.startswith("short"):
+            wire = self.normal(query).to_wire()
+            return [Action(wire[:12 + len(q.name.to_wire()) + 4 + 8])]
+        if first.startswith("oversize") and proto == "udp":
+            r = self.normal(query)
+            pad = max(0, OVERSIZE_LEN - len(r.to_wire()) - 4)
+            r.use_edns(0, payload=OUR_PAYLOAD, options=[
+                dns.edns.GenericOption(dns.edns.OptionType.PADDING, b"\0" * pad)])
+            return [Action(r.to_wire(max_size=65535))]
+        if first.startswith("outbw") or first.startswith("extra"):
+            r = self.normal(query)
+            spoof = lambda name: dns.rrset.from_text(name, DEFAULT_TTL, "IN", "A", SPOOF_A)
+            if first.startswith("extra"):
+                r.additional += [spoof("extra1.example."), spoof("extra2.example.")]
+                return [Action(self.to_wire(query, r, proto))]
+            parent = q.name.parent()
+            ns1 = dns.name.Name((b"ns1",) + parent.labels)
+            r.answer.append(spoof(VICTIM_NAME))
+            r.authority += [
+                dns.rrset.from_text(parent, DEFAULT_TTL, "IN", "NS", ns1.to_text()),
+                dns.rrset.from_text(VICTIM_NAME, DEFAULT_TTL, "IN", "NS", EVIL_NS.to_text())]
+            r.additional += [
+                dns.rrset.from_text(ns1, DEFAULT_TTL, "IN", "A", GLUE_A),
+                spoof(EVIL_NS), spoof(VICTIM_NAME)]
+            return [Action(self.to_wire(query, r, proto))]
+        return None
+
     def to_wire(self, query, r, proto):
         """Render r; over UDP, truncate (TC=1, no records) if it does not
         fit the query's advertised buffer, as a real server does."""
@@ -298,6 +381,8 @@ class Fake:
                            spoof_socket=True),
                     Action(self.to_wire(query, self.normal(query), proto),
                            SPOOF_DELAY_S)]
+        if first.startswith("race") and proto == "udp":
+            return self.race(query, proto)
         if first.startswith("servfail"):
             return one(self.reply(query, dns.rcode.SERVFAIL, aa=False))
         if first.startswith("refused"):
@@ -322,6 +407,9 @@ class Fake:
                 q.name, DEFAULT_TTL, "IN", "TXT",
                 ['"%03d%s"' % (i, "x" * 247) for i in range(HUGE_COUNT)]))
             return one(r)
+        faulty = self.fault(query, proto, first)
+        if faulty is not None:
+            return faulty
         m = TTL_RE.match(first)
         if m:
             ttl = min(int(m.group(1) or 0), 0x7FFFFFFF)

@@ -53,20 +53,18 @@ static size_t client_query(unsigned which, uint16_t id, uint8_t *out)
 	return off;
 }
 
-/* RFC 5452 as the forwarder should apply it, written out again. */
+/* RFC 5452 and DNS 0x20 as the forwarder should apply them, written out
+ * again: the question repeated byte for byte (its case was random). */
 static bool reply_matches(const uint8_t *u, size_t ulen, const uint8_t *p, size_t len)
 {
-	uint8_t a[AL_MAX_NAME], b[AL_MAX_NAME];
-	size_t uoff = AL_HDR, off = AL_HDR;
-	int un, n;
+	size_t qend = AL_HDR;
 
 	if (len < AL_HDR || al_get16(p) != al_get16(u) || !(p[2] & 0x80) ||
-	    AL_OPCODE(al_get16(p + 2)) != 0 || al_get16(p + 4) != 1)
+	    AL_OPCODE(al_get16(p + 2)) != 0 || al_get16(p + 4) != 1 ||
+	    al_msg_skip_name(u, ulen, &qend) < 0 || qend + 4 > ulen)
 		return false;
-	un = al_msg_read_name(u, ulen, &uoff, a);
-	n = al_msg_read_name(p, len, &off, b);
-	return un > 0 && n == un && memcmp(a, b, (size_t)n) == 0 && off + 4 <= len &&
-	       memcmp(p + off, u + uoff, 4) == 0;
+	qend += 4;
+	return len >= qend && memcmp(p + AL_HDR, u + AL_HDR, qend - AL_HDR) == 0;
 }
 
 /* A genuine reply to u: one address (private for a protected name,

@@ -160,7 +160,8 @@ struct al_config *rig_config(void)
 		 " \"local_data\": [\"%s/zones/private-endpoints.zone\"],\n"
 		 " \"guard\": {\"allow_lists\": [\"%s/zones/guard-allow.txt\"],\n"
 		 "             \"block_lists\": [\"%s/zones/guard-block.txt\"], \"max_domains\": 64},\n"
-		 " \"new_domains\": {\"learning_s\": 0, \"age_s\": 3600}}\n",
+		 " \"new_domains\": {\"learning_s\": 0, \"age_s\": 3600},\n"
+		 " \"rate_limit\": {\"refused_per_second\": 0, \"upstream_per_domain\": 0}}\n",
 		 ntohs(sa.sin_port), RIG_MIN_TTL, RIG_MAX_TTL, RIG_MAX_NEG_TTL, RIG_EDNS, src, src, src);
 	if (al_config_parse(text, "rig.json", &rig.cfg, &err) < 0) {
 		fprintf(stderr, "rig: %s\n", err.msg);

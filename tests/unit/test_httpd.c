@@ -20,12 +20,15 @@
 #include <uv.h>
 
 #include "airlock/httpd.h"
+#include "port.h"
 
 /* Allocations that fail, counted down by the wrappers. */
 static int fail_callocs, fail_mallocs;
 
 void *__real_calloc(size_t n, size_t size);
+void *__wrap_calloc(size_t n, size_t size);
 void *__real_malloc(size_t size);
+void *__wrap_malloc(size_t size);
 
 void *__wrap_calloc(size_t n, size_t size)
 {
@@ -53,20 +56,6 @@ static int body(void *arg, char **out, size_t *len)
 	memcpy(*out, "hello\n", 6);
 	*len = 6;
 	return 0;
-}
-
-/* A loopback port nobody holds right now. */
-static uint16_t free_port(void)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	close(fd);
-	return ntohs(sa.sin_port);
 }
 
 /* Sends a GET of /metrics to port and runs loop until the reply is
@@ -106,7 +95,7 @@ static void test_httpd_serves_after_an_accept_without_memory(void **state)
 	struct al_err err;
 	struct al_ip ip;
 	uv_loop_t loop;
-	uint16_t port = free_port();
+	uint16_t port = test_free_port();
 	const char *r;
 
 	(void)state;

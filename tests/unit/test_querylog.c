@@ -1160,28 +1160,39 @@ static void test_qlog_starts_new_file_after_rename(void **state)
 	expect_schema(db);
 	assert_int_equal(scalar(db, "SELECT count(*) FROM queries"), 1);
 	assert_int_equal(scalar(db, "SELECT count(*) FROM queries WHERE qname = 'after.example.'"), 1);
+	/* Nothing was lost: the rows are in the renamed file. */
+	assert_int_equal(scalar(db, "SELECT count(*) FROM log_gaps"), 0);
 	sqlite3_close(db);
 }
 
 /* A deleted file is noticed before the next batch, which goes to a new
- * file, not into the unlinked one. */
+ * file, not into the unlinked one; the rows the deleted file held are a
+ * "database deleted" gap in the new one, with their time span. */
 static void test_qlog_starts_new_file_after_delete(void **state)
 {
 	struct fixture *f = *state;
 	struct al_qlog *log = log_open(f->path, 64, 1, 10);
 	struct al_qlog_stats st;
+	char out[128];
 	sqlite3 *db;
 
 	submit_named(log, T0, "before.example.");
-	wait_written(log, 1, &st);
-	assert_int_equal(unlink(f->path), 0);
-	submit_named(log, T0 + 1, "after.example.");
+	submit_named(log, T0 + 5, "before2.example.");
 	wait_written(log, 2, &st);
+	assert_int_equal(unlink(f->path), 0);
+	submit_named(log, T0 + 9, "after.example.");
+	wait_written(log, 3, &st);
 	assert_false(st.failing);
+	assert_int_equal(st.gap_rows, 1);
 
 	db = db_open(f->path);
+	expect_schema(db);
 	assert_int_equal(scalar(db, "SELECT count(*) FROM queries"), 1);
 	assert_int_equal(scalar(db, "SELECT count(*) FROM queries WHERE qname = 'after.example.'"), 1);
+	assert_string_equal(rows(db, "SELECT rows_lost, first_lost_us - 1795514400000000,"
+				     " last_lost_us - 1795514400000000, cause FROM log_gaps",
+				 out, sizeof(out)),
+			    "2|0|5|database deleted\n");
 	sqlite3_close(db);
 	al_qlog_close(log);
 }

@@ -1,0 +1,89 @@
+/* Rate limits: response-rate limiting per client prefix (no open
+ * amplifier, even for clients in no zone) and upstream questions per
+ * registered domain (the random-subdomain "water torture" flood).  One
+ * table of counters is shared by every worker thread, lock-free.
+ *
+ * The table is a fixed array of slots (a power of two, allocated once),
+ * each one 64-bit word updated with compare-and-swap:
+ *
+ *   bits 63..32  the key's fingerprint (the upper half of its hash)
+ *   bits 31..16  the second the count is for (modulo 65536)
+ *   bits 15..0   the count, saturating at AL_RATELIMIT_COUNT_MAX
+ *
+ * The slot is chosen by the key's lower bits.  Keys are hashed with a
+ * random seed drawn when the table is made (hash.h, rand.h), so a client
+ * cannot pick names or addresses that land in one slot.
+ *
+ * Collisions: a key whose fingerprint differs from the slot's replaces it
+ * and starts again at 1.  Two keys sharing a slot therefore reset each
+ * other: a collision can only let a few more events through (each reset
+ * allows up to the limit again), it never blocks an innocent key beyond
+ * the second in progress.  The one way to be counted with another key is
+ * an equal fingerprint in the same slot (about 1 in 2^32 per pair of
+ * keys in a slot): both then share one count for as long as they share
+ * the slot.  A slot left alone for a multiple of 65536 seconds and then
+ * charged by the same key continues the stale count for at most that one
+ * second.
+ *
+ * Threads: every charge is one successful compare-and-swap, so a key
+ * alone in its slot is counted exactly, however many threads charge it:
+ * within one second at most the limit is allowed.  Threads whose clocks
+ * straddle a second boundary do not reset each other: a charge for the
+ * second before the slot's counts into the slot's second.  The bound over
+ * any window of T whole seconds is thus limit * (T + 1). */
+#ifndef AIRLOCK_RATELIMIT_H
+#define AIRLOCK_RATELIMIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+
+#include "airlock/addr.h"
+#include "airlock/jsonread.h"
+
+#define AL_RATELIMIT_COUNT_MAX 0xffffu /* a count stops here for the second */
+#define AL_RATELIMIT_RATE_MAX 50000u   /* the largest per-second limit configurable */
+
+/* The config's "rate_limit" section.  Rates are per second; 0: off. */
+struct al_ratelimit_conf {
+	uint32_t responses_per_s;     /* UDP replies to a client prefix in a zone */
+	uint32_t refused_per_s;       /* UDP REFUSED replies to a client prefix in no zone */
+	uint32_t ipv4_prefix;         /* a client prefix: the address's first bits */
+	uint32_t ipv6_prefix;
+	uint32_t slip;                /* every slip-th limited reply goes out empty with TC; 0: none */
+	uint32_t slots;               /* the table's size, a power of two */
+	uint32_t upstream_per_domain; /* questions sent upstream per registered domain */
+};
+
+/* The defaults: responses 0 (off), refused 5, /24 and /56, slip 2,
+ * 65536 slots, 100 upstream questions per domain. */
+void al_ratelimit_conf_default(struct al_ratelimit_conf *conf);
+/* Reads section (the "rate_limit" object; NULL: none) over the values in
+ * conf.  Errors name the JSON path; unknown keys are errors. */
+int al_ratelimit_parse(struct al_jctx *c, const cJSON *section, struct al_ratelimit_conf *conf);
+
+struct al_ratelimit;
+
+/* slots: a power of two, at least 1.  Returns 0, -EINVAL or -ENOMEM. */
+int al_ratelimit_new(uint32_t slots, struct al_ratelimit **out);
+void al_ratelimit_free(struct al_ratelimit *rl);
+/* Bytes the table holds, fixed at creation. */
+size_t al_ratelimit_size(const struct al_ratelimit *rl);
+
+/* The key of a client prefix: ip's first v4_bits (IPv4) or v6_bits
+ * (IPv6) bits.  Addresses in one prefix share a key. */
+uint64_t al_ratelimit_prefix_key(const struct al_ratelimit *rl, const struct al_ip *ip,
+				 unsigned v4_bits, unsigned v6_bits);
+/* The key of a DNS name (lower-case wire form); never equal to a prefix's
+ * but by a hash collision. */
+uint64_t al_ratelimit_name_key(const struct al_ratelimit *rl, const uint8_t *name, size_t len);
+
+/* Thread-safe: charges one event to key in second now_s (any monotonic
+ * count of seconds) and returns the events charged to it in that second,
+ * this one included (at most AL_RATELIMIT_COUNT_MAX). */
+uint32_t al_ratelimit_charge(struct al_ratelimit *rl, uint64_t key, uint32_t now_s);
+/* al_ratelimit_charge(...) <= limit_per_s. */
+bool al_ratelimit_allow(struct al_ratelimit *rl, uint64_t key, uint32_t limit_per_s, uint32_t now_s);
+
+#endif

@@ -1,0 +1,142 @@
+/* Rate limits per client prefix and per domain: the config section and
+ * the shared lock-free table of counters (see ratelimit.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "airlock/hash.h"
+#include "airlock/rand.h"
+#include "airlock/ratelimit.h"
+
+#define PREFIX_TAG 0xff /* no wire name starts so: labels are at most 63 */
+#define SLOTS_MIN 1024u
+#define SLOTS_MAX (1u << 24) /* index bits stay below the fingerprint's */
+
+struct al_ratelimit {
+	uint64_t *slots;
+	uint32_t mask;
+	uint64_t seed;
+};
+
+void al_ratelimit_conf_default(struct al_ratelimit_conf *conf)
+{
+	conf->responses_per_s = 0;
+	conf->refused_per_s = 5;
+	conf->ipv4_prefix = 24;
+	conf->ipv6_prefix = 56;
+	conf->slip = 2;
+	conf->slots = 65536;
+	conf->upstream_per_domain = 1000;
+}
+
+int al_ratelimit_parse(struct al_jctx *c, const cJSON *section, struct al_ratelimit_conf *conf)
+{
+	static const char *const keys[] = { "responses_per_second", "refused_per_second", "ipv4_prefix",
+					    "ipv6_prefix", "slip", "slots", "upstream_per_domain", NULL };
+	int rc;
+
+	if (!section)
+		return 0;
+	if ((rc = al_json_check_keys(c, section, "rate_limit", keys)) < 0 ||
+	    (rc = al_json_uint(c, section, "responses_per_second", "rate_limit", 0, AL_RATELIMIT_RATE_MAX,
+			       &conf->responses_per_s)) < 0 ||
+	    (rc = al_json_uint(c, section, "refused_per_second", "rate_limit", 0, AL_RATELIMIT_RATE_MAX,
+			       &conf->refused_per_s)) < 0 ||
+	    (rc = al_json_uint(c, section, "ipv4_prefix", "rate_limit", 8, 32, &conf->ipv4_prefix)) < 0 ||
+	    (rc = al_json_uint(c, section, "ipv6_prefix", "rate_limit", 16, 128, &conf->ipv6_prefix)) < 0 ||
+	    (rc = al_json_uint(c, section, "slip", "rate_limit", 0, 10, &conf->slip)) < 0 ||
+	    (rc = al_json_uint(c, section, "slots", "rate_limit", SLOTS_MIN, SLOTS_MAX, &conf->slots)) < 0 ||
+	    (rc = al_json_uint(c, section, "upstream_per_domain", "rate_limit", 0, AL_RATELIMIT_RATE_MAX,
+			       &conf->upstream_per_domain)) < 0)
+		return rc;
+	if (conf->slots & (conf->slots - 1))
+		return al_json_fail(c, "rate_limit.slots", "%u is not a power of two (expected e.g. 65536; each slot takes 8 bytes)",
+				    conf->slots);
+	return 0;
+}
+
+int al_ratelimit_new(uint32_t slots, struct al_ratelimit **out)
+{
+	struct al_ratelimit *rl;
+
+	if (!slots || (slots & (slots - 1)) || slots > SLOTS_MAX)
+		return -EINVAL;
+	if (!(rl = calloc(1, sizeof(*rl))))
+		return -ENOMEM;
+	if (!(rl->slots = calloc(slots, sizeof(*rl->slots)))) {
+		free(rl);
+		return -ENOMEM;
+	}
+	rl->mask = slots - 1;
+	rl->seed = al_rand64();
+	*out = rl;
+	return 0;
+}
+
+void al_ratelimit_free(struct al_ratelimit *rl)
+{
+	if (!rl)
+		return;
+	free(rl->slots);
+	free(rl);
+}
+
+size_t al_ratelimit_size(const struct al_ratelimit *rl)
+{
+	return sizeof(*rl) + ((size_t)rl->mask + 1) * sizeof(*rl->slots);
+}
+
+uint64_t al_ratelimit_prefix_key(const struct al_ratelimit *rl, const struct al_ip *ip,
+				 unsigned v4_bits, unsigned v6_bits)
+{
+	uint8_t k[3 + 16];
+	unsigned bits = ip->family == AF_INET ? v4_bits : v6_bits,
+		 max = ip->family == AF_INET ? 32 : 128, i;
+
+	if (bits > max)
+		bits = max;
+	memset(k, 0, sizeof(k));
+	k[0] = PREFIX_TAG;
+	k[1] = ip->family == AF_INET ? 4 : 6;
+	k[2] = (uint8_t)bits;
+	for (i = 0; i < bits / 8; i++)
+		k[3 + i] = ip->bytes[i];
+	if (bits % 8)
+		k[3 + i] = (uint8_t)(ip->bytes[i] & (0xff00u >> (bits % 8)));
+	return al_hash(k, sizeof(k), rl->seed);
+}
+
+uint64_t al_ratelimit_name_key(const struct al_ratelimit *rl, const uint8_t *name, size_t len)
+{
+	return al_hash(name, len, rl->seed);
+}
+
+uint32_t al_ratelimit_charge(struct al_ratelimit *rl, uint64_t key, uint32_t now_s)
+{
+	uint64_t *slot = &rl->slots[key & rl->mask];
+	uint64_t old = __atomic_load_n(slot, __ATOMIC_RELAXED), next;
+	uint32_t fp = (uint32_t)(key >> 32), now = now_s & 0xffff, t, count;
+
+	do {
+		t = (uint32_t)(old >> 16) & 0xffff;
+		if ((uint32_t)(old >> 32) == fp && (t == now || t == ((now + 1) & 0xffff))) {
+			/* This second's count, or the next second's (another
+			 * thread's clock is ahead): never rolled back. */
+			count = (uint32_t)old & 0xffff;
+			if (count >= AL_RATELIMIT_COUNT_MAX)
+				return AL_RATELIMIT_COUNT_MAX;
+			count++;
+		} else {
+			t = now;
+			count = 1;
+		}
+		next = (uint64_t)fp << 32 | (uint64_t)t << 16 | count;
+	} while (!__atomic_compare_exchange_n(slot, &old, next, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+	return count;
+}
+
+bool al_ratelimit_allow(struct al_ratelimit *rl, uint64_t key, uint32_t limit_per_s, uint32_t now_s)
+{
+	return al_ratelimit_charge(rl, key, now_s) <= limit_per_s;
+}

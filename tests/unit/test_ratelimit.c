@@ -1,0 +1,325 @@
+/* The rate table: a key's count per second, prefixes and names as keys,
+ * collisions that reset instead of blocking, exact counts under threads;
+ * and the config's rate_limit section. */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "airlock/config.h"
+#include "airlock/ratelimit.h"
+
+#define THREADS 4
+#define KEY(fp, slot) ((uint64_t)(fp) << 32 | (slot))
+
+static struct al_ratelimit *table(uint32_t slots)
+{
+	struct al_ratelimit *rl = NULL;
+
+	assert_int_equal(al_ratelimit_new(slots, &rl), 0);
+	return rl;
+}
+
+static void test_ratelimit_allows_the_limit_each_second(void **state)
+{
+	struct al_ratelimit *rl = table(1024);
+	uint64_t k = KEY(0x1234, 7);
+	int i;
+	(void)state;
+
+	for (i = 0; i < 5; i++)
+		assert_true(al_ratelimit_allow(rl, k, 5, 100));
+	assert_false(al_ratelimit_allow(rl, k, 5, 100));
+	assert_int_equal(al_ratelimit_charge(rl, k, 100), 7);
+	/* The next second starts again. */
+	assert_true(al_ratelimit_allow(rl, k, 5, 101));
+	assert_int_equal(al_ratelimit_charge(rl, k, 101), 2);
+	/* Another key in another slot has its own count. */
+	assert_int_equal(al_ratelimit_charge(rl, KEY(0x1234, 8), 101), 1);
+	al_ratelimit_free(rl);
+}
+
+static void test_ratelimit_collision_resets_never_blocks(void **state)
+{
+	struct al_ratelimit *rl = table(1);
+	uint64_t a = KEY(0xaaaa, 0), b = KEY(0xbbbb, 0);
+	int i;
+	(void)state;
+
+	/* One slot, two keys: each takes the slot from the other and starts
+	 * at 1, so neither is ever limited (a few more let through). */
+	for (i = 0; i < 100; i++) {
+		assert_int_equal(al_ratelimit_charge(rl, a, 50), 1);
+		assert_int_equal(al_ratelimit_charge(rl, b, 50), 1);
+	}
+	/* Left alone, a key is counted again. */
+	assert_int_equal(al_ratelimit_charge(rl, a, 50), 1);
+	assert_int_equal(al_ratelimit_charge(rl, a, 50), 2);
+	assert_false(al_ratelimit_allow(rl, a, 2, 50));
+	al_ratelimit_free(rl);
+}
+
+static void test_ratelimit_late_clock_counts_into_the_slot_second(void **state)
+{
+	struct al_ratelimit *rl = table(1024);
+	uint64_t k = KEY(0x42, 3);
+	(void)state;
+
+	assert_int_equal(al_ratelimit_charge(rl, k, 101), 1);
+	/* A thread whose clock still says 100 does not reset the slot. */
+	assert_int_equal(al_ratelimit_charge(rl, k, 100), 2);
+	assert_int_equal(al_ratelimit_charge(rl, k, 101), 3);
+	/* Two seconds on, and across the 16-bit wrap, it starts again. */
+	assert_int_equal(al_ratelimit_charge(rl, k, 103), 1);
+	assert_int_equal(al_ratelimit_charge(rl, k, 65535), 1);
+	assert_int_equal(al_ratelimit_charge(rl, k, 65536), 1);
+	assert_int_equal(al_ratelimit_charge(rl, k, 65535), 2);
+	al_ratelimit_free(rl);
+}
+
+static void test_ratelimit_count_saturates(void **state)
+{
+	struct al_ratelimit *rl = table(1024);
+	uint64_t k = KEY(0x77, 9);
+	uint32_t i, last = 0;
+	(void)state;
+
+	for (i = 0; i < AL_RATELIMIT_COUNT_MAX + 1000; i++) {
+		uint32_t n = al_ratelimit_charge(rl, k, 5);
+		assert_true(n >= last); /* never wraps back to allowing */
+		last = n;
+	}
+	assert_int_equal(last, AL_RATELIMIT_COUNT_MAX);
+	assert_false(al_ratelimit_allow(rl, k, AL_RATELIMIT_RATE_MAX, 5));
+	al_ratelimit_free(rl);
+}
+
+static void test_ratelimit_rejects_bad_sizes(void **state)
+{
+	struct al_ratelimit *rl = NULL;
+	(void)state;
+
+	assert_int_equal(al_ratelimit_new(0, &rl), -EINVAL);
+	assert_int_equal(al_ratelimit_new(1000, &rl), -EINVAL);
+	assert_int_equal(al_ratelimit_new(1u << 25, &rl), -EINVAL);
+	assert_null(rl);
+	rl = table(4096);
+	assert_int_equal(al_ratelimit_size(rl) >= 4096 * 8, 1);
+	al_ratelimit_free(rl);
+}
+
+static uint64_t prefix(const struct al_ratelimit *rl, const char *addr, unsigned v4, unsigned v6)
+{
+	struct al_ip ip;
+
+	assert_int_equal(al_ip_parse(addr, &ip), 0);
+	return al_ratelimit_prefix_key(rl, &ip, v4, v6);
+}
+
+static void test_ratelimit_prefix_key_groups_a_prefix(void **state)
+{
+	struct al_ratelimit *rl = table(1024), *other = table(1024);
+	static const uint8_t name[] = "\x07" "example" "\x03" "com";
+	(void)state;
+
+	assert_true(prefix(rl, "10.1.2.3", 24, 56) == prefix(rl, "10.1.2.200", 24, 56));
+	assert_true(prefix(rl, "10.1.2.3", 24, 56) != prefix(rl, "10.1.3.3", 24, 56));
+	assert_true(prefix(rl, "10.1.2.3", 16, 56) == prefix(rl, "10.1.3.3", 16, 56));
+	assert_true(prefix(rl, "10.1.2.3", 32, 56) != prefix(rl, "10.1.2.4", 32, 56));
+	/* Not on a byte boundary: /20 holds 10.1.0.0 to 10.1.15.255. */
+	assert_true(prefix(rl, "10.1.0.1", 20, 56) == prefix(rl, "10.1.15.254", 20, 56));
+	assert_true(prefix(rl, "10.1.0.1", 20, 56) != prefix(rl, "10.1.16.1", 20, 56));
+	assert_true(prefix(rl, "2001:db8:0:100::1", 24, 56) == prefix(rl, "2001:db8:0:1ff::2", 24, 56));
+	assert_true(prefix(rl, "2001:db8:0:100::1", 24, 56) != prefix(rl, "2001:db8:0:200::1", 24, 56));
+	assert_true(prefix(rl, "2001:db8::1", 24, 128) != prefix(rl, "2001:db8::2", 24, 128));
+	/* The v4 length does not apply to IPv6 and the families stay apart. */
+	assert_true(prefix(rl, "0.0.0.1", 8, 56) != prefix(rl, "::1", 8, 56));
+	/* Keys are seeded per table: no one can aim them at a slot. */
+	assert_true(prefix(rl, "10.1.2.3", 24, 56) != prefix(other, "10.1.2.3", 24, 56));
+	assert_true(al_ratelimit_name_key(rl, name, sizeof(name)) ==
+		    al_ratelimit_name_key(rl, name, sizeof(name)));
+	assert_true(al_ratelimit_name_key(rl, name, sizeof(name)) !=
+		    al_ratelimit_name_key(other, name, sizeof(name)));
+	al_ratelimit_free(rl);
+	al_ratelimit_free(other);
+}
+
+struct hammer {
+	struct al_ratelimit *rl;
+	const uint64_t *keys;
+	unsigned nkeys;
+	uint32_t limit, rounds;
+	uint32_t first_s, switch_at; /* the thread's clock moves on after switch_at rounds */
+	uint32_t allowed[8];
+};
+
+static void *hammer(void *arg)
+{
+	struct hammer *h = arg;
+	uint32_t r;
+	unsigned k;
+
+	for (r = 0; r < h->rounds; r++)
+		for (k = 0; k < h->nkeys; k++)
+			if (al_ratelimit_allow(h->rl, h->keys[k], h->limit,
+					       h->first_s + (r >= h->switch_at)))
+				h->allowed[k]++;
+	return NULL;
+}
+
+/* THREADS threads charge the same keys; returns what each key was allowed
+ * in all (into total[]). */
+static void run_threads(struct al_ratelimit *rl, const uint64_t *keys, unsigned nkeys,
+			uint32_t limit, uint32_t rounds, uint32_t switch_at, uint32_t *total)
+{
+	pthread_t t[THREADS];
+	struct hammer h[THREADS];
+	unsigned i, k;
+
+	memset(h, 0, sizeof(h));
+	for (i = 0; i < THREADS; i++) {
+		h[i].rl = rl;
+		h[i].keys = keys;
+		h[i].nkeys = nkeys;
+		h[i].limit = limit;
+		h[i].rounds = rounds;
+		h[i].first_s = 1000;
+		/* Clocks straddle the second: each thread moves on at its
+		 * own point. */
+		h[i].switch_at = switch_at == UINT32_MAX ? UINT32_MAX : switch_at + i * (rounds / 8);
+		assert_int_equal(pthread_create(&t[i], NULL, hammer, &h[i]), 0);
+	}
+	for (k = 0; k < nkeys; k++)
+		total[k] = 0;
+	for (i = 0; i < THREADS; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+		for (k = 0; k < nkeys; k++)
+			total[k] += h[i].allowed[k];
+	}
+}
+
+static void test_ratelimit_threads_never_exceed_the_limit(void **state)
+{
+	struct al_ratelimit *rl = table(1024);
+	const uint64_t keys[8] = { KEY(1, 1), KEY(2, 2), KEY(3, 3), KEY(4, 4),
+				   KEY(5, 5), KEY(6, 6), KEY(7, 7), KEY(8, 8) };
+	uint32_t total[8];
+	unsigned k;
+	(void)state;
+
+	/* One second, keys alone in their slots: exactly the limit each,
+	 * out of THREADS * 60000 charges. */
+	run_threads(rl, keys, 8, 1000, 60000, UINT32_MAX, total);
+	for (k = 0; k < 8; k++)
+		assert_int_equal(total[k], 1000);
+	al_ratelimit_free(rl);
+}
+
+static void test_ratelimit_threads_straddling_a_second_stay_bounded(void **state)
+{
+	struct al_ratelimit *rl = table(1024);
+	const uint64_t keys[2] = { KEY(11, 100), KEY(12, 101) };
+	uint32_t total[2];
+	unsigned k;
+	(void)state;
+
+	/* Two seconds in all, the threads' clocks moving on at different
+	 * points: the documented bound, limit * (T + 1) with T = 1, and at
+	 * least the limit of the second second. */
+	run_threads(rl, keys, 2, 1000, 40000, 10000, total);
+	for (k = 0; k < 2; k++) {
+		assert_true(total[k] >= 1000);
+		assert_true(total[k] <= 2 * 1000);
+	}
+	al_ratelimit_free(rl);
+}
+
+#define BASE "\"listen\": [{\"address\": \"127.0.0.1\", \"port\": 5353}], " \
+	"\"upstreams\": [{\"address\": \"127.0.0.1\", \"port\": 5300}], " \
+	"\"zones\": [{\"name\": \"inference\", \"cidrs\": [\"127.0.2.0/24\"]}]"
+
+static void test_config_rate_limit_defaults_and_values(void **state)
+{
+	struct al_config *cfg;
+	struct al_err err;
+	(void)state;
+
+	assert_int_equal(al_config_parse("{" BASE "}", "a.json", &cfg, &err), 0);
+	assert_int_equal(cfg->rate_limit.responses_per_s, 0);
+	assert_int_equal(cfg->rate_limit.refused_per_s, 5);
+	assert_int_equal(cfg->rate_limit.ipv4_prefix, 24);
+	assert_int_equal(cfg->rate_limit.ipv6_prefix, 56);
+	assert_int_equal(cfg->rate_limit.slip, 2);
+	assert_int_equal(cfg->rate_limit.slots, 65536);
+	assert_int_equal(cfg->rate_limit.upstream_per_domain, 1000);
+	assert_non_null(cfg->rate_table);
+	assert_true(al_ratelimit_size(cfg->rate_table) >= 65536 * 8);
+	al_config_unref(cfg);
+
+	assert_int_equal(al_config_parse("{" BASE ", \"rate_limit\": {\"responses_per_second\": 20, "
+					 "\"refused_per_second\": 0, \"ipv4_prefix\": 32, \"ipv6_prefix\": 64, "
+					 "\"slip\": 0, \"slots\": 1024, \"upstream_per_domain\": 7}}",
+					 "a.json", &cfg, &err), 0);
+	assert_int_equal(cfg->rate_limit.responses_per_s, 20);
+	assert_int_equal(cfg->rate_limit.refused_per_s, 0);
+	assert_int_equal(cfg->rate_limit.ipv4_prefix, 32);
+	assert_int_equal(cfg->rate_limit.ipv6_prefix, 64);
+	assert_int_equal(cfg->rate_limit.slip, 0);
+	assert_int_equal(cfg->rate_limit.slots, 1024);
+	assert_int_equal(cfg->rate_limit.upstream_per_domain, 7);
+	assert_int_equal(al_ratelimit_size(cfg->rate_table) < 65536 * 8, 1);
+	al_config_unref(cfg);
+}
+
+static void expect_error(const char *section, const char *path, const char *what)
+{
+	struct al_config *cfg = NULL;
+	struct al_err err = { "" };
+	char text[1024];
+
+	snprintf(text, sizeof(text), "{" BASE ", \"rate_limit\": %s}", section);
+	assert_int_equal(al_config_parse(text, "airlock.json", &cfg, &err), -EINVAL);
+	assert_null(cfg);
+	if (!strstr(err.msg, "airlock.json: ") || !strstr(err.msg, path) || !strstr(err.msg, what))
+		fail_msg("message \"%s\" lacks \"%s\" or \"%s\"", err.msg, path, what);
+}
+
+static void test_config_rate_limit_errors_name_the_path(void **state)
+{
+	(void)state;
+
+	expect_error("{\"ipv4_prefix\": 40}", "rate_limit.ipv4_prefix: 40", "from 8 to 32");
+	expect_error("{\"ipv4_prefix\": 4}", "rate_limit.ipv4_prefix: 4", "from 8 to 32");
+	expect_error("{\"ipv6_prefix\": 129}", "rate_limit.ipv6_prefix: 129", "from 16 to 128");
+	expect_error("{\"slip\": 11}", "rate_limit.slip: 11", "from 0 to 10");
+	expect_error("{\"slots\": 3000}", "rate_limit.slots: 3000", "not a power of two");
+	expect_error("{\"slots\": 512}", "rate_limit.slots: 512", "from 1024 to 16777216");
+	expect_error("{\"responses_per_second\": -1}", "rate_limit.responses_per_second: -1", "integer");
+	expect_error("{\"refused_per_second\": \"5\"}", "rate_limit.refused_per_second: \"5\"", "integer");
+	expect_error("{\"upstream_per_domain\": 50001}", "rate_limit.upstream_per_domain: 50001", "from 0 to 50000");
+	expect_error("{\"per_second\": 5}", "rate_limit.per_second", "unknown key");
+	expect_error("5", "rate_limit", "not an object");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ratelimit_allows_the_limit_each_second),
+		cmocka_unit_test(test_ratelimit_collision_resets_never_blocks),
+		cmocka_unit_test(test_ratelimit_late_clock_counts_into_the_slot_second),
+		cmocka_unit_test(test_ratelimit_count_saturates),
+		cmocka_unit_test(test_ratelimit_rejects_bad_sizes),
+		cmocka_unit_test(test_ratelimit_prefix_key_groups_a_prefix),
+		cmocka_unit_test(test_ratelimit_threads_never_exceed_the_limit),
+		cmocka_unit_test(test_ratelimit_threads_straddling_a_second_stay_bounded),
+		cmocka_unit_test(test_config_rate_limit_defaults_and_values),
+		cmocka_unit_test(test_config_rate_limit_errors_name_the_path),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
