@@ -55,6 +55,11 @@ struct addr {
 	uint32_t len;
 };
 
+/* An array given back, waiting in its class's spare list. */
+struct spare {
+	struct spare *next;
+};
+
 /* A slot of the name table. */
 struct name_slot {
 	const char *text; /* NULL: free */
@@ -87,7 +92,7 @@ struct al_answerindex {
 	struct name_slot *name_slots; /* the texts live in mem */
 	size_t name_mask, nnames;
 	struct al_arena mem;    /* names, and the arrays of the small size classes */
-	struct entry *spare[SLAB_CLASSES]; /* arrays given back, by class, linked by their first word */
+	struct spare *spare[SLAB_CLASSES]; /* arrays given back, by class */
 	uint32_t *ring;         /* the slot of each answer held, oldest first */
 	size_t ring_head, ring_mask;
 	size_t count;
@@ -250,8 +255,9 @@ static struct entry *array_alloc(struct al_answerindex *ai, unsigned cls)
 
 	if (cls >= SLAB_CLASSES)
 		return malloc(capacity(cls) * sizeof(*v));
-	if ((v = ai->spare[cls]) != NULL) {
-		memcpy(&ai->spare[cls], v, sizeof(v));
+	if (ai->spare[cls]) {
+		v = (struct entry *)ai->spare[cls];
+		ai->spare[cls] = ai->spare[cls]->next;
 		return v;
 	}
 	return al_arena_alloc(&ai->mem, capacity(cls) * sizeof(*v));
@@ -259,12 +265,15 @@ static struct entry *array_alloc(struct al_answerindex *ai, unsigned cls)
 
 static void array_release(struct al_answerindex *ai, struct entry *v, unsigned cls)
 {
+	struct spare *sp;
+
 	if (cls >= SLAB_CLASSES) {
 		free(v);
 		return;
 	}
-	memcpy(v, &ai->spare[cls], sizeof(v));
-	ai->spare[cls] = v;
+	sp = (struct spare *)v;
+	sp->next = ai->spare[cls];
+	ai->spare[cls] = sp;
 }
 
 /* The slot of ip (hashed to h), added when new. */

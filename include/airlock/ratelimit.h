@@ -57,7 +57,7 @@ struct al_ratelimit_conf {
 };
 
 /* The defaults: responses 0 (off), refused 5, /24 and /56, slip 2,
- * 65536 slots, 100 upstream questions per domain. */
+ * 65536 slots, 1000 upstream questions per domain. */
 void al_ratelimit_conf_default(struct al_ratelimit_conf *conf);
 /* Reads section (the "rate_limit" object; NULL: none) over the values in
  * conf.  Errors name the JSON path; unknown keys are errors. */
