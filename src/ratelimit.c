@@ -6,8 +6,10 @@
 #include <sys/socket.h>
 
 #include "airlock/hash.h"
+#include "airlock/msg.h"
 #include "airlock/rand.h"
 #include "airlock/ratelimit.h"
+#include "airlock/regdom.h"
 
 #define PREFIX_TAG 0xff /* no wire name starts so: labels are at most 63 */
 #define SLOTS_MIN 1024u
@@ -139,4 +141,50 @@ uint32_t al_ratelimit_charge(struct al_ratelimit *rl, uint64_t key, uint32_t now
 bool al_ratelimit_allow(struct al_ratelimit *rl, uint64_t key, uint32_t limit_per_s, uint32_t now_s)
 {
 	return al_ratelimit_charge(rl, key, now_s) <= limit_per_s;
+}
+
+enum al_rrl_verdict al_ratelimit_reply(struct al_ratelimit *rl, const struct al_ratelimit_conf *conf,
+				       const struct al_ip *ip, bool in_zone, uint32_t now_s)
+{
+	uint32_t limit = in_zone ? conf->responses_per_s : conf->refused_per_s, count;
+
+	if (!limit)
+		return AL_RRL_SEND;
+	count = al_ratelimit_charge(rl, al_ratelimit_prefix_key(rl, ip, conf->ipv4_prefix, conf->ipv6_prefix),
+				    now_s);
+	if (count <= limit)
+		return AL_RRL_SEND;
+	if (conf->slip && count < AL_RATELIMIT_COUNT_MAX && (count - limit) % conf->slip == 0)
+		return AL_RRL_SLIP;
+	return AL_RRL_DROP;
+}
+
+size_t al_ratelimit_domain(const struct psl_ctx_st *psl, const uint8_t *name, size_t len)
+{
+	char dom[AL_MAX_NAME * 4];
+	int below = al_regdom(psl, name, len, dom, sizeof(dom));
+	size_t off = 0;
+	int labels = 0;
+
+	if (below < 0) {
+		for (; off < len && name[off]; off += name[off] + 1u)
+			labels++;
+		below = labels > 2 ? labels - 2 : 0;
+		off = 0;
+	}
+	for (; below > 0 && off < len && name[off]; below--)
+		off += name[off] + 1u;
+	return off;
+}
+
+bool al_ratelimit_upstream(struct al_ratelimit *rl, const struct al_ratelimit_conf *conf,
+			   const struct psl_ctx_st *psl, const uint8_t *name, size_t len, uint32_t now_s)
+{
+	size_t off;
+
+	if (!conf->upstream_per_domain)
+		return false;
+	off = al_ratelimit_domain(psl, name, len);
+	return !al_ratelimit_allow(rl, al_ratelimit_name_key(rl, name + off, len - off),
+				   conf->upstream_per_domain, now_s);
 }

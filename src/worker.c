@@ -389,43 +389,6 @@ static void on_upstream(void *arg, const uint8_t *reply, size_t len,
 	free(f);
 }
 
-/* Upstream questions are counted by the question's registered domain;
- * a name with none (a public suffix, a single label) by its last two
- * labels, or itself when shorter.  That domain's offset in q->qname_lc. */
-static size_t charged_domain(const struct al_worker *w, const struct al_query *q)
-{
-	char dom[AL_MAX_NAME * 4];
-	int below = al_regdom(w->cfg->psl, q->qname_lc, q->qname_len, dom, sizeof(dom));
-	size_t off = 0;
-	int labels = 0;
-
-	if (below < 0) {
-		for (; off < q->qname_len && q->qname_lc[off]; off += q->qname_lc[off] + 1u)
-			labels++;
-		below = labels > 2 ? labels - 2 : 0;
-		off = 0;
-	}
-	for (; below > 0 && off < q->qname_len && q->qname_lc[off]; below--)
-		off += q->qname_lc[off] + 1u;
-	return off;
-}
-
-/* rate_limit.upstream_per_domain: one more question for the domain this
- * second; true when over (a random-subdomain flood must not become a
- * flood of the upstreams). */
-static bool upstream_limited(struct al_worker *w, const struct al_query *q)
-{
-	uint32_t limit = w->cfg->rate_limit.upstream_per_domain;
-	size_t off;
-
-	if (!limit)
-		return false;
-	off = charged_domain(w, q);
-	return !al_ratelimit_allow(w->cfg->rate_table,
-				   al_ratelimit_name_key(w->cfg->rate_table, q->qname_lc + off, q->qname_len - off),
-				   limit, (uint32_t)(now_ms(w) / 1000));
-}
-
 /* Joins an identical question in flight, or starts one.  The client moves
  * into the waiter list. */
 static void forward(struct al_worker *w, struct al_client *c, const struct al_query *q,
@@ -452,7 +415,8 @@ static void forward(struct al_worker *w, struct al_client *c, const struct al_qu
 		f->waiters = wt;
 		return;
 	}
-	if (upstream_limited(w, q)) {
+	if (al_ratelimit_upstream(w->cfg->rate_table, &w->cfg->rate_limit, w->cfg->psl, q->qname_lc, q->qname_len,
+				  (uint32_t)(now_ms(w) / 1000))) {
 		AL_STAT_INC(w->stats.upstream_limited);
 		reply_status(w, &wt->client, q, o, AL_RCODE_SERVFAIL, AL_ACT_FAILED, "upstream rate limit",
 			     NULL, wt->inc);
@@ -623,32 +587,33 @@ static void deny(struct al_worker *w, struct al_client *c, const struct al_query
 }
 
 /* Response-rate limiting per client prefix, over UDP only (a TCP
- * client's address is verified by its handshake): past the rate a reply is
- * dropped, or every slip-th one goes out empty with TC, no larger than
- * the query, so a real client retries over TCP.  Limited queries get no
- * log row (logging a flood would flood the log): they are counted, and
- * summed in log_gaps.  True when the query was dealt with. */
+ * client's address is verified by its handshake); see ratelimit.h.
+ * Limited queries get no log row (logging a flood would flood the log):
+ * they are counted, and summed in log_gaps.  True when the query was
+ * dealt with. */
 static bool rate_limited(struct al_worker *w, struct al_client *c, const struct al_query *q,
 			 const struct al_ip *ip, const struct al_zone *zone)
 {
-	const struct al_ratelimit_conf *rl = &w->cfg->rate_limit;
-	uint32_t limit = zone ? rl->responses_per_s : rl->refused_per_s, count;
 	size_t n;
 
-	if (!limit || al_client_is_tcp(c) || (ip->family != AF_INET && ip->family != AF_INET6))
+	if (al_client_is_tcp(c) || (ip->family != AF_INET && ip->family != AF_INET6))
 		return false;
-	count = al_ratelimit_charge(w->cfg->rate_table,
-				    al_ratelimit_prefix_key(w->cfg->rate_table, ip, rl->ipv4_prefix, rl->ipv6_prefix),
-				    (uint32_t)(now_ms(w) / 1000));
-	if (count <= limit)
+	switch (al_ratelimit_reply(w->cfg->rate_table, &w->cfg->rate_limit, ip, zone != NULL,
+				   (uint32_t)(now_ms(w) / 1000))) {
+	case AL_RRL_SEND:
 		return false;
-	if (rl->slip && count < AL_RATELIMIT_COUNT_MAX && (count - limit) % rl->slip == 0 &&
-	    (n = al_msg_error(q, zone ? AL_RCODE_NOERROR : AL_RCODE_REFUSED, w->cfg->edns_size,
-			      w->out, sizeof(w->out))) != 0) {
-		al_put16(w->out + 2, (uint16_t)(al_get16(w->out + 2) | AL_FLAG_TC));
-		AL_STAT_INC(w->stats.rrl_slipped);
-		al_client_reply(c, w->out, n);
-		return true;
+	case AL_RRL_SLIP:
+		n = al_msg_error(q, zone ? AL_RCODE_NOERROR : AL_RCODE_REFUSED, w->cfg->edns_size, w->out,
+				 sizeof(w->out));
+		if (n) {
+			al_put16(w->out + 2, (uint16_t)(al_get16(w->out + 2) | AL_FLAG_TC));
+			AL_STAT_INC(w->stats.rrl_slipped);
+			al_client_reply(c, w->out, n);
+			return true;
+		}
+		break;
+	case AL_RRL_DROP:
+		break;
 	}
 	AL_STAT_INC(w->stats.rrl_dropped);
 	al_client_release(c);

@@ -86,4 +86,30 @@ uint32_t al_ratelimit_charge(struct al_ratelimit *rl, uint64_t key, uint32_t now
 /* al_ratelimit_charge(...) <= limit_per_s. */
 bool al_ratelimit_allow(struct al_ratelimit *rl, uint64_t key, uint32_t limit_per_s, uint32_t now_s);
 
+/* What response-rate limiting does with one UDP reply. */
+enum al_rrl_verdict {
+	AL_RRL_SEND, /* within the limit */
+	AL_RRL_SLIP, /* over it: send it empty, with TC, so a real client retries over TCP */
+	AL_RRL_DROP, /* over it: send nothing */
+};
+/* The reply to a UDP query from ip, a client in a zone or not, in second
+ * now_s: charged to ip's prefix against conf's responses_per_second or
+ * refused_per_second (0: SEND, uncharged).  Over the limit, every slip-th
+ * is SLIP (none with slip 0, none once the count stops at
+ * AL_RATELIMIT_COUNT_MAX), the rest DROP. */
+enum al_rrl_verdict al_ratelimit_reply(struct al_ratelimit *rl, const struct al_ratelimit_conf *conf,
+				       const struct al_ip *ip, bool in_zone, uint32_t now_s);
+
+struct psl_ctx_st;
+/* The part of name (lower-case wire form, len bytes) that upstream
+ * questions are counted by: its registered domain (psl), or for a name
+ * without one (a public suffix, a single label) its last two labels, or
+ * the name itself when shorter.  Returns that part's offset in name. */
+size_t al_ratelimit_domain(const struct psl_ctx_st *psl, const uint8_t *name, size_t len);
+/* One more question about name sent upstream in second now_s, charged to
+ * al_ratelimit_domain's part against conf's upstream_per_domain (0:
+ * false, uncharged).  True when over: the question must not go. */
+bool al_ratelimit_upstream(struct al_ratelimit *rl, const struct al_ratelimit_conf *conf,
+			   const struct psl_ctx_st *psl, const uint8_t *name, size_t len, uint32_t now_s);
+
 #endif

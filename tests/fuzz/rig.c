@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "airlock/dnstap.h"
 #include "airlock/listener.h"
 #include "airlock/seen.h"
 #include "airlock/worker.h"
@@ -29,6 +30,7 @@ static struct {
 	struct al_listener listener; /* the one al_worker_new made */
 	struct al_worker *w;
 	struct al_seen *seen;
+	struct al_dnstap *tap;       /* opened once, for the whole run */
 	struct rig_reply *out;       /* the client being answered */
 	char tcp_marker;             /* a TCP client's al_conn: never dereferenced */
 } rig = { .upfd = -1 };
@@ -161,7 +163,8 @@ struct al_config *rig_config(void)
 		 " \"guard\": {\"allow_lists\": [\"%s/zones/guard-allow.txt\"],\n"
 		 "             \"block_lists\": [\"%s/zones/guard-block.txt\"], \"max_domains\": 64},\n"
 		 " \"new_domains\": {\"learning_s\": 0, \"age_s\": 3600},\n"
-		 " \"rate_limit\": {\"refused_per_second\": 0, \"upstream_per_domain\": 0}}\n",
+		 " \"rate_limit\": {\"refused_per_second\": 0, \"upstream_per_domain\": 0},\n"
+		 " \"dnstap\": {\"socket\": \"/nonexistent/airlock-fuzz-tap.sock\"}}\n",
 		 ntohs(sa.sin_port), RIG_MIN_TTL, RIG_MAX_TTL, RIG_MAX_NEG_TTL, RIG_EDNS, src, src, src);
 	if (al_config_parse(text, "rig.json", &rig.cfg, &err) < 0) {
 		fprintf(stderr, "rig: %s\n", err.msg);
@@ -182,6 +185,13 @@ void rig_start(void)
 		fprintf(stderr, "rig: worker: %s\n", err.msg);
 		abort();
 	}
+	/* Every message is encoded as a dnstap frame; with no collector
+	 * there, the frames wait in the queue, then are dropped. */
+	if (!rig.tap && al_dnstap_open(&rig.cfg->dnstap, 1, &rig.tap, &err) < 0) {
+		fprintf(stderr, "rig: dnstap: %s\n", err.msg);
+		abort();
+	}
+	al_worker_set_dnstap(rig.w, rig.tap);
 }
 
 void rig_stop(void)

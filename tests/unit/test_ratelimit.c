@@ -10,8 +10,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
+#include <libpsl.h>
 
 #include "airlock/config.h"
+#include "airlock/msg.h"
 #include "airlock/ratelimit.h"
 
 #define THREADS 4
@@ -243,6 +245,96 @@ static void test_ratelimit_threads_straddling_a_second_stay_bounded(void **state
 	"\"upstreams\": [{\"address\": \"127.0.0.1\", \"port\": 5300}], " \
 	"\"zones\": [{\"name\": \"inference\", \"cidrs\": [\"127.0.2.0/24\"]}]"
 
+/* Replies over a client prefix's limit: every slip-th goes out with TC,
+ * the rest are dropped; clients in no zone have their own limit; a limit
+ * of 0 charges nothing. */
+static void test_ratelimit_reply_slips_every_nth(void **state)
+{
+	struct al_ratelimit_conf conf;
+	struct al_ratelimit *rl;
+	struct al_ip a, b, far;
+	char seen[64] = "";
+	int i;
+
+	(void)state;
+	al_ratelimit_conf_default(&conf);
+	conf.responses_per_s = 3;
+	conf.refused_per_s = 1;
+	conf.slip = 3;
+	assert_int_equal(al_ratelimit_new(1024, &rl), 0);
+	assert_int_equal(al_ip_parse("192.0.2.1", &a), 0);
+	assert_int_equal(al_ip_parse("192.0.2.200", &b), 0); /* the same /24 */
+	assert_int_equal(al_ip_parse("198.51.100.1", &far), 0);
+	for (i = 0; i < 10; i++)
+		seen[i] = "SLD"[al_ratelimit_reply(rl, &conf, i % 2 ? &b : &a, true, 7)];
+	assert_string_equal(seen, "SSSDDLDDLD");
+	/* Another prefix, and the next second, start afresh. */
+	assert_int_equal(al_ratelimit_reply(rl, &conf, &far, true, 7), AL_RRL_SEND);
+	assert_int_equal(al_ratelimit_reply(rl, &conf, &a, true, 8), AL_RRL_SEND);
+	/* In no zone: refused_per_second; slip 0: all dropped. */
+	conf.slip = 0;
+	assert_int_equal(al_ratelimit_reply(rl, &conf, &far, false, 9), AL_RRL_SEND);
+	assert_int_equal(al_ratelimit_reply(rl, &conf, &far, false, 9), AL_RRL_DROP);
+	assert_int_equal(al_ratelimit_reply(rl, &conf, &far, false, 9), AL_RRL_DROP);
+	/* Off: never limited, and nothing charged meanwhile. */
+	conf.responses_per_s = 0;
+	for (i = 0; i < 10; i++)
+		assert_int_equal(al_ratelimit_reply(rl, &conf, &a, true, 10), AL_RRL_SEND);
+	conf.responses_per_s = 1;
+	assert_int_equal(al_ratelimit_reply(rl, &conf, &a, true, 10), AL_RRL_SEND);
+	assert_int_equal(al_ratelimit_reply(rl, &conf, &a, true, 10), AL_RRL_DROP);
+	al_ratelimit_free(rl);
+}
+
+/* The part of a name upstream questions are charged to. */
+static const char *charged(const psl_ctx_t *psl, const char *text)
+{
+	static char out[300];
+	uint8_t name[AL_MAX_NAME];
+	int n = al_msg_name_from_text(text, name, sizeof(name));
+
+	assert_true(n > 0);
+	assert_true(al_msg_name_to_text(name + al_ratelimit_domain(psl, name, (size_t)n), out, sizeof(out)) > 0);
+	return out;
+}
+
+/* Upstream questions are charged to the registered domain: random labels
+ * under one domain share one count, other domains have their own. */
+static void test_ratelimit_upstream_per_registered_domain(void **state)
+{
+	const psl_ctx_t *psl = psl_latest(NULL);
+	struct al_ratelimit_conf conf;
+	struct al_ratelimit *rl;
+	uint8_t name[AL_MAX_NAME];
+	char text[64];
+	int i, n, over = 0;
+
+	(void)state;
+	assert_non_null(psl);
+	assert_string_equal(charged(psl, "x7f3k.victim.example.com."), "example.com.");
+	assert_string_equal(charged(psl, "a.b.victim.co.uk."), "victim.co.uk.");
+	assert_string_equal(charged(psl, "example.com."), "example.com.");
+	assert_string_equal(charged(psl, "co.uk."), "co.uk."); /* a public suffix: its last two labels */
+	assert_string_equal(charged(psl, "a.b.c.internal."), "c.internal.");
+	assert_string_equal(charged(psl, "localhost."), "localhost.");
+	al_ratelimit_conf_default(&conf);
+	conf.upstream_per_domain = 5;
+	assert_int_equal(al_ratelimit_new(1024, &rl), 0);
+	for (i = 0; i < 20; i++) {
+		snprintf(text, sizeof(text), "r%d.victim.example.com.", i);
+		n = al_msg_name_from_text(text, name, sizeof(name));
+		over += al_ratelimit_upstream(rl, &conf, psl, name, (size_t)n, 100);
+	}
+	assert_int_equal(over, 15);
+	n = al_msg_name_from_text("www.other.example.", name, sizeof(name));
+	assert_false(al_ratelimit_upstream(rl, &conf, psl, name, (size_t)n, 100));
+	conf.upstream_per_domain = 0;
+	n = al_msg_name_from_text("r99.victim.example.com.", name, sizeof(name));
+	assert_false(al_ratelimit_upstream(rl, &conf, psl, name, (size_t)n, 100));
+	al_ratelimit_free(rl);
+	psl_free((psl_ctx_t *)psl);
+}
+
 static void test_config_rate_limit_defaults_and_values(void **state)
 {
 	struct al_config *cfg;
@@ -317,6 +409,8 @@ int main(void)
 		cmocka_unit_test(test_ratelimit_prefix_key_groups_a_prefix),
 		cmocka_unit_test(test_ratelimit_threads_never_exceed_the_limit),
 		cmocka_unit_test(test_ratelimit_threads_straddling_a_second_stay_bounded),
+		cmocka_unit_test(test_ratelimit_reply_slips_every_nth),
+		cmocka_unit_test(test_ratelimit_upstream_per_registered_domain),
 		cmocka_unit_test(test_config_rate_limit_defaults_and_values),
 		cmocka_unit_test(test_config_rate_limit_errors_name_the_path),
 	};
