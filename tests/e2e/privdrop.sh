@@ -125,17 +125,13 @@ if unshare -m --propagation private true 2>/dev/null; then
     { cat /etc/group; echo "airlock-e2e-member:x:64201:nobody"; echo "airlock-e2e-run:x:64202:"; } >"$T/group"
     chmod 644 "$T/group"
     groups_of() {  # NAME USER-SPEC: the sorted supplementary groups of airlockd -u USER-SPEC
-        local pid deadline
+        local pid
         # shellcheck disable=SC2016  # expanded by the inner sh
         unshare -m --propagation private sh -c 'mount --bind "$1" /etc/group && shift && exec "$@"' \
             sh "$T/group" "$AIRLOCKD" -c "$T/airlock.json" -u "$2" >"$T/$1.out" 2>&1 &
         pid=$!
         PIDS="$PIDS $pid"
-        deadline=$(($(now_ms) + 5000))
-        until grep -q 'listening on' "$T/$1.out"; do
-            [ "$(now_ms)" -lt "$deadline" ] || fail_out "$T/$1.out" "airlockd -u $2 start"
-            sleep 0.1
-        done
+        wait_started "$pid" "airlockd -u $2" grep -q 'listening on' "$T/$1.out"
         awk '/^Groups:/ {for (i = 2; i <= NF; i++) print $i}' /proc/"$pid"/status | sort -n | tr '\n' ' '
         kill -TERM "$pid"
         wait_exit "$pid" 5000 >&2
@@ -152,11 +148,7 @@ fi
 "$AIRLOCKD" -c "$T/airlock.json" -u root >"$T/root.out" 2>&1 &
 RPID=$!
 PIDS="$PIDS $RPID"
-deadline=$(($(now_ms) + 5000))
-until grep -q 'listening on' "$T/root.out"; do
-    [ "$(now_ms)" -lt "$deadline" ] || fail_out "$T/root.out" "airlockd -u root start"
-    sleep 0.1
-done
+wait_started "$RPID" "airlockd -u root" grep -q 'listening on' "$T/root.out"
 expect_eq "uid with -u root" 0 "$(awk '/^Uid:/ {print $3}' /proc/$RPID/status)"
 grep -q 'running as root (user "root")' "$T/root.out" || fail_out "$T/root.out" "root warning"
 kill -TERM "$RPID"
