@@ -1,6 +1,7 @@
 /* Rate limits per client prefix and per domain: the config section and
  * the shared lock-free table of counters (see ratelimit.h). */
 #include <errno.h>
+#include <libpsl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -9,9 +10,13 @@
 #include "airlock/msg.h"
 #include "airlock/rand.h"
 #include "airlock/ratelimit.h"
-#include "airlock/regdom.h"
 
 #define PREFIX_TAG 0xff /* no wire name starts so: labels are at most 63 */
+#define SEC_BITS 24
+#define SEC_MASK ((1u << SEC_BITS) - 1)
+#define AHEAD_MAX 2     /* a slot this many seconds ahead of a caller's clock is live */
+#define IN_ZONE 0x9e3779b97f4a7c15ull /* sets the keys of zone clients apart */
+#define FP_BITS 24      /* the key's fingerprint: its top bits, above the index's */
 #define SLOTS_MIN 1024u
 #define SLOTS_MAX (1u << 24) /* index bits stay below the fingerprint's */
 
@@ -114,33 +119,38 @@ uint64_t al_ratelimit_name_key(const struct al_ratelimit *rl, const uint8_t *nam
 	return al_hash(name, len, rl->seed);
 }
 
-uint32_t al_ratelimit_charge(struct al_ratelimit *rl, uint64_t key, uint32_t now_s)
+uint32_t al_ratelimit_charge(struct al_ratelimit *rl, uint64_t key, uint32_t now_s,
+			    enum al_ratelimit_collision on_collision)
 {
 	uint64_t *slot = &rl->slots[key & rl->mask];
-	uint64_t old = __atomic_load_n(slot, __ATOMIC_RELAXED), next;
-	uint32_t fp = (uint32_t)(key >> 32), now = now_s & 0xffff, t, count;
+	uint64_t old = __atomic_load_n(slot, __ATOMIC_RELAXED), next, fp = key >> (64 - FP_BITS);
+	uint32_t now = now_s & SEC_MASK, t, count;
+	bool live, mine;
 
 	do {
-		t = (uint32_t)(old >> 16) & 0xffff;
-		if ((uint32_t)(old >> 32) == fp && (t == now || t == ((now + 1) & 0xffff))) {
-			/* This second's count, or the next second's (another
-			 * thread's clock is ahead): never rolled back. */
-			count = (uint32_t)old & 0xffff;
+		t = (uint32_t)(old >> 16) & SEC_MASK;
+		count = (uint32_t)old & 0xffff;
+		/* This second's count, or one a little ahead (another thread's
+		 * clock): never rolled back. */
+		live = count && ((t - now) & SEC_MASK) <= AHEAD_MAX;
+		mine = old >> (64 - FP_BITS) == fp;
+		if (live && (mine || on_collision == AL_RATELIMIT_SHARE)) {
 			if (count >= AL_RATELIMIT_COUNT_MAX)
 				return AL_RATELIMIT_COUNT_MAX;
+			next = old + 1; /* the count, in the low bits */
 			count++;
 		} else {
-			t = now;
 			count = 1;
+			next = fp << (64 - FP_BITS) | (uint64_t)now << 16 | count;
 		}
-		next = (uint64_t)fp << 32 | (uint64_t)t << 16 | count;
 	} while (!__atomic_compare_exchange_n(slot, &old, next, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
 	return count;
 }
 
-bool al_ratelimit_allow(struct al_ratelimit *rl, uint64_t key, uint32_t limit_per_s, uint32_t now_s)
+bool al_ratelimit_allow(struct al_ratelimit *rl, uint64_t key, uint32_t limit_per_s, uint32_t now_s,
+			enum al_ratelimit_collision on_collision)
 {
-	return al_ratelimit_charge(rl, key, now_s) <= limit_per_s;
+	return al_ratelimit_charge(rl, key, now_s, on_collision) <= limit_per_s;
 }
 
 enum al_rrl_verdict al_ratelimit_reply(struct al_ratelimit *rl, const struct al_ratelimit_conf *conf,
@@ -150,8 +160,13 @@ enum al_rrl_verdict al_ratelimit_reply(struct al_ratelimit *rl, const struct al_
 
 	if (!limit)
 		return AL_RRL_SEND;
-	count = al_ratelimit_charge(rl, al_ratelimit_prefix_key(rl, ip, conf->ipv4_prefix, conf->ipv6_prefix),
-				    now_s);
+	/* A collision resets the slot: a spoofed flood that churns the
+	 * table can let a few more replies through, never silence another
+	 * prefix. */
+	count = al_ratelimit_charge(rl,
+				    al_ratelimit_prefix_key(rl, ip, conf->ipv4_prefix, conf->ipv6_prefix) ^
+					    (in_zone ? IN_ZONE : 0),
+				    now_s, AL_RATELIMIT_RESET);
 	if (count <= limit)
 		return AL_RRL_SEND;
 	if (conf->slip && count < AL_RATELIMIT_COUNT_MAX && (count - limit) % conf->slip == 0)
@@ -161,20 +176,23 @@ enum al_rrl_verdict al_ratelimit_reply(struct al_ratelimit *rl, const struct al_
 
 size_t al_ratelimit_domain(const struct psl_ctx_st *psl, const uint8_t *name, size_t len)
 {
-	char dom[AL_MAX_NAME * 4];
-	int below = al_regdom(psl, name, len, dom, sizeof(dom));
-	size_t off = 0;
-	int labels = 0;
+	char text[AL_MAX_NAME * 4];
+	size_t offs[AL_MAX_NAME / 2], n = 0, off, k;
+	int tl;
 
-	if (below < 0) {
-		for (; off < len && name[off]; off += name[off] + 1u)
-			labels++;
-		below = labels > 2 ? labels - 2 : 0;
-		off = 0;
+	for (off = 0; off < len && name[off] && n < sizeof(offs) / sizeof(offs[0]); off += name[off] + 1u)
+		offs[n++] = off;
+	/* The longest suffix that is public under the ICANN rules (the
+	 * private ones, duckdns.org or github.io, would give every name
+	 * under them a count of its own); the domain is one label more. */
+	for (k = 1; psl && k < n; k++) {
+		if ((tl = al_msg_name_to_text(name + offs[k], text, sizeof(text))) < 2)
+			continue;
+		text[tl - 1] = '\0'; /* libpsl wants no trailing dot */
+		if (psl_is_public_suffix2(psl, text, PSL_TYPE_ICANN))
+			return offs[k - 1];
 	}
-	for (; below > 0 && off < len && name[off]; below--)
-		off += name[off] + 1u;
-	return off;
+	return n > 2 ? offs[n - 2] : 0;
 }
 
 bool al_ratelimit_upstream(struct al_ratelimit *rl, const struct al_ratelimit_conf *conf,
@@ -185,6 +203,8 @@ bool al_ratelimit_upstream(struct al_ratelimit *rl, const struct al_ratelimit_co
 	if (!conf->upstream_per_domain)
 		return false;
 	off = al_ratelimit_domain(psl, name, len);
+	/* A collision shares the count: no name can be found that resets
+	 * a flooded domain's. */
 	return !al_ratelimit_allow(rl, al_ratelimit_name_key(rl, name + off, len - off),
-				   conf->upstream_per_domain, now_s);
+				   conf->upstream_per_domain, now_s, AL_RATELIMIT_SHARE);
 }

@@ -38,8 +38,13 @@ int al_regdom(const psl_ctx_t *psl, const uint8_t *name, size_t len, char *out, 
 	if (!(reg = psl_registrable_domain(psl, text)))
 		return -EINVAL;
 	below--; /* the registered domain's own first label */
-	for (p = reg; *p; p++)
-		below -= *p == '.' && p[-1] != '\\';
+	for (p = reg; *p; p++) {
+		if (*p == '\\') { /* \X or \DDD (al_msg_name_to_text's escapes): no separator */
+			p += p[1] >= '0' && p[1] <= '9' ? 3 : 1;
+			continue;
+		}
+		below -= *p == '.';
+	}
 	if (below < 0 || (size_t)snprintf(out, outlen, "%s.", reg) >= outlen)
 		return -EINVAL;
 	return below;

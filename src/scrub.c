@@ -1,16 +1,20 @@
-/* Reply scrubbing (rules in scrub.h): two walks over the reply decide which
- * records stay, a third writes the kept ones out when any must go. */
+/* Reply scrubbing (rules in scrub.h): walks over the answer section build
+ * the CNAME chain, whatever the order of its records; two walks over the
+ * reply then decide which records stay, and a last one writes the kept
+ * ones out when any must go. */
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
 
 #include "airlock/msg.h"
+#include "airlock/namepat.h"
 #include "airlock/scrub.h"
 
 enum {
 	T_MD = 3, T_MF = 4, T_MB = 7, T_MG = 8, T_MR = 9, T_PTR = 12, T_MINFO = 14,
 	T_MX = 15, T_RP = 17, T_AFSDB = 18, T_RT = 21, T_PX = 26, T_SRV = 33,
 	T_NAPTR = 35, T_KX = 36, T_DNAME = 39, T_RRSIG = 46, T_NSEC = 47, T_NSEC3 = 50,
+	C_ANY = 255,
 };
 
 /* Every record takes at least 11 bytes. */
@@ -26,8 +30,10 @@ struct scrub {
 	uint16_t qtype, qclass;
 	struct name chain[AL_SCRUB_MAX_CHAIN + 1];
 	unsigned nchain;
-	bool chain_ended;
-	struct name apex; /* owner of the first kept SOA; len 0: none */
+	bool chain_ended, grew;
+	struct name apex;   /* owner of the first kept SOA; len 0: none */
+	struct name signer; /* signer of a kept RRSIG over the chain's end; len 0: none */
+	unsigned opts;      /* OPT records seen */
 	struct name targets[AL_SCRUB_MAX_TARGETS];
 	unsigned ntargets;
 	int pass;
@@ -37,6 +43,8 @@ struct scrub {
 	uint8_t *out;
 	size_t outlen, off;
 };
+
+static int rdata(struct scrub *s, const uint8_t *pkt, const struct al_rr *rr, bool write);
 
 static bool bit(const uint8_t *set, unsigned i)
 {
@@ -51,14 +59,13 @@ static void set_bit(uint8_t *set, unsigned i)
 /* name is zone or below it (proper: strictly below). */
 static bool under(const uint8_t *name, int nlen, const struct name *zone, bool proper)
 {
-	int o = 0;
+	return al_namepat_under(name, (size_t)nlen, zone->b, (size_t)zone->len) && !(proper && nlen == zone->len);
+}
 
-	while (o < nlen) {
-		if (nlen - o == zone->len && memcmp(name + o, zone->b, (size_t)zone->len) == 0)
-			return !(proper && o == 0);
-		o += 1 + name[o];
-	}
-	return false;
+/* RFC 1035 3.2.5: QCLASS * matches every class. */
+static bool same_class(const struct scrub *s, const struct al_rr *rr)
+{
+	return s->qclass == C_ANY || rr->klass == s->qclass;
 }
 
 static struct name as_name(const uint8_t *b, int len)
@@ -127,26 +134,29 @@ static int judge_answer(struct scrub *s, const uint8_t *pkt, const struct al_rr 
 	int k = chain_index(s, owner, olen), c;
 	bool wanted = rr->type == s->qtype || s->qtype == AL_TYPE_ANY;
 	struct name target, zone = as_name(owner, olen);
-	bool dname_ok = under(tail(s)->b, tail(s)->len, &zone, true);
+	bool dname_ok = false;
+	unsigned j;
+
+	/* A DNAME is kept above a name of the chain (it made the CNAME that
+	 * leads on from there). */
+	for (j = 0; j < s->nchain && !dname_ok; j++)
+		dname_ok = under(s->chain[j].b, s->chain[j].len, &zone, true);
 
 	if (rr->type == AL_TYPE_CNAME) {
 		/* Even for a CNAME or ANY question: the kept CNAMEs are the
-		 * chain, so a scrubbed reply scrubs to itself. */
-		if (s->chain_ended || k != (int)s->nchain - 1)
-			return 0;
+		 * chain's links, so a scrubbed reply scrubs to itself. */
 		if (rdata_name(pkt, rr, 0, &target) < 0)
 			return -1;
-		if (chain_index(s, target.b, target.len) >= 0 || s->nchain > AL_SCRUB_MAX_CHAIN) {
-			s->chain_ended = true;
-			return 0;
-		}
-		s->chain[s->nchain++] = target;
-		return 1;
+		return k >= 0 && k + 1 < (int)s->nchain && s->chain[k + 1].len == target.len &&
+		       memcmp(s->chain[k + 1].b, target.b, (size_t)target.len) == 0;
 	}
 	if (rr->type == T_DNAME)
 		return (wanted && k >= 0) || dname_ok;
 	if (rr->type == T_RRSIG) {
 		c = covered(rr, pkt);
+		if (k == (int)s->nchain - 1 && !s->signer.len && (wanted || c == s->qtype) &&
+		    rdata_name(pkt, rr, 18, &target) == 0 && under(tail(s)->b, tail(s)->len, &target, false))
+			s->signer = target; /* the zone of a wildcard answer's proof */
 		return (k >= 0 && (wanted || c == s->qtype || c == AL_TYPE_CNAME)) ||
 		       (c == T_DNAME && dname_ok);
 	}
@@ -159,7 +169,7 @@ static int judge_answer(struct scrub *s, const uint8_t *pkt, const struct al_rr 
 static int judge_authority(struct scrub *s, const uint8_t *pkt, const struct al_rr *rr,
 			   const uint8_t *owner, int olen)
 {
-	const struct name *t = tail(s);
+	const struct name *t = tail(s), *apex;
 	int c;
 
 	if (rr->type == AL_TYPE_SOA || rr->type == AL_TYPE_NS) {
@@ -172,10 +182,13 @@ static int judge_authority(struct scrub *s, const uint8_t *pkt, const struct al_
 	}
 	if (s->pass == 1)
 		return 2; /* decided once the zone is known */
+	/* The zone of the denial proofs: the SOA's, else (a wildcard answer
+	 * carries no SOA) the signer of the answer. */
+	apex = s->apex.len ? &s->apex : &s->signer;
 	switch (rr->type) {
 	case T_NSEC:
 	case T_NSEC3:
-		return s->apex.len && under(owner, olen, &s->apex, false);
+		return apex->len && under(owner, olen, apex, false);
 	case T_RRSIG:
 		c = covered(rr, pkt);
 		if (c == AL_TYPE_SOA || c == AL_TYPE_NS) {
@@ -183,7 +196,7 @@ static int judge_authority(struct scrub *s, const uint8_t *pkt, const struct al_
 			return under(t->b, t->len, &zone, false);
 		}
 		if (c == T_NSEC || c == T_NSEC3)
-			return s->apex.len && under(owner, olen, &s->apex, false);
+			return apex->len && under(owner, olen, apex, false);
 		return 0;
 	}
 	return 0;
@@ -216,11 +229,16 @@ static int judge(const uint8_t *pkt, const struct al_rr *rr, void *arg)
 		return -1;
 	if (bit(s->decided, i))
 		return 0;
+	/* Every record is checked, kept or not, so whether a reply is
+	 * refused never depends on what else it carries. */
+	if (s->pass == 1 && rdata(s, pkt, rr, false) < 0)
+		return -1;
 	if (rr->type == AL_TYPE_OPT) {
-		if (rr->section != 3)
-			return -1; /* RFC 6891 6.1.1 */
+		/* RFC 6891 6.1.1: one, in additional, owned by the root. */
+		if (rr->section != 3 || pkt[rr->owner_off] != 0 || ++s->opts > 1)
+			return -1;
 		verdict = 1;
-	} else if (rr->klass != s->qclass) {
+	} else if (!same_class(s, rr)) {
 		verdict = 0;
 	} else {
 		if ((olen = al_msg_read_name(pkt, s->len, &off, owner)) < 0)
@@ -243,13 +261,25 @@ static int judge(const uint8_t *pkt, const struct al_rr *rr, void *arg)
 	return 0;
 }
 
+/* Appends n bytes; -ENOSPC when they do not fit. */
 static int put(struct scrub *s, const uint8_t *p, size_t n)
 {
 	if (s->off + n > s->outlen)
-		return -1;
+		return -ENOSPC;
 	memcpy(s->out + s->off, p, n);
 	s->off += n;
 	return 0;
+}
+
+/* Appends a name: the question's as a pointer to it (it is always kept,
+ * and most owners are it), any other written out in full. */
+static int put_name(struct scrub *s, const uint8_t *name, int len)
+{
+	static const uint8_t to_question[2] = { 0xc0, AL_HDR };
+
+	if (len == s->chain[0].len && memcmp(name, s->chain[0].b, (size_t)len) == 0)
+		return put(s, to_question, sizeof(to_question));
+	return put(s, name, (size_t)len);
 }
 
 /* Where the names sit in the rdata of the types that may carry compressed
@@ -275,26 +305,31 @@ static const char *layout(uint16_t type)
 	return "";
 }
 
-static int write_rdata(struct scrub *s, const uint8_t *pkt, const struct al_rr *rr)
+/* Checks rr's rdata against its layout (every name within it), and with
+ * write appends it with its names in full.  0, -EINVAL or -ENOSPC. */
+static int rdata(struct scrub *s, const uint8_t *pkt, const struct al_rr *rr, bool write)
 {
 	size_t p = rr->rdata_off, end = rr->rdata_off + rr->rdlen, n;
 	const char *f;
 	uint8_t name[AL_MAX_NAME];
-	int nlen;
+	int nlen, rc;
 
 	for (f = layout(rr->type); *f; f++) {
 		if (*f == 'n') {
-			if ((nlen = al_msg_read_name(pkt, end, &p, name)) < 0 ||
-			    put(s, name, (size_t)nlen) < 0)
-				return -1;
+			if ((nlen = al_msg_read_name(pkt, end, &p, name)) < 0)
+				return -EINVAL;
+			if (write && (rc = put_name(s, name, nlen)) < 0)
+				return rc;
 			continue;
 		}
 		n = *f == 'c' ? (p < end ? 1u + pkt[p] : 1u) : (size_t)(*f - '0');
-		if (p + n > end || put(s, pkt + p, n) < 0)
-			return -1;
+		if (p + n > end)
+			return -EINVAL;
+		if (write && (rc = put(s, pkt + p, n)) < 0)
+			return rc;
 		p += n;
 	}
-	return put(s, pkt + p, end - p);
+	return write ? put(s, pkt + p, end - p) : 0;
 }
 
 static int write_rr(const uint8_t *pkt, const struct al_rr *rr, void *arg)
@@ -304,18 +339,44 @@ static int write_rr(const uint8_t *pkt, const struct al_rr *rr, void *arg)
 	static const uint8_t zero[2];
 	uint8_t owner[AL_MAX_NAME];
 	size_t off = rr->owner_off, rdlen_at;
-	int olen;
+	int olen, rc;
 
 	if (i >= MAX_RRS || !bit(s->keep, i))
 		return 0;
-	if ((olen = al_msg_read_name(pkt, s->len, &off, owner)) < 0 ||
-	    put(s, owner, (size_t)olen) < 0 ||
-	    put(s, pkt + rr->ttl_off - 4, 8) < 0) /* type, class, TTL */
-		return -1;
+	if ((olen = al_msg_read_name(pkt, s->len, &off, owner)) < 0)
+		return -EINVAL;
+	if ((rc = put_name(s, owner, olen)) < 0 ||
+	    (rc = put(s, pkt + rr->ttl_off - 4, 8)) < 0) /* type, class, TTL */
+		return rc;
 	rdlen_at = s->off;
-	if (put(s, zero, 2) < 0 || write_rdata(s, pkt, rr) < 0)
-		return -1;
+	if ((rc = put(s, zero, 2)) < 0 || (rc = rdata(s, pkt, rr, true)) < 0)
+		return rc;
 	al_put16(s->out + rdlen_at, (uint16_t)(s->off - rdlen_at - 2));
+	return 0;
+}
+
+/* A walk that extends the chain by the CNAME at its end, wherever that
+ * record sits in the answer section. */
+static int grow(const uint8_t *pkt, const struct al_rr *rr, void *arg)
+{
+	struct scrub *s = arg;
+	uint8_t owner[AL_MAX_NAME];
+	size_t off = rr->owner_off;
+	struct name target;
+	int olen;
+
+	if (s->chain_ended || rr->section != 1 || rr->type != AL_TYPE_CNAME || !same_class(s, rr))
+		return 0;
+	if ((olen = al_msg_read_name(pkt, s->len, &off, owner)) < 0 || rdata_name(pkt, rr, 0, &target) < 0)
+		return -1;
+	if (olen != tail(s)->len || memcmp(owner, tail(s)->b, (size_t)olen) != 0)
+		return 0;
+	if (chain_index(s, target.b, target.len) >= 0 || s->nchain > AL_SCRUB_MAX_CHAIN) {
+		s->chain_ended = true; /* a loop, or too long */
+		return 0;
+	}
+	s->chain[s->nchain++] = target;
+	s->grew = true;
 	return 0;
 }
 
@@ -324,6 +385,7 @@ int al_scrub_reply(const uint8_t *reply, size_t len, uint8_t *out, size_t outlen
 {
 	struct scrub s;
 	size_t qend = AL_HDR;
+	int rc;
 
 	*dropped = 0;
 	if (len < AL_HDR || len > AL_MAX_MSG || al_get16(reply + 4) != 1)
@@ -337,6 +399,11 @@ int al_scrub_reply(const uint8_t *reply, size_t len, uint8_t *out, size_t outlen
 	s.qclass = al_get16(reply + qend + 2);
 	qend += 4;
 	s.nchain = 1;
+	do {
+		s.grew = false;
+		if (al_msg_walk(reply, len, grow, &s) != 0)
+			return -EINVAL;
+	} while (s.grew && !s.chain_ended);
 	for (s.pass = 1; s.pass <= 2; s.pass++) {
 		s.i = 0;
 		if (al_msg_walk(reply, len, judge, &s) != 0)
@@ -352,8 +419,8 @@ int al_scrub_reply(const uint8_t *reply, size_t len, uint8_t *out, size_t outlen
 	s.outlen = outlen < AL_MAX_MSG ? outlen : AL_MAX_MSG;
 	s.off = 0;
 	s.i = 0;
-	if (put(&s, reply, qend) < 0 || al_msg_walk(reply, len, write_rr, &s) != 0)
-		return -EINVAL;
+	if ((rc = put(&s, reply, qend)) < 0 || (rc = al_msg_walk(reply, len, write_rr, &s)) != 0)
+		return rc == -ENOSPC ? -ENOSPC : -EINVAL;
 	al_put16(out + 6, (uint16_t)s.kept[0]);
 	al_put16(out + 8, (uint16_t)s.kept[1]);
 	al_put16(out + 10, (uint16_t)s.kept[2]);

@@ -439,6 +439,7 @@ static void got_reply(struct txn *t, uint8_t *p, size_t len)
 	size_t clean_len;
 	unsigned dropped = 0;
 	struct upstream *u;
+	int rc;
 
 	switch (al_get16(p + 2) & 0xf) {
 	case AL_RCODE_SERVFAIL:
@@ -449,6 +450,20 @@ static void got_reply(struct txn *t, uint8_t *p, size_t len)
 		try_failed(t, false);
 		return;
 	}
+	restore_case(t, p, len);
+	/* Only a well-formed reply, scrubbed, goes on; a malformed one is as
+	 * useless as an error, and another upstream may do better. */
+	if ((rc = al_scrub_reply(p, len, t->fwd->scrubbed, sizeof(t->fwd->scrubbed), &clean, &clean_len,
+				 &dropped)) < 0) {
+		al_debug("%s upstream reply (%zu bytes): trying elsewhere",
+			 rc == -ENOSPC ? "too large once scrubbed, an" : "malformed", len);
+		count_error(t);
+		try_failed(t, false);
+		return;
+	}
+	if (dropped)
+		AL_STAT_ADD(t->fwd->stats->scrubbed_records, dropped);
+	/* A usable reply: the upstream is well. */
 	if ((u = current(t)) != NULL) {
 		u->fails = 0;
 		u->down_until = 0;
@@ -456,18 +471,6 @@ static void got_reply(struct txn *t, uint8_t *p, size_t len)
 			al_metrics_observe(&t->fwd->metrics->ups[u->mslot].rtt,
 					   (uv_hrtime() - t->try_ns) / 1000);
 	}
-	restore_case(t, p, len);
-	/* Only a well-formed reply, scrubbed, goes on; a malformed one is as
-	 * useless as an error, and another upstream may do better. */
-	if (al_scrub_reply(p, len, t->fwd->scrubbed, sizeof(t->fwd->scrubbed), &clean, &clean_len,
-			   &dropped) < 0) {
-		al_debug("malformed upstream reply (%zu bytes): trying elsewhere", len);
-		count_error(t);
-		try_failed(t, false);
-		return;
-	}
-	if (dropped)
-		AL_STAT_ADD(t->fwd->stats->scrubbed_records, dropped);
 	finish(t, clean, clean_len);
 }
 

@@ -6,24 +6,26 @@
  * The table is a fixed array of slots (a power of two, allocated once),
  * each one 64-bit word updated with compare-and-swap:
  *
- *   bits 63..32  the key's fingerprint (the upper half of its hash)
- *   bits 31..16  the second the count is for (modulo 65536)
+ *   bits 63..40  the key's fingerprint (the top 24 bits of its hash)
+ *   bits 39..16  the second the count is for (modulo 2^24: 194 days)
  *   bits 15..0   the count, saturating at AL_RATELIMIT_COUNT_MAX
  *
  * The slot is chosen by the key's lower bits.  Keys are hashed with a
  * random seed drawn when the table is made (hash.h, rand.h), so a client
- * cannot pick names or addresses that land in one slot.
+ * cannot pick names or addresses that land in one slot, though a patient
+ * one with a way to see its own limit (the upstream limit's SERVFAIL) can
+ * find two that do.
  *
- * Collisions: a key whose fingerprint differs from the slot's replaces it
- * and starts again at 1.  Two keys sharing a slot therefore reset each
- * other: a collision can only let a few more events through (each reset
- * allows up to the limit again), it never blocks an innocent key beyond
- * the second in progress.  The one way to be counted with another key is
- * an equal fingerprint in the same slot (about 1 in 2^32 per pair of
- * keys in a slot): both then share one count for as long as they share
- * the slot.  A slot left alone for a multiple of 65536 seconds and then
- * charged by the same key continues the stale count for at most that one
- * second.
+ * Collisions: a slot counting the current second (or up to 2 seconds
+ * ahead of the caller: another thread's clock) is live; a stale one goes
+ * to whichever key charges it next, starting at 1.  A live slot held by
+ * another key is taken over or shared, as the caller asks: taking over
+ * can only let a few more events through and never blocks an innocent
+ * key (the reply limit, where sources can be forged in bulk); sharing
+ * can block a key that collides for the seconds both are active, and no
+ * key can ever be used to reset another's count (the upstream limit,
+ * where names are the attacker's to choose).  Keys with equal
+ * fingerprints in one slot (1 in 2^24 per pair) always share.
  *
  * Threads: every charge is one successful compare-and-swap, so a key
  * alone in its slot is counted exactly, however many threads charge it:
@@ -79,12 +81,20 @@ uint64_t al_ratelimit_prefix_key(const struct al_ratelimit *rl, const struct al_
  * but by a hash collision. */
 uint64_t al_ratelimit_name_key(const struct al_ratelimit *rl, const uint8_t *name, size_t len);
 
+/* What a charge does to a live slot (one counting this second) that
+ * another key holds. */
+enum al_ratelimit_collision {
+	AL_RATELIMIT_RESET, /* takes it over from 1: the other key gets a few more through */
+	AL_RATELIMIT_SHARE, /* counts into it: both keys share one count for that second */
+};
 /* Thread-safe: charges one event to key in second now_s (any monotonic
- * count of seconds) and returns the events charged to it in that second,
- * this one included (at most AL_RATELIMIT_COUNT_MAX). */
-uint32_t al_ratelimit_charge(struct al_ratelimit *rl, uint64_t key, uint32_t now_s);
+ * count of seconds) and returns the events charged to its slot in that
+ * second, this one included (at most AL_RATELIMIT_COUNT_MAX). */
+uint32_t al_ratelimit_charge(struct al_ratelimit *rl, uint64_t key, uint32_t now_s,
+			    enum al_ratelimit_collision on_collision);
 /* al_ratelimit_charge(...) <= limit_per_s. */
-bool al_ratelimit_allow(struct al_ratelimit *rl, uint64_t key, uint32_t limit_per_s, uint32_t now_s);
+bool al_ratelimit_allow(struct al_ratelimit *rl, uint64_t key, uint32_t limit_per_s, uint32_t now_s,
+			enum al_ratelimit_collision on_collision);
 
 /* What response-rate limiting does with one UDP reply. */
 enum al_rrl_verdict {
@@ -102,9 +112,11 @@ enum al_rrl_verdict al_ratelimit_reply(struct al_ratelimit *rl, const struct al_
 
 struct psl_ctx_st;
 /* The part of name (lower-case wire form, len bytes) that upstream
- * questions are counted by: its registered domain (psl), or for a name
- * without one (a public suffix, a single label) its last two labels, or
- * the name itself when shorter.  Returns that part's offset in name. */
+ * questions are counted by: its registered domain under the Public Suffix
+ * List's ICANN rules (psl; the private ones would give every name under
+ * duckdns.org or github.io a count of its own), or for a name without one
+ * its last two labels, or the name itself when shorter.  Returns that
+ * part's offset in name. */
 size_t al_ratelimit_domain(const struct psl_ctx_st *psl, const uint8_t *name, size_t len);
 /* One more question about name sent upstream in second now_s, charged to
  * al_ratelimit_domain's part against conf's upstream_per_domain (0:

@@ -17,7 +17,7 @@
 #include "airlock/ratelimit.h"
 
 #define THREADS 4
-#define KEY(fp, slot) ((uint64_t)(fp) << 32 | (slot))
+#define KEY(fp, slot) ((uint64_t)(fp) << 40 | (slot))
 
 static struct al_ratelimit *table(uint32_t slots)
 {
@@ -35,34 +35,44 @@ static void test_ratelimit_allows_the_limit_each_second(void **state)
 	(void)state;
 
 	for (i = 0; i < 5; i++)
-		assert_true(al_ratelimit_allow(rl, k, 5, 100));
-	assert_false(al_ratelimit_allow(rl, k, 5, 100));
-	assert_int_equal(al_ratelimit_charge(rl, k, 100), 7);
+		assert_true(al_ratelimit_allow(rl, k, 5, 100, AL_RATELIMIT_RESET));
+	assert_false(al_ratelimit_allow(rl, k, 5, 100, AL_RATELIMIT_RESET));
+	assert_int_equal(al_ratelimit_charge(rl, k, 100, AL_RATELIMIT_RESET), 7);
 	/* The next second starts again. */
-	assert_true(al_ratelimit_allow(rl, k, 5, 101));
-	assert_int_equal(al_ratelimit_charge(rl, k, 101), 2);
+	assert_true(al_ratelimit_allow(rl, k, 5, 101, AL_RATELIMIT_RESET));
+	assert_int_equal(al_ratelimit_charge(rl, k, 101, AL_RATELIMIT_RESET), 2);
 	/* Another key in another slot has its own count. */
-	assert_int_equal(al_ratelimit_charge(rl, KEY(0x1234, 8), 101), 1);
+	assert_int_equal(al_ratelimit_charge(rl, KEY(0x1234, 8), 101, AL_RATELIMIT_RESET), 1);
 	al_ratelimit_free(rl);
 }
 
-static void test_ratelimit_collision_resets_never_blocks(void **state)
+static void test_ratelimit_collision_resets_or_shares(void **state)
 {
 	struct al_ratelimit *rl = table(1);
 	uint64_t a = KEY(0xaaaa, 0), b = KEY(0xbbbb, 0);
 	int i;
 	(void)state;
 
-	/* One slot, two keys: each takes the slot from the other and starts
-	 * at 1, so neither is ever limited (a few more let through). */
+	/* One slot, two keys, RESET: each takes the slot from the other and
+	 * starts at 1, so neither is ever limited (a few more let through). */
 	for (i = 0; i < 100; i++) {
-		assert_int_equal(al_ratelimit_charge(rl, a, 50), 1);
-		assert_int_equal(al_ratelimit_charge(rl, b, 50), 1);
+		assert_int_equal(al_ratelimit_charge(rl, a, 50, AL_RATELIMIT_RESET), 1);
+		assert_int_equal(al_ratelimit_charge(rl, b, 50, AL_RATELIMIT_RESET), 1);
 	}
 	/* Left alone, a key is counted again. */
-	assert_int_equal(al_ratelimit_charge(rl, a, 50), 1);
-	assert_int_equal(al_ratelimit_charge(rl, a, 50), 2);
-	assert_false(al_ratelimit_allow(rl, a, 2, 50));
+	assert_int_equal(al_ratelimit_charge(rl, a, 50, AL_RATELIMIT_RESET), 1);
+	assert_int_equal(al_ratelimit_charge(rl, a, 50, AL_RATELIMIT_RESET), 2);
+	assert_false(al_ratelimit_allow(rl, a, 2, 50, AL_RATELIMIT_RESET));
+	/* SHARE: a key at its limit stays there, however often a colliding
+	 * key charges in between; the colliding key shares the count. */
+	for (i = 0; i < 5; i++)
+		assert_true(al_ratelimit_allow(rl, a, 5, 60, AL_RATELIMIT_SHARE));
+	for (i = 0; i < 100; i++) {
+		assert_false(al_ratelimit_allow(rl, b, 5, 60, AL_RATELIMIT_SHARE));
+		assert_false(al_ratelimit_allow(rl, a, 5, 60, AL_RATELIMIT_SHARE));
+	}
+	/* A second later the slot is stale: the first to charge takes it. */
+	assert_int_equal(al_ratelimit_charge(rl, b, 61, AL_RATELIMIT_SHARE), 1);
 	al_ratelimit_free(rl);
 }
 
@@ -72,15 +82,18 @@ static void test_ratelimit_late_clock_counts_into_the_slot_second(void **state)
 	uint64_t k = KEY(0x42, 3);
 	(void)state;
 
-	assert_int_equal(al_ratelimit_charge(rl, k, 101), 1);
+	assert_int_equal(al_ratelimit_charge(rl, k, 101, AL_RATELIMIT_RESET), 1);
 	/* A thread whose clock still says 100 does not reset the slot. */
-	assert_int_equal(al_ratelimit_charge(rl, k, 100), 2);
-	assert_int_equal(al_ratelimit_charge(rl, k, 101), 3);
-	/* Two seconds on, and across the 16-bit wrap, it starts again. */
-	assert_int_equal(al_ratelimit_charge(rl, k, 103), 1);
-	assert_int_equal(al_ratelimit_charge(rl, k, 65535), 1);
-	assert_int_equal(al_ratelimit_charge(rl, k, 65536), 1);
-	assert_int_equal(al_ratelimit_charge(rl, k, 65535), 2);
+	assert_int_equal(al_ratelimit_charge(rl, k, 100, AL_RATELIMIT_RESET), 2);
+	assert_int_equal(al_ratelimit_charge(rl, k, 101, AL_RATELIMIT_RESET), 3);
+	/* Two seconds on it starts again; clocks up to 2 s behind the slot
+	 * count into it, one 3 s behind finds it stale. */
+	assert_int_equal(al_ratelimit_charge(rl, k, 103, AL_RATELIMIT_RESET), 1);
+	assert_int_equal(al_ratelimit_charge(rl, k, 101, AL_RATELIMIT_RESET), 2);
+	assert_int_equal(al_ratelimit_charge(rl, k, 100, AL_RATELIMIT_RESET), 1);
+	/* Seconds count modulo 2^24: 65536 seconds on is another second. */
+	assert_int_equal(al_ratelimit_charge(rl, k, 100 + 65536, AL_RATELIMIT_RESET), 1);
+	assert_int_equal(al_ratelimit_charge(rl, k, 100 + 65536, AL_RATELIMIT_RESET), 2);
 	al_ratelimit_free(rl);
 }
 
@@ -92,12 +105,12 @@ static void test_ratelimit_count_saturates(void **state)
 	(void)state;
 
 	for (i = 0; i < AL_RATELIMIT_COUNT_MAX + 1000; i++) {
-		uint32_t n = al_ratelimit_charge(rl, k, 5);
+		uint32_t n = al_ratelimit_charge(rl, k, 5, AL_RATELIMIT_RESET);
 		assert_true(n >= last); /* never wraps back to allowing */
 		last = n;
 	}
 	assert_int_equal(last, AL_RATELIMIT_COUNT_MAX);
-	assert_false(al_ratelimit_allow(rl, k, AL_RATELIMIT_RATE_MAX, 5));
+	assert_false(al_ratelimit_allow(rl, k, AL_RATELIMIT_RATE_MAX, 5, AL_RATELIMIT_RESET));
 	al_ratelimit_free(rl);
 }
 
@@ -169,7 +182,7 @@ static void *hammer(void *arg)
 	for (r = 0; r < h->rounds; r++)
 		for (k = 0; k < h->nkeys; k++)
 			if (al_ratelimit_allow(h->rl, h->keys[k], h->limit,
-					       h->first_s + (r >= h->switch_at)))
+					       h->first_s + (r >= h->switch_at), AL_RATELIMIT_RESET))
 				h->allowed[k]++;
 	return NULL;
 }
@@ -317,6 +330,9 @@ static void test_ratelimit_upstream_per_registered_domain(void **state)
 	assert_string_equal(charged(psl, "co.uk."), "co.uk."); /* a public suffix: its last two labels */
 	assert_string_equal(charged(psl, "a.b.c.internal."), "c.internal.");
 	assert_string_equal(charged(psl, "localhost."), "localhost.");
+	/* Under the ICANN rules only: private suffixes do not split it. */
+	assert_string_equal(charged(psl, "r1.duckdns.org."), "duckdns.org.");
+	assert_string_equal(charged(psl, "x.a1b2.github.io."), "github.io.");
 	al_ratelimit_conf_default(&conf);
 	conf.upstream_per_domain = 5;
 	assert_int_equal(al_ratelimit_new(1024, &rl), 0);
@@ -402,7 +418,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ratelimit_allows_the_limit_each_second),
-		cmocka_unit_test(test_ratelimit_collision_resets_never_blocks),
+		cmocka_unit_test(test_ratelimit_collision_resets_or_shares),
 		cmocka_unit_test(test_ratelimit_late_clock_counts_into_the_slot_second),
 		cmocka_unit_test(test_ratelimit_count_saturates),
 		cmocka_unit_test(test_ratelimit_rejects_bad_sizes),

@@ -38,6 +38,8 @@ static void test_regdom_finds_the_registered_domain(void **state)
 	(void)state;
 	expect("www.example.com.", "example.com.", 1);
 	expect("example.com.", "example.com.", 0);
+	/* A label ending in a backslash: the dot after its escape separates. */
+	expect("r1.victim\\\\.com.", "victim\\\\.com.", 1);
 	expect("a.b.c.example.co.uk.", "example.co.uk.", 3);
 	/* Upper case in the query does not make another domain. */
 	expect("MzXw6.Tunnel.EXAMPLE.org.", "example.org.", 2);
