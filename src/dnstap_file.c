@@ -36,21 +36,15 @@ static void open_failed(struct dfile *f, const char *what, int e)
 	f->last_errno = e;
 }
 
-/* Moves a file with data at f->path out of the way.  0, or an errno. */
+/* Renames what is at f->path to PATH.STAMP (or PATH.STAMP.N), never over
+ * a name that exists, even one created meanwhile.  0, or an errno. */
 static int keep_earlier(struct dfile *f)
 {
 	char stamp[32], kept[PATH_MAX];
-	struct stat sb;
 	struct tm tm;
 	time_t now = time(NULL);
 	int i, n;
 
-	if (stat(f->path, &sb) < 0)
-		return errno == ENOENT ? 0 : errno;
-	if (!S_ISREG(sb.st_mode))
-		return EISDIR;
-	if (sb.st_size <= NOTHING_TO_KEEP)
-		return 0;
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
 	for (i = 0; i < MAX_SUFFIX; i++) {
@@ -58,30 +52,50 @@ static int keep_earlier(struct dfile *f)
 		      : snprintf(kept, sizeof(kept), "%s.%s", f->path, stamp);
 		if (n < 0 || (size_t)n >= sizeof(kept))
 			return ENAMETOOLONG;
-		if (lstat(kept, &sb) < 0 && errno == ENOENT)
-			break;
+		if (renameat2(AT_FDCWD, f->path, AT_FDCWD, kept, RENAME_NOREPLACE) == 0) {
+			al_info("dnstap file %s: the earlier one is kept as %s", f->path, kept);
+			return 0;
+		}
+		if (errno != EEXIST)
+			return errno;
 	}
-	if (i == MAX_SUFFIX)
-		return EEXIST;
-	if (rename(f->path, kept) < 0)
-		return errno;
-	al_info("dnstap file %s: the earlier one is kept as %s", f->path, kept);
-	return 0;
+	return EEXIST;
 }
 
+/* Makes way for a new file at f->path: a regular file too small to hold
+ * a data frame is removed (the name only: whoever still has it open
+ * keeps what it wrote), a bigger one or a symbolic link is kept under
+ * another name, anything else is left alone.  0, or an errno. */
+static int make_way(struct dfile *f)
+{
+	struct stat sb;
+
+	if (lstat(f->path, &sb) < 0)
+		return errno == ENOENT ? 0 : errno;
+	if (S_ISREG(sb.st_mode) && sb.st_size <= NOTHING_TO_KEEP)
+		return unlink(f->path) < 0 && errno != ENOENT ? errno : 0;
+	if (S_ISREG(sb.st_mode) || S_ISLNK(sb.st_mode))
+		return keep_earlier(f);
+	return S_ISDIR(sb.st_mode) ? EISDIR : EEXIST;
+}
+
+/* Creates a new file, never opening one that is there: were it another
+ * writer's, or not dnstap at all, truncating it would destroy it. */
 static fstrm_res on_open(void *obj)
 {
 	struct dfile *f = obj;
-	int e;
+	int e, again = 0;
 
-	if ((e = keep_earlier(f)) != 0) {
-		open_failed(f, "keep the earlier file", e);
-		return fstrm_res_failure;
-	}
-	f->fd = open(f->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (f->fd < 0) {
-		open_failed(f, "open it", errno);
-		return fstrm_res_failure;
+	while ((f->fd = open(f->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640)) < 0) {
+		e = errno;
+		if (e != EEXIST || again++) {
+			open_failed(f, "create it", e);
+			return fstrm_res_failure;
+		}
+		if ((e = make_way(f)) != 0) {
+			open_failed(f, "move the earlier file aside", e);
+			return fstrm_res_failure;
+		}
 	}
 	f->last_errno = 0;
 	return fstrm_res_success;

@@ -3,7 +3,8 @@
 # clients too) and only a cache miss's question to and reply from the
 # upstream (FQ/FR) are in the file as dnstap-ldns reads it, with the
 # configured identity, and a second run keeps the first file (renamed),
-# as does a write error (a full disk) while DNS is answered; with
+# as does a write error (a full disk) while DNS is answered; a small
+# file at the path is unlinked, never written into; with
 # "socket", frames reach fstrm_capture; with no
 # collector listening yet, or one that went away, airlockd keeps
 # answering, and a collector that appears later gets the next queries
@@ -146,6 +147,21 @@ summary "$T/tap.fstrm" >"$T/again.txt" || fail "dnstap-ldns could not read the n
 grep -q "^CLIENT_QUERY e2e_tap $ver $C UDP again-tap.example. NOERROR$" "$T/again.txt" ||
     fail "the new file lacks the query of the second run: $(cat "$T/again.txt")"
 if grep -q "www-tap.example" "$T/again.txt"; then fail "the new file repeats the first run's frames"; fi
+
+# ----- "file" where a small unrelated file is: its name goes, its data stays -----
+printf 0123456789 >"$T/other.txt"
+ln "$T/other.txt" "$T/small.fstrm" # as a writer still holding it would
+write_config "$T/small.json" "$LPORT" "$UPORT" "127.0.2.0/24"
+add_dnstap "$T/small.json" "{\"file\": \"$T/small.fstrm\", \"identity\": \"e2e tap\"}"
+start_airlockd "$T/small.json" "$LPORT" small
+q $C small-tap.example A >"$T/small"
+expect_status "$T/small" NOERROR "small-tap.example"
+stop_daemon small
+expect_eq "the 10-byte file that was at the dnstap path" 0123456789 "$(cat "$T/other.txt")"
+if ls "$T"/small.fstrm.* >/dev/null 2>&1; then fail "a 10-byte file was kept: $(ls "$T")"; fi
+summary "$T/small.fstrm" >"$T/small.txt" || fail "dnstap-ldns could not read $T/small.fstrm"
+grep -q "^CLIENT_QUERY e2e_tap $ver $C UDP small-tap.example. NOERROR$" "$T/small.txt" ||
+    fail "the new $T/small.fstrm lacks small-tap.example: $(cat "$T/small.txt")"
 
 # ----- "socket": fstrm_capture as the collector -----
 pick_ports 1

@@ -1166,8 +1166,9 @@ static void test_qlog_starts_new_file_after_rename(void **state)
 }
 
 /* A deleted file is noticed before the next batch, which goes to a new
- * file, not into the unlinked one; the rows the deleted file held are a
- * "database deleted" gap in the new one, with their time span. */
+ * file, not into the unlinked one; the rows the deleted file held, and
+ * the rows its own log_gaps counted, are one "database deleted" gap in
+ * the new one, with their time span. */
 static void test_qlog_starts_new_file_after_delete(void **state)
 {
 	struct fixture *f = *state;
@@ -1179,6 +1180,12 @@ static void test_qlog_starts_new_file_after_delete(void **state)
 	submit_named(log, T0, "before.example.");
 	submit_named(log, T0 + 5, "before2.example.");
 	wait_written(log, 2, &st);
+	/* Losses the file recorded itself, spanning wider than its rows. */
+	db = db_open(f->path);
+	db_exec(db, "INSERT INTO log_gaps (ts_us, first_lost_us, last_lost_us, rows_lost, cause)"
+		    " VALUES (1795514400000000, 1795514400000001, 1795514400000007, 3, 'queue full'),"
+		    " (1795514400000000, 1795514399999990, 1795514399999997, 4, 'database deleted')");
+	sqlite3_close(db);
 	assert_int_equal(unlink(f->path), 0);
 	submit_named(log, T0 + 9, "after.example.");
 	wait_written(log, 3, &st);
@@ -1192,7 +1199,7 @@ static void test_qlog_starts_new_file_after_delete(void **state)
 	assert_string_equal(rows(db, "SELECT rows_lost, first_lost_us - 1795514400000000,"
 				     " last_lost_us - 1795514400000000, cause FROM log_gaps",
 				 out, sizeof(out)),
-			    "2|0|5|database deleted\n");
+			    "9|-10|7|database deleted\n");
 	sqlite3_close(db);
 	al_qlog_close(log);
 }
