@@ -1035,10 +1035,10 @@ int al_qlog_submit(struct al_qlog *log, struct al_logrec *rec)
 	return 0;
 }
 
-void al_qlog_unlogged(struct al_qlog *log, int64_t time_us)
+void al_qlog_unlogged(struct al_qlog *log, uint64_t n, int64_t first_us, int64_t last_us)
 {
 	pthread_mutex_lock(&log->mu);
-	gap_add(&log->dropped[GAP_RATE_LIMITED], 1, time_us, time_us);
+	gap_add(&log->dropped[GAP_RATE_LIMITED], n, first_us, last_us);
 	pthread_mutex_unlock(&log->mu);
 }
 

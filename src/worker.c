@@ -32,6 +32,7 @@
 
 #define FLIGHT_BUCKETS 4096
 #define DRAIN_CHECK_MS 20
+#define UNLOGGED_BATCH 4096 /* rate-limited queries counted before the log is told */
 
 /* Where and when a query came from, for its log row. */
 struct origin {
@@ -111,6 +112,11 @@ struct al_worker {
 	struct al_metrics metrics;
 	unsigned *zone_slots;            /* cfg->zones[i] counts in metrics slot zone_slots[i] */
 	struct al_cache_stats cache_old; /* counted by the caches reloads replaced */
+	struct {                         /* rate-limited queries not yet told to the log */
+		uint64_t n;
+		int64_t first_us, last_us;
+		uint64_t since_ms;
+	} unlogged;
 	uint8_t out[AL_MAX_MSG];
 	uint8_t local[AL_MAX_MSG]; /* a local-data reply before it is rendered */
 };
@@ -586,6 +592,31 @@ static void deny(struct al_worker *w, struct al_client *c, const struct al_query
 	reply_status(w, c, q, o, rcodes[zone->view.deny], AL_ACT_BLOCKED, d->reason, NULL, inc);
 }
 
+/* The rate-limited queries counted so far go to the log's log_gaps. */
+static void hand_unlogged(struct al_worker *w)
+{
+	if (!w->unlogged.n || !w->qlog)
+		return;
+	al_qlog_unlogged(w->qlog, w->unlogged.n, w->unlogged.first_us, w->unlogged.last_us);
+	w->unlogged.n = 0;
+}
+
+/* One more query limited without a row: counted here, handed to the log
+ * once a second or every UNLOGGED_BATCH (not one lock per packet of a
+ * flood), and at stop. */
+static void count_unlogged(struct al_worker *w, int64_t ts_us)
+{
+	if (!w->qlog)
+		return;
+	if (!w->unlogged.n++) {
+		w->unlogged.first_us = ts_us;
+		w->unlogged.since_ms = now_ms(w);
+	}
+	w->unlogged.last_us = ts_us;
+	if (w->unlogged.n >= UNLOGGED_BATCH || now_ms(w) - w->unlogged.since_ms >= 1000)
+		hand_unlogged(w);
+}
+
 /* Response-rate limiting per client prefix, over UDP only (a TCP
  * client's address is verified by its handshake); see ratelimit.h.
  * Limited queries get no log row (logging a flood would flood the log):
@@ -659,8 +690,7 @@ static void on_query(void *arg, struct al_client *c, const uint8_t *pkt, size_t 
 	if (al_dnstap_wants(w->dnstap, AL_DNSTAP_CLIENT_QUERY))
 		tap_client(w, c, &o, pkt, len, NULL, 0);
 	if (rate_limited(w, c, &q, &ip, zone)) {
-		if (w->qlog) /* no row, but counted in log_gaps */
-			al_qlog_unlogged(w->qlog, o.ts_us);
+		count_unlogged(w, o.ts_us); /* no row, but counted in log_gaps */
 		return;
 	}
 	if (!zone) {
@@ -803,6 +833,7 @@ static void on_drain(uv_timer_t *t)
 	if (w->nflights || al_fwd_pending(w->fwd) || al_listener_conns(w->listener))
 		return;
 	uv_timer_stop(t);
+	hand_unlogged(w);
 	al_listener_close(w->listener);
 	uv_close((uv_handle_t *)&w->wake, NULL);
 	uv_close((uv_handle_t *)&w->drain, NULL);

@@ -105,11 +105,11 @@ int al_qlog_open(const char *path, const struct al_qlog_opts *opts,
  * incident) into the queue, or drops it and counts the loss.  Either way
  * they now belong to the log (both are set to NULL).  Returns 0 or -ENOSPC. */
 int al_qlog_submit(struct al_qlog *log, struct al_logrec *rec);
-/* Thread-safe, never blocks on disk: a query answered (or dropped) on
- * purpose without a row, by response-rate limiting.  Counted in log_gaps
- * (cause "rate limited", at most one row per 10 s), so every query is a
- * row or counted there. */
-void al_qlog_unlogged(struct al_qlog *log, int64_t time_us);
+/* Thread-safe, never blocks on disk: n queries, asked from first_us to
+ * last_us, answered (or dropped) on purpose without a row, by
+ * response-rate limiting.  Counted in log_gaps (cause "rate limited", at
+ * most one row per 10 s), so every query is a row or counted there. */
+void al_qlog_unlogged(struct al_qlog *log, uint64_t n, int64_t first_us, int64_t last_us);
 /* Thread-safe, never blocks on disk: the first sighting of a registered
  * domain (newly seen domains), for the seen_domains table.  The earlier
  * sighting wins when the table has one.  A full sighting queue drops it
