@@ -199,6 +199,7 @@ struct al_qlog {
 	int writer_waiting;
 	int failing; /* the last write failed: records wait, the queue fills */
 	struct gap dropped[GAP_CAUSES]; /* not yet written as gap rows */
+	int64_t rate_limited_since;     /* mono_us() of dropped[GAP_RATE_LIMITED]'s first count */
 	struct seen_rec *seen;          /* SEEN_MAX first sightings ... */
 	size_t nseen;                   /* ... this many waiting */
 	unsigned slice_rows;
@@ -253,6 +254,15 @@ static void rec_release(struct al_logrec *r)
 	r->reply = NULL;
 	al_incident_free(r->incident);
 	r->incident = NULL;
+}
+
+/* For holding the rate-limited counts: a wall clock step must not. */
+static int64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static int64_t now_us(void)
@@ -802,7 +812,7 @@ static int take(struct al_qlog *log, struct batch *b, int failing)
 		if (c == GAP_RATE_LIMITED) {
 			/* Chosen, not lost: no warning, and one row per
 			 * RATE_LIMITED_US however long the flood. */
-			if (!d->rows || (!log->stopping && now_us() - d->first_us < RATE_LIMITED_US))
+			if (!d->rows || (!log->stopping && mono_us() - log->rate_limited_since < RATE_LIMITED_US))
 				continue;
 		} else {
 			b->warn_rows += d->rows;
@@ -1002,7 +1012,7 @@ static void *writer(void *arg)
 	for (i = 0; i < b->n; i++)
 		rec_release(&b->recs[i]);
 	if (lost)
-		al_err("query log %s: %llu rows lost and not recorded: the database stayed unwritable",
+		al_err("query log %s: %llu queries neither logged nor counted in log_gaps: the database stayed unwritable",
 		       log->path, (unsigned long long)lost);
 	free(b);
 	return NULL;
@@ -1038,6 +1048,8 @@ int al_qlog_submit(struct al_qlog *log, struct al_logrec *rec)
 void al_qlog_unlogged(struct al_qlog *log, uint64_t n, int64_t first_us, int64_t last_us)
 {
 	pthread_mutex_lock(&log->mu);
+	if (!log->dropped[GAP_RATE_LIMITED].rows)
+		log->rate_limited_since = mono_us();
 	gap_add(&log->dropped[GAP_RATE_LIMITED], n, first_us, last_us);
 	pthread_mutex_unlock(&log->mu);
 }

@@ -324,6 +324,10 @@ sys.exit("no sample %s in %s" % (sys.argv[2], sys.argv[1]))
 PYEOF
 }
 
+# sanitized: true when airlockd is built with AddressSanitizer (its memory
+# figures, RSS included, then say nothing about airlockd's own).
+sanitized() { ldd "$AIRLOCKD" 2>/dev/null | grep -q 'libasan'; }
+
 # need_sqlite3: skips the test when the sqlite3 shell is missing.
 need_sqlite3() {
     command -v sqlite3 >/dev/null 2>&1 || skip "sqlite3 not installed"
