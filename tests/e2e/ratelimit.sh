@@ -45,9 +45,10 @@ key=value counts; exits 1 (with the reason) when a reply is larger than its
 query or carries more than the header, the question and a bare OPT.
 tcretry PORT SRC: UDP queries until one comes back with TC, then the same
 question over TCP from SRC; prints its rcode and address."""
-import select, socket, struct, sys, time
+import select, struct, sys, time
 
 import dns.edns, dns.flags, dns.message, dns.opcode, dns.query, dns.rcode, dns.rrset
+from dnsudp import udp
 
 def plain(i):
     return dns.message.make_query("nz%d.example." % i, "A", use_edns=False).to_wire()
@@ -99,13 +100,6 @@ def check_small(query, reply):
         if m.opt is None or m.options:
             return "additional record other than a bare OPT"
     return None
-
-def udp(src):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
-    s.bind((src, 0))
-    s.setblocking(False)
-    return s
 
 def flood(port, src, shapes, rate, seconds, beside=None):
     makers = [SHAPES[n] for n in shapes.split(",")]

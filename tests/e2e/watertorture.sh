@@ -42,16 +42,10 @@ torture PORT N RATE: N random subdomains of victim.example
 (nx<random>.victim.example) at RATE a second, round-robin from 127.0.2.10
 to 127.0.2.13, while 127.0.2.50 asks legit-<k>.example and cached.example
 in turn every 0.2 s.  Both print key=value counts."""
-import os, select, socket, struct, sys, time
+import os, select, struct, sys, time
 
 import dns.message, dns.rcode
-
-def udp(src):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
-    s.bind((src, 0))
-    s.setblocking(False)
-    return s
+from dnsudp import udp
 
 def run(port, n, rate, make, srcs, legit=None):
     socks = [udp(a) for a in srcs]
