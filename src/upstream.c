@@ -608,13 +608,15 @@ static void udp_read(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 	uint8_t *p = (uint8_t *)buf->base;
 	(void)flags;
 
-	if (!t || nread == 0 || !from)
+	if (!t)
 		return;
-	if (nread < 0) {
+	if (nread < 0) { /* e.g. ECONNREFUSED: an ICMP error for the connected socket */
 		count_error(t);
 		try_failed(t, true);
 		return;
 	}
+	if (nread == 0 || !from)
+		return;
 	if (!al_sockaddr_equal(from, (struct sockaddr *)&t->sa) || !matches(t, p, (size_t)nread)) {
 		AL_STAT_INC(t->fwd->stats->upstream_mismatch);
 		return; /* keep waiting for the genuine reply */
@@ -631,7 +633,6 @@ static void udp_read(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 static int start_udp(struct txn *t)
 {
 	struct udp_try *ut = calloc(1, sizeof(*ut));
-	struct sockaddr_storage any;
 	uv_buf_t b;
 	int rc;
 
@@ -644,13 +645,15 @@ static int start_udp(struct txn *t)
 		return rc;
 	}
 	t->udp = ut;
-	memset(&any, 0, sizeof(any));
-	any.ss_family = t->sa.ss_family;
 	b = uv_buf_init((char *)t->wire + 2, (unsigned)t->wlen);
-	if ((rc = uv_udp_bind(&ut->h, (struct sockaddr *)&any, 0)) < 0 ||
+	/* Connected (to a fresh random port the kernel picks): the kernel
+	 * passes on only datagrams from the upstream's address and port, an
+	 * ICMP error ends the try at once instead of at its timeout, and the
+	 * socket's own address is the real one (dnstap). */
+	if ((rc = uv_udp_connect(&ut->h, (struct sockaddr *)&t->sa)) < 0 ||
 	    (rc = uv_udp_recv_start(&ut->h, udp_alloc, udp_read)) < 0)
 		return rc;
-	rc = uv_udp_try_send(&ut->h, &b, 1, (struct sockaddr *)&t->sa);
+	rc = uv_udp_try_send(&ut->h, &b, 1, NULL);
 	if (rc < 0)
 		return rc;
 	count_sent(t);

@@ -1,8 +1,9 @@
 /* The forwarder: sends a question to the configured upstream resolvers and
  * hands back the first acceptable reply.  Each try uses a fresh random ID
- * and a fresh UDP socket (kernel-chosen random source port); a reply counts
- * only if its source address and port, ID and question all match (RFC
- * 5452).  The letters of the name go out in random case (DNS 0x20) and
+ * and a fresh UDP socket (kernel-chosen random source port) connected to
+ * the upstream, so the kernel passes on nothing from elsewhere and an ICMP
+ * error ends the try at once; a reply counts only if its source address
+ * and port, ID and question all match (RFC 5452).  The letters of the name go out in random case (DNS 0x20) and
  * the reply must echo them exactly, unless the upstream's config entry
  * turns it off.  Timeouts move on to the next upstream and hold the failed
  * one down for a while; TC moves to TCP on the same upstream; an error

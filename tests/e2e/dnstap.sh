@@ -126,6 +126,14 @@ CLIENT_RESPONSE e2e_tap $ver $OUT UDP www-tap.example. REFUSED
 EOF
 diff -u "$T/want.txt" "$T/seen.txt" >"$T/frames.diff" \
     || fail "dnstap frames (type identity version address protocol name rcode) differ: $(cat "$T/frames.diff")"
+# The forwarder's own address in its frames is the real one (each try's
+# UDP socket is connected), not the wildcard.
+own=$(dnstap-ldns -y -r "$T/tap.fstrm" | awk '
+    /^---/ { t = "" }
+    /^  type:/ { t = $2 }
+    /^  query_address:/ && t ~ /^FORWARDER/ { a = $2; gsub(/"/, "", a); print a }' | sort | uniq -c |
+    awk '{printf "%s %s ", $2, $1}')
+expect_eq "the forwarder's own address in FQ/FR frames (address count)" "127.0.0.1 4 " "$own"
 # The counts at exit cover the probes too: every frame in the file.
 frames=$(dnstap-ldns -q -r "$T/tap.fstrm" | wc -l)
 grep -q "dnstap $T/tap.fstrm: $frames messages queued for output, 0 dropped" "$T/file.err" \

@@ -6,6 +6,7 @@
 # gets the good answer or SERVFAIL, never 198.51.100.66; asked again it gets
 # the same (nothing bad was cached); scrubbed records reach neither the
 # client nor the cache, and airlock_upstream_scrubbed_records_total counts them.
+# An upstream port where nothing listens fails the try at once.
 . "$(dirname "$0")/lib.sh" || exit 1
 setup
 
@@ -131,5 +132,22 @@ for name in victim.example extra1.example ns.evil.example; do
     expect_answer "$T/direct.$name" A 192.0.2.1 "$name asked directly"
     expect_eq "queries the faulty upstream got for $name" 1 "$(log_count "$T/bad.log" "$name")"
 done
+
+# An upstream port where nothing listens: the ICMP error reaches the try's
+# connected socket, so the try fails at once (an error, not a timeout of
+# upstream_ms) and the good upstream answers.
+pick_ports 3
+CLOSED=${PORTS[0]} LPORT2=${PORTS[1]} MPORT2=${PORTS[2]}
+write_config "$T/closed.json" "$LPORT2" "$CLOSED $GOOD" "127.0.2.0/24" \
+    upstream_ms=3000 query_ms=8000 upstream_holddown_ms=0
+add_json "$T/closed.json" "{\"metrics\": {\"address\": \"127.0.0.1\", \"port\": $MPORT2}}"
+start_airlockd "$T/closed.json" "$LPORT2" closed
+dig -p "$LPORT2" @127.0.0.1 -b "$C" +tries=1 +time=5 closed-a.example A >"$T/closed.out" 2>&1
+expect_status "$T/closed.out" NOERROR "closed-a.example with the first upstream's port closed"
+expect_answer "$T/closed.out" A 192.0.2.222 "closed-a.example with the first upstream's port closed"
+expect_eq "errors of the closed upstream" 1 \
+    "$(scrape_value "$MPORT2" "airlock_upstream_failures_total{upstream=\"127.0.0.1#$CLOSED\",reason=\"error\"}")"
+expect_eq "timeouts of the closed upstream" 0 \
+    "$(scrape_value "$MPORT2" "airlock_upstream_failures_total{upstream=\"127.0.0.1#$CLOSED\",reason=\"timeout\"}")"
 
 pass
