@@ -10,9 +10,7 @@
 . "$(dirname "$0")/lib.sh" || exit 1
 setup
 
-pick_ports 3
-LPORT=${PORTS[0]} UPORT=${PORTS[1]} MPORT=${PORTS[2]}
-start_fake up "$UPORT"
+start_upstream
 CFG=$T/airlock.json SOCK=$T/ctl.sock
 
 # good1: one zone, 127.0.2.0/24; good2: also 127.0.4.0/24.  Both keep the

@@ -287,12 +287,12 @@ start_airlockd() {
     fail "airlockd ($name) did not answer on 127.0.0.1:$port within 5 s"
 }
 
-# start_upstream: two free ports, LPORT for airlockd and UPORT for one
-# fake upstream "up" (log $T/up.log), started.
-LPORT="" UPORT=""
+# start_upstream: three free ports, LPORT for airlockd, UPORT for one
+# fake upstream "up" (log $T/up.log), started, and MPORT for /metrics.
+LPORT="" UPORT="" MPORT=""
 start_upstream() {
-    pick_ports 2
-    LPORT=${PORTS[0]} UPORT=${PORTS[1]}
+    pick_ports 3
+    LPORT=${PORTS[0]} UPORT=${PORTS[1]} MPORT=${PORTS[2]}
     start_fake up "$UPORT"
 }
 

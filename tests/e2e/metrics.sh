@@ -7,9 +7,7 @@
 . "$(dirname "$0")/lib.sh" || exit 1
 setup
 
-pick_ports 3
-LPORT=${PORTS[0]} UPORT=${PORTS[1]} MPORT=${PORTS[2]}
-start_fake up "$UPORT"
+start_upstream
 CFG=$T/airlock.json
 URL=http://127.0.0.1:$MPORT/metrics
 

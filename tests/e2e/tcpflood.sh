@@ -10,9 +10,7 @@
 . "$(dirname "$0")/lib.sh" || exit 1
 setup
 
-pick_ports 3
-LPORT=${PORTS[0]} UPORT=${PORTS[1]} MPORT=${PORTS[2]}
-start_fake up "$UPORT"
+start_upstream
 CFG=$T/airlock.json
 write_config "$CFG" "$LPORT" "$UPORT" "127.0.2.0/24" tcp_clients=100 tcp_idle_ms=1000
 add_json "$CFG" "{\"metrics\": {\"address\": \"127.0.0.1\", \"port\": $MPORT}}"

@@ -13,9 +13,7 @@
 setup
 need_sqlite3
 
-pick_ports 3
-LPORT=${PORTS[0]} UPORT=${PORTS[1]} MPORT=${PORTS[2]}
-start_fake up "$UPORT"
+start_upstream
 CFG=$T/airlock.json
 DB=$T/log.db
 PER_DOMAIN=50
