@@ -189,8 +189,30 @@ bool al_sockaddr_equal(const struct sockaddr *a, const struct sockaddr *b)
 	return al_ip_equal(&ia, &ib) && al_sockaddr_port(a) == al_sockaddr_port(b);
 }
 
+/* Dotted quad by hand: glibc's inet_ntop goes through sprintf, which was
+ * a tenth of the query log writer's time for a client and an A answer
+ * per row. */
+static void format4(const uint8_t *b, char *out)
+{
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		unsigned v = b[i];
+		if (v >= 100)
+			*out++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*out++ = (char)('0' + v / 10 % 10);
+		*out++ = (char)('0' + v % 10);
+		*out++ = i < 3 ? '.' : '\0';
+	}
+}
+
 const char *al_ip_format(const struct al_ip *ip, char *buf, size_t len)
 {
+	if (ip->family == AF_INET && len >= INET_ADDRSTRLEN) {
+		format4(ip->bytes, buf);
+		return buf;
+	}
 	if (!inet_ntop(ip->family, ip->bytes, buf, (socklen_t)len))
 		snprintf(buf, len, "?");
 	return buf;

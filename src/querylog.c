@@ -15,6 +15,7 @@
 #include "airlock/log.h"
 #include "airlock/msg.h"
 #include "airlock/querylog.h"
+#include "airlock/rowbuf.h"
 
 /* Records per transaction at most: fewer commits, fewer rewrites of the
  * B-trees' last pages into the WAL. */
@@ -100,7 +101,8 @@ static const struct {
 	{ "client_idx", "slice, client, ts_us, query_id",
 	  "SELECT ?1, client, ts_us, id FROM queries WHERE id BETWEEN ?2 AND ?3 ORDER BY 2, 3, 4" },
 	{ "answer_idx", "slice, data, query_id",
-	  "SELECT ?1, data, query_id FROM answers WHERE query_id BETWEEN ?2 AND ?3 ORDER BY 2, 3" },
+	  "SELECT ?1, data, query_id FROM answers WHERE query_id BETWEEN ?2 AND ?3 AND type IN (1, 28)"
+	  " ORDER BY 2, 3" },
 };
 #define NIDX (sizeof(idx_tables) / sizeof(idx_tables[0]))
 
@@ -115,7 +117,7 @@ static const char tail_sql[] =
 	" ifnull((SELECT min(id) FROM queries WHERE id > last_id), last_id + 1) FROM s";
 
 /* The writer's statements, prepared once per connection. */
-enum { INS_QUERY, INS_ANSWER, INS_INCIDENT, INS_GAP, INS_SEEN, TAIL, ANY_EXPIRED,
+enum { INS_INCIDENT, INS_GAP, INS_SEEN, TAIL, ANY_EXPIRED,
        PRUNE_ANSWERS, PRUNE_INCIDENTS, PRUNE_QUERIES, OLDEST_SLICE, DROP_SLICE, NSTMTS };
 
 /* The PRUNE_ROWS oldest expired queries; their answers and the incidents'
@@ -124,10 +126,6 @@ enum { INS_QUERY, INS_ANSWER, INS_INCIDENT, INS_GAP, INS_SEEN, TAIL, ANY_EXPIRED
 #define EXPIRED "(SELECT id FROM queries WHERE ts_us < ?1 ORDER BY ts_us, id LIMIT " AL_STR(PRUNE_ROWS) ")"
 
 static const char *const stmt_sql[NSTMTS] = {
-	[INS_QUERY] = "INSERT INTO queries (id, ts_us, client, client_port, zone, transport, qname,"
-		      " qtype, rcode, action, reason, upstream, latency_us)"
-		      " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-	[INS_ANSWER] = "INSERT INTO answers (query_id, name, type, data, ttl) VALUES (?,?,?,?,?)",
 	[INS_INCIDENT] = "INSERT INTO incidents (ts_us, severity, kind, zone, client, name, detail,"
 			 " query_id) VALUES (?,?,?,?,?,?,?,?)",
 	[INS_GAP] = "INSERT INTO log_gaps (ts_us, first_lost_us, last_lost_us, rows_lost, cause)"
@@ -178,6 +176,7 @@ struct al_qlog {
 	char *path;
 	sqlite3 *db; /* NULL while it cannot be opened */
 	sqlite3_stmt *sql[NSTMTS];
+	struct al_rowbuf *query_rows, *answer_rows;
 	sqlite3_stmt *prune_idx[NIDX]; /* PRUNE_ROWS entries of a slice */
 	struct slicer slicer;
 	struct closing closing;
@@ -332,7 +331,7 @@ struct answer_ctx {
 static int add_answer(const uint8_t *pkt, const struct al_rr *rr, void *arg)
 {
 	struct answer_ctx *a = arg;
-	sqlite3_stmt *st = a->log->sql[INS_ANSWER];
+	struct al_rowbuf *rb = a->log->answer_rows;
 	uint8_t wire[AL_MAX_NAME];
 	char name[1024], data[1024];
 	size_t off = rr->owner_off;
@@ -340,9 +339,11 @@ static int add_answer(const uint8_t *pkt, const struct al_rr *rr, void *arg)
 
 	if (rr->section != 1)
 		return 1; /* past the answer section: done */
-	if (rr->type == AL_TYPE_A && rr->rdlen == 4)
-		inet_ntop(AF_INET, pkt + rr->rdata_off, data, sizeof(data));
-	else if (rr->type == AL_TYPE_AAAA && rr->rdlen == 16)
+	if (rr->type == AL_TYPE_A && rr->rdlen == 4) {
+		struct al_ip ip = { .family = AF_INET };
+		memcpy(ip.bytes, pkt + rr->rdata_off, 4);
+		al_ip_format(&ip, data, sizeof(data));
+	} else if (rr->type == AL_TYPE_AAAA && rr->rdlen == 16)
 		inet_ntop(AF_INET6, pkt + rr->rdata_off, data, sizeof(data));
 	else if (rr->type == AL_TYPE_CNAME) {
 		size_t roff = rr->rdata_off;
@@ -354,14 +355,12 @@ static int add_answer(const uint8_t *pkt, const struct al_rr *rr, void *arg)
 	if (al_msg_read_name(pkt, len, &off, wire) < 0 ||
 	    al_msg_name_to_text(wire, name, sizeof(name)) < 0)
 		return 0;
-	sqlite3_bind_int64(st, 1, a->query_id);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 3, rr->type);
-	sqlite3_bind_text(st, 4, data, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, rr->ttl);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		a->rc = -EIO;
-	sqlite3_reset(st);
+	al_rowbuf_int(rb, a->query_id);
+	al_rowbuf_text(rb, name);
+	al_rowbuf_int(rb, rr->type);
+	al_rowbuf_text(rb, data);
+	al_rowbuf_int(rb, rr->ttl);
+	a->rc = al_rowbuf_end(rb);
 	return a->rc ? -1 : 0;
 }
 
@@ -387,13 +386,12 @@ static int write_incident(struct al_qlog *log, const struct al_logrec *r,
 
 static int write_record(struct al_qlog *log, const struct al_logrec *r)
 {
-	sqlite3_stmt *st = log->sql[INS_QUERY];
+	struct al_rowbuf *rb = log->query_rows;
 	const struct sockaddr *peer = (const struct sockaddr *)&r->client;
 	char client[AL_ADDRSTRLEN], upstream[AL_ADDRSTRLEN] = "", qname[1024] = "";
 	struct answer_ctx a = { log, 0, 0 };
 	const struct al_incident *inc;
 	struct al_ip ip;
-	int rc;
 
 	if (al_ip_from_sockaddr(peer, &ip) < 0)
 		memset(&ip, 0, sizeof(ip));
@@ -403,22 +401,20 @@ static int write_record(struct al_qlog *log, const struct al_logrec *r)
 	if (r->qname_len && al_msg_name_to_text(r->qname, qname, sizeof(qname)) < 0)
 		qname[0] = '\0';
 	a.query_id = log->next_id;
-	sqlite3_bind_int64(st, 1, a.query_id);
-	sqlite3_bind_int64(st, 2, r->time_us);
-	sqlite3_bind_text(st, 3, client, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 4, al_sockaddr_port(peer));
-	sqlite3_bind_text(st, 5, r->zone, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, r->tcp ? "tcp" : "udp", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, qname, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 8, r->qtype);
-	sqlite3_bind_int(st, 9, r->rcode);
-	sqlite3_bind_text(st, 10, al_action_name(r->action), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 11, r->reason, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 12, upstream, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 13, r->latency_us);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
+	al_rowbuf_int(rb, a.query_id);
+	al_rowbuf_int(rb, r->time_us);
+	al_rowbuf_text(rb, client);
+	al_rowbuf_int(rb, al_sockaddr_port(peer));
+	al_rowbuf_text(rb, r->zone);
+	al_rowbuf_text(rb, r->tcp ? "tcp" : "udp");
+	al_rowbuf_text(rb, qname);
+	al_rowbuf_int(rb, r->qtype);
+	al_rowbuf_int(rb, r->rcode);
+	al_rowbuf_text(rb, al_action_name(r->action));
+	al_rowbuf_text(rb, r->reason);
+	al_rowbuf_text(rb, upstream);
+	al_rowbuf_int(rb, r->latency_us);
+	if (al_rowbuf_end(rb) < 0)
 		return -EIO;
 	log->next_id++;
 	if (r->reply)
@@ -500,6 +496,10 @@ static int write_batch(struct al_qlog *log, const struct al_logrec *recs, size_t
 		rc = first_id(log);
 	for (i = 0; rc == 0 && i < n; i++)
 		rc = write_record(log, &recs[i]);
+	if (rc == 0)
+		rc = al_rowbuf_flush(log->query_rows);
+	if (rc == 0)
+		rc = al_rowbuf_flush(log->answer_rows);
 	for (i = 0; rc == 0 && i < nseen; i++)
 		rc = write_seen(log, &seen[i]);
 	for (c = 0; rc == 0 && c < GAP_CAUSES; c++)
@@ -510,6 +510,8 @@ static int write_batch(struct al_qlog *log, const struct al_logrec *recs, size_t
 	if (rc < 0) {
 		al_err_set(err, "%s", sqlite3_errmsg(log->db));
 		sqlite3_exec(log->db, "ROLLBACK", NULL, NULL, NULL);
+		al_rowbuf_clear(log->query_rows);
+		al_rowbuf_clear(log->answer_rows);
 	}
 	return rc;
 }
@@ -1134,7 +1136,11 @@ static int prepare(struct al_qlog *log, struct al_err *err)
 	}
 	if (slicer_prepare(log->db, &log->slicer) < 0)
 		return al_err_set(err, "%s", sqlite3_errmsg(log->db)), -EIO;
-	return 0;
+	log->query_rows = al_rowbuf_new(log->db, "queries", "id, ts_us, client, client_port, zone,"
+					" transport, qname, qtype, rcode, action, reason, upstream, latency_us",
+					13, err);
+	log->answer_rows = al_rowbuf_new(log->db, "answers", "query_id, name, type, data, ttl", 5, err);
+	return log->query_rows && log->answer_rows ? 0 : -EIO;
 }
 
 /* Closing the last connection checkpoints the WAL into the file it was
@@ -1152,6 +1158,9 @@ static void db_close(struct al_qlog *log)
 		log->prune_idx[i] = NULL;
 	}
 	slicer_free(&log->slicer);
+	al_rowbuf_free(log->query_rows);
+	al_rowbuf_free(log->answer_rows);
+	log->query_rows = log->answer_rows = NULL;
 	log->closing.step = NIDX; /* a new connection starts afresh */
 	sqlite3_close(log->db);
 	log->db = NULL;

@@ -64,6 +64,26 @@ static void test_ip_parse_every_octet(void **state)
 		}
 }
 
+/* The hand-written IPv4 printer writes what inet_ntop does, for every
+ * octet value in every position; a buffer too small for any address
+ * gets "?" as before. */
+static void test_ip_format_matches_inet_ntop(void **state)
+{
+	struct al_ip ip = { .family = AF_INET };
+	char want[INET_ADDRSTRLEN], got[INET_ADDRSTRLEN], small[8];
+	int v, pos;
+
+	(void)state;
+	for (v = 0; v < 256; v++)
+		for (pos = 0; pos < 4; pos++) {
+			memset(ip.bytes, pos == 0 ? 255 - v : 7, 4);
+			ip.bytes[pos] = (uint8_t)v;
+			assert_non_null(inet_ntop(AF_INET, ip.bytes, want, sizeof(want)));
+			assert_string_equal(al_ip_format(&ip, got, sizeof(got)), want);
+		}
+	assert_string_equal(al_ip_format(&ip, small, sizeof(small)), "?");
+}
+
 static void test_cidr_parse_and_format(void **state)
 {
 	struct al_cidr c;
@@ -91,6 +111,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ip_parse_matches_inet_pton),
 		cmocka_unit_test(test_ip_parse_every_octet),
+		cmocka_unit_test(test_ip_format_matches_inet_ntop),
 		cmocka_unit_test(test_cidr_parse_and_format),
 	};
 

@@ -671,7 +671,7 @@ static void test_index_tail_makes_contiguous_slices(void **state)
 				      sqlite3_column_text(st, 7) ? (const char *)sqlite3_column_text(st, 7) : "");
 	sqlite3_finalize(st);
 	sqlite3_close(db);
-	assert_string_equal(out, "1|1|4|1000000|4000000|4|4|192.0.2.1:1,192.0.2.1:3,192.0.2.2:3,2001:db8::1:2,example.com.:2\n"
+	assert_string_equal(out, "1|1|4|1000000|4000000|4|4|192.0.2.1:1,192.0.2.1:3,192.0.2.2:3,2001:db8::1:2\n"
 				 "2|5|7|5000000|7000000|3|3|\n"
 				 "3|8|9|8000000|9000000|2|2|\n");
 }
