@@ -1,0 +1,49 @@
+/* What the query log's two files share: querylog.c (the queue, the writer
+ * thread and the rows it writes) calls querylog_store.c (the schema,
+ * the slices of index tables and retention) on the writer's connection. */
+#ifndef AIRLOCK_QUERYLOG_INT_H
+#define AIRLOCK_QUERYLOG_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "airlock/err.h"
+
+#define AL_STR2(x) #x
+#define AL_STR(x) AL_STR2(x)
+
+/* sqlite3_exec with SQLite's message in err, after "what: ".  Returns 0
+ * or -EIO. */
+int qlog_exec(sqlite3 *db, const char *sql, struct al_err *err, const char *what);
+
+/* The statements and the slice in progress of one connection. */
+struct qlog_store;
+/* Prepares them on db, whose schema is current.  Returns NULL with the
+ * reason in err. */
+struct qlog_store *qlog_store_new(sqlite3 *db, struct al_err *err);
+void qlog_store_free(struct qlog_store *s);
+
+/* The id for the next queries row: one past the largest, and never below
+ * the end of the last slice (were every row pruned, SQLite would start
+ * again from 1, and new rows would be neither in a slice nor in the
+ * tail).  Call it in the batch's transaction.  Returns 0 or -EIO. */
+int qlog_store_next_id(struct qlog_store *s, int64_t *id);
+
+/* One step of closing a slice: a new slice once the tail spans rows ids
+ * from its first row, then one index table per step, each in its own
+ * transaction.  Returns 0 when a step was done (*closed: it was the
+ * slice's last), -EAGAIN when there is nothing to index, -EIO when the
+ * step failed (it is tried again at the next call). */
+int qlog_store_slice_step(struct qlog_store *s, int64_t rows, bool *closed);
+/* The steps that close one slice. */
+int qlog_store_steps_per_slice(void);
+
+/* Retention, in a few small transactions: the oldest queries rows
+ * before cutoff (UTC microseconds) with their answers and the incidents'
+ * links to them, then the index entries of slices left without rows.
+ * Returns the queries rows deleted. */
+int qlog_store_prune(struct qlog_store *s, int64_t cutoff);
+
+#endif
