@@ -13,10 +13,10 @@
 
 const char *al_rcode_name(int rcode, char *buf, size_t len)
 {
-	static const char *const names[] = { "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED" };
+	const char *name = al_msg_rcode_name(rcode);
 
-	if (rcode >= 0 && (size_t)rcode < sizeof(names) / sizeof(names[0]))
-		return names[rcode];
+	if (name)
+		return name;
 	snprintf(buf, len, "RCODE%d", rcode);
 	return buf;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "airlock/metrics.h"
+#include "airlock/msg.h"
 
 #define QSLOT_BITS 12
 _Static_assert(AL_METRICS_QSLOTS == 1u << QSLOT_BITS, "AL_METRICS_QSLOTS is 2^QSLOT_BITS");
@@ -31,15 +32,14 @@ static const struct {
 };
 #define NQTYPES (sizeof(qtypes) / sizeof(qtypes[0]))
 
-static const char *const rcodes[] = { "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED" };
-#define NRCODES (sizeof(rcodes) / sizeof(rcodes[0]))
+#define NRCODES 6 /* NOERROR-REFUSED have their own label value, the rest are "other" */
 #define NACTIONS AL_NACTIONS /* a value outside enum al_action is "unknown" (7) */
 #define MAX_PROBES 32 /* a label set not found this close is counted as untracked */
 
 /* qkey packs these into 4 (type), 3 (rcode) and 3 (decision) bits, each
  * with one value to spare for "other". */
 _Static_assert(sizeof(qtypes) / sizeof(qtypes[0]) < 16, "qtype index needs more than 4 bits");
-_Static_assert(sizeof(rcodes) / sizeof(rcodes[0]) < 8, "rcode index needs more than 3 bits");
+_Static_assert(NRCODES < 8, "rcode index needs more than 3 bits");
 _Static_assert(AL_NACTIONS < 8, "decision needs more than 3 bits");
 
 static unsigned qtype_index(uint16_t qtype)
@@ -64,7 +64,7 @@ const char *al_metrics_qtype_name(uint16_t qtype)
 
 const char *al_metrics_rcode_name(unsigned rcode)
 {
-	return rcode < NRCODES ? rcodes[rcode] : "other";
+	return rcode < NRCODES ? al_msg_rcode_name((int)rcode) : "other";
 }
 
 /* One label set packed: a set bit 31 (so 0 means free), zone slot in bits

@@ -6,6 +6,15 @@
 
 #include "airlock/msg.h"
 
+const char *al_msg_rcode_name(int rcode)
+{
+	static const char *const names[] = { "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",
+					     "REFUSED", "YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH",
+					     "NOTZONE" };
+
+	return rcode >= 0 && (size_t)rcode < sizeof(names) / sizeof(names[0]) ? names[rcode] : NULL;
+}
+
 int al_msg_skip_name(const uint8_t *pkt, size_t len, size_t *off)
 {
 	size_t p = *off;

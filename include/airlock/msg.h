@@ -20,6 +20,8 @@ enum {
 	AL_RCODE_REFUSED = 5,
 	AL_RCODE_BADVERS = 16, /* extended: upper 8 bits travel in OPT */
 };
+/* "NOERROR" ... "NOTZONE" for rcodes 0-10, NULL for any other. */
+const char *al_msg_rcode_name(int rcode);
 
 enum {
 	AL_TYPE_A = 1, AL_TYPE_NS = 2, AL_TYPE_CNAME = 5, AL_TYPE_SOA = 6,

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "airlock/msg.h"
 #include "cli.h"
 
 struct run {
@@ -30,12 +31,10 @@ static const char *type_name(int type, char *buf, size_t len)
 
 static const char *rcode_name(int rcode, char *buf, size_t len)
 {
-	static const char *const names[] = { "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
-					     "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET",
-					     "NXRRSET", "NOTAUTH", "NOTZONE" };
+	const char *name = al_msg_rcode_name(rcode);
 
-	if (rcode >= 0 && (size_t)rcode < sizeof(names) / sizeof(names[0]))
-		snprintf(buf, len, "%s", names[rcode]);
+	if (name)
+		snprintf(buf, len, "%s", name);
 	else
 		snprintf(buf, len, "%d", rcode);
 	return buf;

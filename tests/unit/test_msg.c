@@ -178,9 +178,23 @@ static void test_read_name_rejects_pointer_loops(void **state)
 	assert_int_equal(al_msg_read_name(pkt, sizeof(pkt), &off, name), -1);
 }
 
+/* The one rcode name table: 0-10 by name, anything else NULL so each
+ * caller prints its own fallback. */
+static void test_rcode_names_cover_0_to_10(void **state)
+{
+	(void)state;
+	assert_string_equal(al_msg_rcode_name(0), "NOERROR");
+	assert_string_equal(al_msg_rcode_name(AL_RCODE_REFUSED), "REFUSED");
+	assert_string_equal(al_msg_rcode_name(10), "NOTZONE");
+	assert_null(al_msg_rcode_name(11));
+	assert_null(al_msg_rcode_name(AL_RCODE_BADVERS));
+	assert_null(al_msg_rcode_name(-1));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rcode_names_cover_0_to_10),
 		cmocka_unit_test(test_parse_plain_query),
 		cmocka_unit_test(test_parse_edns_size_and_do),
 		cmocka_unit_test(test_parse_badvers_for_edns1),
