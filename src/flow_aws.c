@@ -131,23 +131,14 @@ static bool is_missing(const char *s)
 	return s[0] == '-' && !s[1];
 }
 
+/* A number, or "-" for none (0). */
 static bool number(const char *s, uint64_t max, uint64_t *out)
 {
-	uint64_t v = 0;
-
 	if (is_missing(s)) {
 		*out = 0;
 		return true;
 	}
-	if (!*s)
-		return false;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || v > (max - (uint64_t)(*s - '0')) / 10)
-			return false;
-		v = v * 10 + (uint64_t)(*s - '0');
-	}
-	*out = v;
-	return true;
+	return al_flow_decimal(s, max, out);
 }
 
 /* The column of field f, or NULL when the layout has none. */

@@ -66,19 +66,11 @@ static int azure_create(const char *fields, void **state, struct al_err *err)
  * of a flow that just began). */
 static bool number(const char *s, uint64_t max, bool empty_ok, uint64_t *out)
 {
-	uint64_t v = 0;
-
 	if (!*s) {
 		*out = 0;
 		return empty_ok;
 	}
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || v > (max - (uint64_t)(*s - '0')) / 10)
-			return false;
-		v = v * 10 + (uint64_t)(*s - '0');
-	}
-	*out = v;
-	return true;
+	return al_flow_decimal(s, max, out);
 }
 
 static uint64_t sum(uint64_t a, uint64_t b)

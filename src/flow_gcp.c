@@ -33,9 +33,6 @@ static int gcp_create(const char *fields, void **state, struct al_err *err)
  * absent value is 0. */
 static bool whole(const cJSON *v, uint64_t max, uint64_t *out)
 {
-	const char *s;
-	uint64_t n = 0;
-
 	if (!v) {
 		*out = 0;
 		return true;
@@ -47,15 +44,7 @@ static bool whole(const cJSON *v, uint64_t max, uint64_t *out)
 		*out = (uint64_t)v->valuedouble;
 		return true;
 	}
-	if (!cJSON_IsString(v) || !*(s = v->valuestring))
-		return false;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || n > (max - (uint64_t)(*s - '0')) / 10)
-			return false;
-		n = n * 10 + (uint64_t)(*s - '0');
-	}
-	*out = n;
-	return true;
+	return cJSON_IsString(v) && al_flow_decimal(v->valuestring, max, out);
 }
 
 /* RFC 3339, "2026-11-24T10:00:00.123456789Z" or with an offset.  Cloud

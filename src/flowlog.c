@@ -111,6 +111,21 @@ int al_flowsink_bad(struct al_flowsink *sink, unsigned long line, const char *fm
 	return 0;
 }
 
+bool al_flow_decimal(const char *s, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || v > (max - (uint64_t)(*s - '0')) / 10)
+			return false;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	*out = v;
+	return true;
+}
+
 static const struct al_flowparser_ops *ops_for(enum al_flow_format f)
 {
 	switch (f) {

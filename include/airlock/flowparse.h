@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "airlock/flowlog.h"
 
@@ -43,6 +44,10 @@ struct al_flowparser_ops {
 extern const struct al_flowparser_ops al_flow_aws_ops;   /* src/flow_aws.c */
 extern const struct al_flowparser_ops al_flow_azure_ops; /* src/flow_azure.c */
 extern const struct al_flowparser_ops al_flow_gcp_ops;   /* src/flow_gcp.c */
+
+/* A decimal field of a flow record: only digits, at least one, at most
+ * max; true with the value in out. */
+bool al_flow_decimal(const char *s, uint64_t max, uint64_t *out);
 
 /* The format a file's first non-blank line suggests. */
 enum al_flow_format al_flow_sniff(const char *line, size_t len);

@@ -15,6 +15,7 @@
 #include <zlib.h>
 
 #include "airlock/flowlog.h"
+#include "airlock/flowparse.h"
 #include "flowread.h"
 #include "tmpdir.h"
 
@@ -212,9 +213,33 @@ static void test_flowlog_open_errors(void **state)
 	assert_int_equal(al_flow_format_parse("netflow", &f), -EINVAL);
 }
 
+/* The decimal fields of all three formats: digits only, at least one,
+ * up to max exactly. */
+static void test_flow_decimal_bounds(void **state)
+{
+	uint64_t v = 7;
+
+	(void)state;
+	assert_true(al_flow_decimal("65535", 65535, &v));
+	assert_int_equal(v, 65535);
+	assert_true(al_flow_decimal("007", 65535, &v));
+	assert_int_equal(v, 7);
+	assert_true(al_flow_decimal("18446744073709551615", UINT64_MAX, &v));
+	assert_true(v == UINT64_MAX);
+	v = 7;
+	assert_false(al_flow_decimal("65536", 65535, &v));
+	assert_false(al_flow_decimal("18446744073709551616", UINT64_MAX, &v));
+	assert_false(al_flow_decimal("", 65535, &v));
+	assert_false(al_flow_decimal("-1", 65535, &v));
+	assert_false(al_flow_decimal("12a", 65535, &v));
+	assert_false(al_flow_decimal(" 12", 65535, &v));
+	assert_int_equal(v, 7); /* untouched when false */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_flow_decimal_bounds),
 		cmocka_unit_test(test_flowlog_aws_v2_default),
 		cmocka_unit_test(test_flowlog_aws_custom_header_and_repeat),
 		cmocka_unit_test(test_flowlog_aws_fields_option),
