@@ -47,8 +47,7 @@ static int days_in_month(int year, int month)
 	return month == 2 && leap ? 29 : days[month - 1];
 }
 
-/* "30s", "15m", "1h", "7d", "2w": that long before now_us. */
-static int parse_relative(const char *s, int64_t now_us, int64_t *out)
+int al_duration_parse(const char *s, int64_t *out_us)
 {
 	int64_t n = 0, unit;
 	const char *p = s;
@@ -68,9 +67,20 @@ static int parse_relative(const char *s, int64_t now_us, int64_t *out)
 	case 'w': unit = 7 * 86400 * US; break;
 	default: return -EINVAL;
 	}
-	if (n > now_us / unit)
-		return -EINVAL; /* before 1970 */
-	*out = now_us - n * unit;
+	if (n > INT64_MAX / unit)
+		return -EINVAL;
+	*out_us = n * unit;
+	return 0;
+}
+
+/* "30s", "15m", "1h", "7d", "2w": that long before now_us. */
+static int parse_relative(const char *s, int64_t now_us, int64_t *out)
+{
+	int64_t d;
+
+	if (al_duration_parse(s, &d) < 0 || d > now_us)
+		return -EINVAL; /* or before 1970 */
+	*out = now_us - d;
 	return 0;
 }
 

@@ -67,17 +67,10 @@ static int usage_error(const char *what, const char *arg)
 	return cli_usage_error("flows", usage, 2, what, arg);
 }
 
-/* "90s", "20m", "2h": a duration into microseconds. */
-static bool duration(const char *s, int64_t *out)
+/* "90s", "20m", "2h", up to a week: the answer's grace after its TTL. */
+static bool grace(const char *s, int64_t *out)
 {
-	char *end;
-	long v = strtol(s, &end, 10);
-	int64_t unit = !strcmp(end, "s") ? 1 : !strcmp(end, "m") ? 60 : !strcmp(end, "h") ? 3600 : 0;
-
-	if (end == s || v < 0 || !unit || v > 7 * 86400 / unit)
-		return false;
-	*out = (int64_t)v * unit * 1000000;
-	return true;
+	return al_duration_parse(s, out) == 0 && *out <= 7 * 86400 * 1000000LL;
 }
 
 /* The index of a zone by name; the log names the same few zones over and
@@ -352,8 +345,8 @@ static int parse(int argc, char **argv, struct flows *fl, int *first_file)
 			char *end;
 			if (i + 1 >= argc)
 				return usage_error("a value is needed after", a);
-			if (a[2] == 'g' && !duration(argv[++i], &fl->o.grace_us))
-				return usage_error("--grace expects a duration such as 20m, 90s or 1h, not", argv[i]);
+			if (a[2] == 'g' && !grace(argv[++i], &fl->o.grace_us))
+				return usage_error("--grace expects a duration up to a week such as 20m, 90s or 1h, not", argv[i]);
 			if (a[2] == 'l' && ((fl->o.large_bytes = strtoull(argv[++i], &end, 10)) == 0 || *end))
 				return usage_error("--large-bytes expects a positive number of bytes, not", argv[i]);
 		} else if (!strcmp(a, "--follow")) {

@@ -83,6 +83,31 @@ static void test_logtime_rejects_malformed(void **state)
 	}
 }
 
+/* Durations (airlock flows --grace): one unit, no overflow. */
+static void test_duration_parse(void **state)
+{
+	static const char *const bad[] = { "", "1", "1x", "h", "-1h", "+1h", "1h ", "1.5h",
+					   "999999999999w", "100000000000d", "1000000000000s" };
+	int64_t d = 7;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(al_duration_parse("90s", &d), 0);
+	assert_int_equal(d, 90 * S);
+	assert_int_equal(al_duration_parse("20m", &d), 0);
+	assert_int_equal(d, 20 * 60 * S);
+	assert_int_equal(al_duration_parse("2w", &d), 0);
+	assert_int_equal(d, 14 * 86400 * S);
+	assert_int_equal(al_duration_parse("99999999999s", &d), 0);
+	assert_int_equal(d, 99999999999 * S);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		d = 7;
+		if (al_duration_parse(bad[i], &d) != -EINVAL)
+			fail_msg("\"%s\" was accepted as %lld", bad[i], (long long)d);
+		assert_int_equal(d, 7);
+	}
+}
+
 static void test_logtime_formats_utc(void **state)
 {
 	char buf[AL_LOGTIME_LEN];
@@ -913,6 +938,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_logtime_accepts_every_form),
 		cmocka_unit_test(test_logtime_rejects_malformed),
+		cmocka_unit_test(test_duration_parse),
 		cmocka_unit_test(test_logtime_formats_utc),
 		cmocka_unit_test(test_filter_messages_name_option_value_and_expected),
 		cmocka_unit_test(test_filter_normalises_values),
