@@ -1,0 +1,19 @@
+/* Shared by the two halves of the config module (src/config.c and
+ * src/config_service.c) and nothing else: include/airlock/config.h stays
+ * the module's whole public face. */
+#ifndef AIRLOCK_CONFIG_INT_H
+#define AIRLOCK_CONFIG_INT_H
+
+#include <cjson/cJSON.h>
+
+#include "airlock/config.h"
+#include "airlock/jsonread.h"
+
+/* A file named in the config, relative to the config file's directory. */
+char *config_relative(const char *cfgpath, const char *name);
+
+/* The service sections: cache, timeouts, limits, edns, threads, log,
+ * metrics, dnstap, control.  Needs cfg->listen parsed first. */
+int config_get_service(struct al_jctx *c, const cJSON *root, struct al_config *cfg);
+
+#endif
