@@ -28,6 +28,7 @@
 #define BUSY_MS 1000    /* how long a write waits for another process's lock */
 #define DROP_WARN_US (10 * 1000000LL) /* at most one drop warning this often */
 #define SEEN_MAX 4096   /* first sightings waiting for the writer */
+#define NAME_TEXT 1024  /* a name in presentation form, \DDD escapes and NUL included */
 
 /* A registered domain's first sighting, for seen_domains. */
 struct seen_rec {
@@ -68,7 +69,6 @@ struct al_qlog {
 	sqlite3_stmt *sql[NSTMTS];
 	struct al_rowbuf *query_rows, *answer_rows;
 	struct qlog_store *store; /* schema, slices, retention */
-	int64_t next_id; /* the next queries.id, during a batch */
 	dev_t dev;   /* the file the connection writes, to notice that */
 	ino_t ino;   /* path was deleted or replaced */
 	int fd;      /* that file, read-only: its link count tells deleted from renamed */
@@ -181,7 +181,7 @@ static int add_answer(const uint8_t *pkt, const struct al_rr *rr, void *arg)
 	struct answer_ctx *a = arg;
 	struct al_rowbuf *rb = a->log->answer_rows;
 	uint8_t wire[AL_MAX_NAME];
-	char name[1024], data[1024];
+	char name[NAME_TEXT], data[NAME_TEXT];
 	size_t off = rr->owner_off;
 	size_t len = rr->rdata_off + rr->rdlen;
 
@@ -232,44 +232,75 @@ static int write_incident(struct al_qlog *log, const struct al_logrec *r,
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
-static int write_record(struct al_qlog *log, const struct al_logrec *r)
+/* A record's addresses and name as the rows hold them. */
+struct rec_text {
+	char client[AL_ADDRSTRLEN], upstream[AL_ADDRSTRLEN], qname[NAME_TEXT];
+};
+
+/* Every text of a row fits the rowbuf's room for one row: nothing is cut. */
+_Static_assert(2 * (NAME_TEXT - 1) < AL_ROWBUF_TEXT, "an answers row's name and data");
+_Static_assert(sizeof(struct rec_text) + sizeof(((struct al_logrec *)0)->zone) +
+		       sizeof(((struct al_logrec *)0)->reason) + 16 < AL_ROWBUF_TEXT,
+	       "a queries row's texts");
+
+static void rec_text(const struct al_logrec *r, struct rec_text *t)
 {
-	struct al_rowbuf *rb = log->query_rows;
-	const struct sockaddr *peer = (const struct sockaddr *)&r->client;
-	char client[AL_ADDRSTRLEN], upstream[AL_ADDRSTRLEN] = "", qname[1024] = "";
-	struct answer_ctx a = { log, 0, 0 };
-	const struct al_incident *inc;
 	struct al_ip ip;
 
-	if (al_ip_from_sockaddr(peer, &ip) < 0)
+	if (al_ip_from_sockaddr((const struct sockaddr *)&r->client, &ip) < 0)
 		memset(&ip, 0, sizeof(ip));
-	al_ip_format(&ip, client, sizeof(client));
+	al_ip_format(&ip, t->client, sizeof(t->client));
+	t->upstream[0] = '\0';
 	if (r->upstream.ss_family != AF_UNSPEC)
-		al_sockaddr_format((const struct sockaddr *)&r->upstream, upstream, sizeof(upstream));
-	if (r->qname_len && al_msg_name_to_text(r->qname, qname, sizeof(qname)) < 0)
-		qname[0] = '\0';
-	a.query_id = log->next_id;
-	al_rowbuf_int(rb, a.query_id);
+		al_sockaddr_format((const struct sockaddr *)&r->upstream, t->upstream, sizeof(t->upstream));
+	t->qname[0] = '\0';
+	if (r->qname_len && al_msg_name_to_text(r->qname, t->qname, sizeof(t->qname)) < 0)
+		t->qname[0] = '\0';
+}
+
+static int write_query(struct al_qlog *log, const struct al_logrec *r, int64_t id)
+{
+	struct al_rowbuf *rb = log->query_rows;
+	struct rec_text t;
+
+	rec_text(r, &t);
+	al_rowbuf_int(rb, id);
 	al_rowbuf_int(rb, r->time_us);
-	al_rowbuf_text(rb, client);
-	al_rowbuf_int(rb, al_sockaddr_port(peer));
+	al_rowbuf_text(rb, t.client);
+	al_rowbuf_int(rb, al_sockaddr_port((const struct sockaddr *)&r->client));
 	al_rowbuf_text(rb, r->zone);
 	al_rowbuf_text(rb, r->tcp ? "tcp" : "udp");
-	al_rowbuf_text(rb, qname);
+	al_rowbuf_text(rb, t.qname);
 	al_rowbuf_int(rb, r->qtype);
 	al_rowbuf_int(rb, r->rcode);
 	al_rowbuf_text(rb, al_action_name(r->action));
 	al_rowbuf_text(rb, r->reason);
-	al_rowbuf_text(rb, upstream);
+	al_rowbuf_text(rb, t.upstream);
 	al_rowbuf_int(rb, r->latency_us);
-	if (al_rowbuf_end(rb) < 0)
-		return -EIO;
-	log->next_id++;
+	return al_rowbuf_end(rb);
+}
+
+static int write_answers(struct al_qlog *log, const struct al_logrec *r, int64_t id)
+{
+	struct answer_ctx a = { log, id, 0 };
+
 	if (r->reply)
 		al_msg_walk(r->reply, r->reply_len, add_answer, &a); /* malformed: no rows */
-	for (inc = r->incident; a.rc == 0 && inc; inc = inc->next)
-		a.rc = write_incident(log, r, inc, client, qname, a.query_id);
 	return a.rc;
+}
+
+static int write_incidents(struct al_qlog *log, const struct al_logrec *r, int64_t id)
+{
+	const struct al_incident *inc;
+	struct rec_text t;
+	int rc = 0;
+
+	if (!r->incident)
+		return 0;
+	rec_text(r, &t);
+	for (inc = r->incident; rc == 0 && inc; inc = inc->next)
+		rc = write_incident(log, r, inc, t.client, t.qname, id);
+	return rc;
 }
 
 static int write_gap(struct al_qlog *log, const struct gap *g, const char *cause)
@@ -305,17 +336,24 @@ static int write_batch(struct al_qlog *log, const struct al_logrec *recs, size_t
 		       const struct seen_rec *seen, size_t nseen, const struct gap *gaps,
 		       struct al_err *err)
 {
+	int64_t id = 0; /* the first record's queries.id */
 	size_t i;
 	int c, rc = sqlite3_exec(log->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
 
 	if (rc == 0 && n)
-		rc = qlog_store_next_id(log->store, &log->next_id);
+		rc = qlog_store_next_id(log->store, &id);
+	/* A table at a time: each query's row is in before its answers and
+	 * incidents, which point at it. */
 	for (i = 0; rc == 0 && i < n; i++)
-		rc = write_record(log, &recs[i]);
+		rc = write_query(log, &recs[i], id + (int64_t)i);
 	if (rc == 0)
 		rc = al_rowbuf_flush(log->query_rows);
+	for (i = 0; rc == 0 && i < n; i++)
+		rc = write_answers(log, &recs[i], id + (int64_t)i);
 	if (rc == 0)
 		rc = al_rowbuf_flush(log->answer_rows);
+	for (i = 0; rc == 0 && i < n; i++)
+		rc = write_incidents(log, &recs[i], id + (int64_t)i);
 	for (i = 0; rc == 0 && i < nseen; i++)
 		rc = write_seen(log, &seen[i]);
 	for (c = 0; rc == 0 && c < GAP_CAUSES; c++)
@@ -786,7 +824,8 @@ static void db_close(struct al_qlog *log)
  * file it is.  The connection does not enforce the foreign keys: the
  * parent check costs a seek per answers row (the writer ran 5-24 %
  * faster without it in bench/qlog_writer), the writer adds answers only
- * to the query it has just written, and its retention step deletes the
+ * to queries written before them in the same transaction
+ * (test_qlog_writes_query_row_before_its_answers), and its retention step deletes the
  * answers and clears the incidents' links itself.  Nor does it take
  * SQLite's mutexes (SQLITE_OPEN_NOMUTEX): one thread at a time uses it,
  * al_qlog_open's before the writer starts, then the writer's (7 % less

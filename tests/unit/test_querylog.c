@@ -844,6 +844,43 @@ static void test_qlog_writes_every_record_of_a_burst(void **state)
 	sqlite3_close(db);
 }
 
+/* Within a batch each query's row goes in before its answers: a trigger
+ * refuses an answers row whose query is not there yet, and the writer
+ * still commits every row at the first try (two answers a query fill
+ * the answers' 16-row groups twice as fast as the queries'). */
+static void test_qlog_writes_query_row_before_its_answers(void **state)
+{
+	static const char *const rrs[] = { "AN www.example. 300 IN CNAME web.example.",
+					   "AN web.example. 60 IN A 192.0.2.7", NULL };
+	struct fixture *f = *state;
+	struct al_qlog *log = log_open(f->path, 256, 100, 10);
+	struct al_qlog_stats st;
+	struct al_logrec r;
+	uint8_t pkt[512];
+	size_t n = test_reply(pkt, sizeof(pkt), 7, "www.example.", AL_TYPE_A, 0, 0, rrs);
+	sqlite3 *db;
+	int i;
+
+	al_qlog_close(log); /* the schema is made; now the trigger */
+	db = db_open(f->path);
+	db_exec(db, "CREATE TRIGGER answer_needs_query BEFORE INSERT ON answers"
+		    " WHEN NOT EXISTS (SELECT 1 FROM queries WHERE id = NEW.query_id)"
+		    " BEGIN SELECT RAISE(ABORT, 'answer before its query'); END");
+	sqlite3_close(db);
+	log = log_open(f->path, 256, 100, 10);
+	for (i = 0; i < 40; i++) {
+		r = record(T0 + i, "127.0.2.1", "www.example.");
+		attach_reply(&r, pkt, n);
+		assert_int_equal(al_qlog_submit(log, &r), 0);
+	}
+	wait_written(log, 40, &st);
+	assert_int_equal(st.write_errors, 0);
+	al_qlog_close(log);
+	db = db_open(f->path);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM answers"), 80);
+	sqlite3_close(db);
+}
+
 static void test_qlog_commits_partial_batch_after_batch_ms(void **state)
 {
 	struct fixture *f = *state;
@@ -1237,6 +1274,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_qlog_migrates_version_1_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_keeps_query_with_malformed_reply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_writes_every_record_of_a_burst, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_qlog_writes_query_row_before_its_answers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_commits_partial_batch_after_batch_ms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_flush_commits_queued_rows_at_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_flush_times_out_while_database_locked, setup, teardown),
