@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "airlock/accept.h"
 #include "airlock/control.h"
 #include "airlock/log.h"
 #include "airlock/worker.h"
@@ -21,7 +22,6 @@
 #define MAX_CONNS 16          /* open control connections; more are told to retry */
 #define IDLE_MS 5000          /* a connection must send its command within this */
 #define FLUSH_LOG_MS 5000     /* flush-log waits this long for the writer */
-#define RETRY_MS 100          /* an accept that found no memory is tried again after this */
 
 /* ----- requests and answers: plain data in, JSON out ----- */
 
@@ -203,7 +203,7 @@ struct conn {
 struct al_control {
 	uv_loop_t *loop;
 	uv_pipe_t server;
-	uv_timer_t retry; /* an accept that found no memory, tried again */
+	struct al_accept_retry retry; /* an accept that found no memory, tried again */
 	uv_async_t done; /* a worker finished a cache flush */
 	char *path;
 	dev_t dev;       /* the socket file we made, removed on close */
@@ -552,15 +552,6 @@ static void on_idle(uv_timer_t *t)
 		    AL_CONTROL_COMMANDS);
 }
 
-static void on_connection(uv_stream_t *server, int status);
-
-static void on_retry(uv_timer_t *t)
-{
-	struct al_control *c = t->data;
-
-	on_connection((uv_stream_t *)&c->server, 0);
-}
-
 static void on_connection(uv_stream_t *server, int status)
 {
 	struct al_control *c = server->data;
@@ -571,9 +562,7 @@ static void on_connection(uv_stream_t *server, int status)
 		return;
 	}
 	if (!(cn = calloc(1, sizeof(*cn)))) {
-		/* libuv listens again only once this one is accepted: try
-		 * later, not never. */
-		uv_timer_start(&c->retry, on_retry, RETRY_MS, 0);
+		al_accept_retry_later(&c->retry);
 		return;
 	}
 	cn->ctl = c;
@@ -732,8 +721,8 @@ int al_control_open(uv_loop_t *loop, const struct al_config *cfg,
 		return rc;
 	}
 	uv_async_init(loop, &c->done, on_done);
-	uv_timer_init(loop, &c->retry);
-	c->done.data = c->retry.data = c;
+	al_accept_retry_init(&c->retry, loop, (uv_stream_t *)&c->server, on_connection);
+	c->done.data = c;
 	al_info("control socket %s (mode %04o%s%s)", c->path, (unsigned)cfg->control_mode,
 		cfg->control_group ? ", group " : "", cfg->control_group ? cfg->control_group : "");
 	*out = c;
@@ -757,7 +746,7 @@ void al_control_close(struct al_control *c)
 	c->closed = true; /* no worker sends to done from now on */
 	pthread_mutex_unlock(&c->mu);
 	uv_close((uv_handle_t *)&c->done, NULL);
-	uv_close((uv_handle_t *)&c->retry, NULL);
+	al_accept_retry_close(&c->retry, NULL, NULL);
 	uv_close((uv_handle_t *)&c->server, NULL);
 	for (cn = c->conns; cn; cn = next) {
 		next = cn->next;

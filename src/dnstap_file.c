@@ -25,10 +25,13 @@
 struct dfile {
 	char *path;
 	int fd;
-	int last_errno; /* of the last failed open, logged once until it changes */
+	int last_errno; /* of the last failure, logged once until it changes or writing works */
 };
 
-static void open_failed(struct dfile *f, const char *what, int e)
+/* An open or a write that failed: fstrm drops frames and opens a new file
+ * a second later, over and over while the disk is full, so the error is
+ * logged once, not every second. */
+static void failed(struct dfile *f, const char *what, int e)
 {
 	if (e != f->last_errno)
 		al_err("dnstap file %s: cannot %s (%s): frames are dropped until it works, tried every second",
@@ -89,15 +92,14 @@ static fstrm_res on_open(void *obj)
 	while ((f->fd = open(f->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640)) < 0) {
 		e = errno;
 		if (e != EEXIST || again++) {
-			open_failed(f, "create it", e);
+			failed(f, "create it", e);
 			return fstrm_res_failure;
 		}
 		if ((e = make_way(f)) != 0) {
-			open_failed(f, "move the earlier file aside", e);
+			failed(f, "move the earlier file aside", e);
 			return fstrm_res_failure;
 		}
 	}
-	f->last_errno = 0;
 	return fstrm_res_success;
 }
 
@@ -150,11 +152,14 @@ static fstrm_res on_write(void *obj, const struct iovec *iov, int iovcnt)
 			i++;
 		}
 	}
-	if (!e)
-		return fstrm_res_success;
-	al_err("dnstap file %s: write failed (%s): what it holds is kept, and a new file is started",
-	       f->path, strerror(e));
-	return fstrm_res_failure;
+	if (e) { /* the next open keeps what this file holds: see make_way */
+		failed(f, "write", e);
+		return fstrm_res_failure;
+	}
+	if (f->last_errno)
+		al_info("dnstap file %s: writing again", f->path);
+	f->last_errno = 0;
+	return fstrm_res_success;
 }
 
 static fstrm_res on_destroy(void *obj)

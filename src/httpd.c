@@ -5,10 +5,10 @@
 #include <string.h>
 
 #include "airlock/httpd.h"
+#include "airlock/accept.h"
 #include "airlock/log.h"
 
 #define BACKLOG 64
-#define RETRY_MS 100 /* an accept that found no memory is tried again after this */
 
 struct conn {
 	uv_tcp_t h;
@@ -33,7 +33,7 @@ struct al_httpd {
 	void *arg;
 	struct conn *conns;
 	size_t nconns;
-	uv_timer_t retry; /* an accept that found no memory, tried again */
+	struct al_accept_retry retry; /* an accept that found no memory, tried again */
 	int closing; /* the listener is closed or closing */
 	int open;    /* the listener and retry, until their close callbacks ran */
 	char discard[512]; /* input after the request: read, never looked at */
@@ -233,29 +233,18 @@ static void on_closed_reject(uv_handle_t *h)
 	free(h);
 }
 
-static void on_connection(uv_stream_t *server, int status);
-
-static void on_retry(uv_timer_t *t)
-{
-	struct al_httpd *s = t->data;
-
-	on_connection((uv_stream_t *)&s->h, 0);
-}
-
 static void on_connection(uv_stream_t *server, int status)
 {
 	struct al_httpd *s = server->data;
 	struct conn *c;
 	uv_tcp_t *t;
 
-	if (status < 0 || s->closing)
+	if (status < 0)
 		return;
 	if (s->nconns >= AL_HTTPD_MAX_CONNS || !(c = calloc(1, sizeof(*c)))) {
 		/* Accepted only to be closed: the backlog does not fill. */
 		if ((t = malloc(sizeof(*t))) == NULL) {
-			/* libuv listens again only once this one is
-			 * accepted: try later, not never. */
-			uv_timer_start(&s->retry, on_retry, RETRY_MS, 0);
+			al_accept_retry_later(&s->retry);
 			return;
 		}
 		uv_tcp_init(server->loop, t);
@@ -309,8 +298,8 @@ int al_httpd_new(uv_loop_t *loop, const struct al_ip *ip, uint16_t port, const c
 	al_sockaddr_make(ip, port, &sa, &salen);
 	al_sockaddr_format((struct sockaddr *)&sa, where, sizeof(where));
 	uv_tcp_init(loop, &s->h);
-	uv_timer_init(loop, &s->retry);
-	s->h.data = s->retry.data = s;
+	al_accept_retry_init(&s->retry, loop, (uv_stream_t *)&s->h, on_connection);
+	s->h.data = s;
 	s->open = 2;
 	if ((rc = uv_tcp_bind(&s->h, (struct sockaddr *)&sa, 0)) < 0 ||
 	    (rc = uv_listen((uv_stream_t *)&s->h, BACKLOG, on_connection)) < 0) {
@@ -332,5 +321,5 @@ void al_httpd_close(struct al_httpd *s)
 	for (c = s->conns; c; c = c->next)
 		conn_close(c);
 	uv_close((uv_handle_t *)&s->h, server_closed);
-	uv_close((uv_handle_t *)&s->retry, server_closed);
+	al_accept_retry_close(&s->retry, server_closed, s);
 }

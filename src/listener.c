@@ -6,12 +6,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "airlock/accept.h"
 #include "airlock/listener.h"
 #include "airlock/log.h"
 #include "airlock/msg.h"
 
 #define TCP_BACKLOG 256
-#define ACCEPT_RETRY_MS 100 /* an accept that found no memory is tried again after this */
 /* Queries unanswered plus replies unwritten, per connection: past this the
  * connection is not read, so a client that sends without reading cannot
  * make the server buffer without bound. */
@@ -32,8 +32,7 @@ struct al_listener {
 	size_t nudp;
 	uv_tcp_t *tcp;
 	size_t ntcp;
-	uint8_t *accept_due; /* tcp[i] has a connection that found no memory */
-	uv_timer_t retry;    /* takes those again */
+	struct al_accept_retry *retry; /* tcp[i]'s accept that found no memory, tried again */
 	struct al_conn *conns; /* open connections */
 	size_t nconns;
 	uint32_t max_conns, idle_ms;
@@ -197,20 +196,6 @@ static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	conn_unref(c);
 }
 
-static void on_accept(uv_stream_t *server, int status);
-
-static void on_retry(uv_timer_t *t)
-{
-	struct al_listener *l = t->data;
-	size_t i;
-
-	for (i = 0; i < l->ntcp; i++)
-		if (l->accept_due[i]) {
-			l->accept_due[i] = 0;
-			on_accept((uv_stream_t *)&l->tcp[i], 0);
-		}
-}
-
 static void on_accept(uv_stream_t *server, int status)
 {
 	struct al_listener *l = server->data;
@@ -221,10 +206,7 @@ static void on_accept(uv_stream_t *server, int status)
 		return;
 	c = calloc(1, sizeof(*c));
 	if (!c) {
-		/* libuv listens on this socket again only once the pending
-		 * connection is accepted: try later, not never. */
-		l->accept_due[(uv_tcp_t *)server - l->tcp] = 1;
-		uv_timer_start(&l->retry, on_retry, ACCEPT_RETRY_MS, 0);
+		al_accept_retry_later(&l->retry[(uv_tcp_t *)server - l->tcp]);
 		return;
 	}
 	c->l = l;
@@ -431,14 +413,12 @@ int al_listener_new(uv_loop_t *loop, const struct al_config *cfg,
 	l->udp = calloc(cfg->nlisten, sizeof(*l->udp));
 	l->udp_local = calloc(cfg->nlisten, sizeof(*l->udp_local));
 	l->tcp = calloc(cfg->nlisten, sizeof(*l->tcp));
-	l->accept_due = calloc(cfg->nlisten, 1);
+	l->retry = calloc(cfg->nlisten, sizeof(*l->retry));
 	l->rbuf = malloc(UDP_BATCH * UDP_SLOT);
-	if (!l->udp || !l->udp_local || !l->tcp || !l->accept_due || !l->rbuf) {
+	if (!l->udp || !l->udp_local || !l->tcp || !l->retry || !l->rbuf) {
 		al_listener_free(l);
 		return -ENOMEM;
 	}
-	uv_timer_init(loop, &l->retry);
-	l->retry.data = l;
 	for (i = 0; i < cfg->nlisten; i++) {
 		if ((fd = open_socket(&cfg->listen[i], SOCK_DGRAM, reuseport, err)) < 0)
 			goto fail;
@@ -453,6 +433,7 @@ int al_listener_new(uv_loop_t *loop, const struct al_config *cfg,
 			goto fail;
 		uv_tcp_init(loop, &l->tcp[i]);
 		l->tcp[i].data = l;
+		al_accept_retry_init(&l->retry[i], loop, (uv_stream_t *)&l->tcp[i], on_accept);
 		l->ntcp++;
 		uv_tcp_open(&l->tcp[i], fd);
 	}
@@ -485,6 +466,18 @@ void al_listener_set_limits(struct al_listener *l, uint32_t max_conns, uint32_t 
 	l->idle_ms = idle_ms;
 }
 
+/* The TCP listening sockets and their accept timers. */
+static void close_tcp(struct al_listener *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->ntcp; i++) {
+		uv_close((uv_handle_t *)&l->tcp[i], NULL);
+		al_accept_retry_close(&l->retry[i], NULL, NULL);
+	}
+	l->ntcp = 0;
+}
+
 void al_listener_stop(struct al_listener *l)
 {
 	struct al_conn *c, *next;
@@ -493,9 +486,7 @@ void al_listener_stop(struct al_listener *l)
 	l->stopped = 1;
 	for (i = 0; i < l->nudp; i++)
 		uv_udp_recv_stop(&l->udp[i]);
-	for (i = 0; i < l->ntcp; i++)
-		uv_close((uv_handle_t *)&l->tcp[i], NULL);
-	l->ntcp = 0;
+	close_tcp(l);
 	for (c = l->conns; c; c = next) {
 		next = c->next;
 		uv_read_stop((uv_stream_t *)&c->h);
@@ -516,13 +507,10 @@ void al_listener_close(struct al_listener *l)
 		return;
 	while (l->conns)
 		conn_close(l->conns);
-	if (!uv_is_closing((uv_handle_t *)&l->retry))
-		uv_close((uv_handle_t *)&l->retry, NULL);
 	for (i = 0; i < l->nudp; i++)
 		uv_close((uv_handle_t *)&l->udp[i], NULL);
-	for (i = 0; i < l->ntcp; i++)
-		uv_close((uv_handle_t *)&l->tcp[i], NULL);
-	l->nudp = l->ntcp = 0;
+	close_tcp(l);
+	l->nudp = 0;
 }
 
 void al_listener_free(struct al_listener *l)
@@ -532,7 +520,7 @@ void al_listener_free(struct al_listener *l)
 	free(l->udp);
 	free(l->udp_local);
 	free(l->tcp);
-	free(l->accept_due);
+	free(l->retry);
 	free(l->rbuf);
 	free(l);
 }

@@ -18,8 +18,6 @@
 #define MAX_HOPS 8          /* CNAMEs followed inside the local data */
 #define DEFAULT_TTL 3600    /* for records before any $TTL and without a TTL */
 #define CLASS_IN 1
-#define TYPE_RRSIG 46
-#define TYPE_NSEC 47
 
 struct rec {
 	const uint8_t *rdata;
@@ -544,7 +542,7 @@ static int check_cname(struct loader *L, const struct pending *v, size_t n)
 
 	for (i = 0; i < n; i++) {
 		if (v[i].rec.type != AL_TYPE_CNAME) {
-			if (!other && v[i].rec.type != TYPE_RRSIG && v[i].rec.type != TYPE_NSEC)
+			if (!other && v[i].rec.type != AL_TYPE_RRSIG && v[i].rec.type != AL_TYPE_NSEC)
 				other = &v[i];
 			continue;
 		}

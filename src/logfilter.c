@@ -47,7 +47,7 @@ static int days_in_month(int year, int month)
 	return month == 2 && leap ? 29 : days[month - 1];
 }
 
-int al_duration_parse(const char *s, int64_t *out_us)
+int al_logtime_duration(const char *s, int64_t *out_us)
 {
 	int64_t n = 0, unit;
 	const char *p = s;
@@ -78,7 +78,7 @@ static int parse_relative(const char *s, int64_t now_us, int64_t *out)
 {
 	int64_t d;
 
-	if (al_duration_parse(s, &d) < 0 || d > now_us)
+	if (al_logtime_duration(s, &d) < 0 || d > now_us)
 		return -EINVAL; /* or before 1970 */
 	*out = now_us - d;
 	return 0;

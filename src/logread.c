@@ -636,9 +636,9 @@ int al_logread_scan_open(struct al_logread *lr, int64_t since_us, struct al_logr
 		return al_err_set(err, "out of memory"), -ENOMEM;
 	s->lr = lr;
 	s->since_us = since_us;
-	/* Answers follow their query in the table (the writer inserts a query,
-	 * then its answers), so the first answer of query X or later is the
-	 * first entry of answers_query from X on. */
+	/* answers' rowids rise with query_id (the writer gives ids in order
+	 * and writes each batch's answers in query order), so the answers of
+	 * query X and later start at the first entry of answers_query from X on. */
 	if ((rc = prepare(lr, "SELECT id, ts_us, client, zone, qname FROM queries WHERE id >= ? ORDER BY id",
 			  &s->q, err)) < 0 ||
 	    (rc = prepare(lr, "SELECT query_id, data, ttl FROM answers WHERE rowid >= "

@@ -71,7 +71,7 @@ int al_msg_read_name(const uint8_t *pkt, size_t len, size_t *off, uint8_t *name)
 		}
 		for (size_t i = 1; i <= l; i++) {
 			uint8_t ch = pkt[p + i];
-			name[n++] = (ch >= 'A' && ch <= 'Z') ? (uint8_t)(ch + 32) : ch;
+			name[n++] = al_msg_lower(ch);
 		}
 		p += 1u + l;
 	}
@@ -303,7 +303,7 @@ int al_msg_name_from_text(const char *text, uint8_t *out, size_t outlen)
 		}
 		if (n == 63 || o + n + 2 >= outlen)
 			return -1;
-		out[o + 1 + n++] = (uint8_t)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
+		out[o + 1 + n++] = al_msg_lower((uint8_t)ch);
 	}
 	if (n) {
 		out[o] = (uint8_t)n;

@@ -206,7 +206,7 @@ static const char *put_label(const char *s, size_t n, uint8_t *out, size_t *o,
 		return "longer than 255 bytes in wire form";
 	out[(*o)++] = (uint8_t)n;
 	for (i = 0; i < n; i++)
-		out[(*o)++] = (uint8_t)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] - 'A' + 'a' : s[i]);
+		out[(*o)++] = al_msg_lower((uint8_t)s[i]);
 	return NULL;
 }
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "airlock/log.h"
+#include "airlock/logwrite.h"
 #include "airlock/msg.h"
 #include "airlock/querylog.h"
 #include "airlock/rowbuf.h"
@@ -52,16 +53,26 @@ static const char *const stmt_sql[NSTMTS] = {
 struct gap {
 	uint64_t rows;
 	int64_t first_us, last_us;
+	int64_t since_us; /* mono_us() of the first row counted */
 };
 
 /* Why rows were lost: log_gaps.cause.  The submitter drops records for
- * the first two; the writer counts the rows of a file deleted under it, and its gaps;
+ * the first two; the writer counts the rows of a file deleted under it;
  * the workers count the queries that response-rate limiting answered
- * without a row (al_qlog_unlogged), summed over RATE_LIMITED_US. */
+ * without a row (al_qlog_unlogged). */
 enum gap_cause { GAP_QUEUE_FULL, GAP_UNAVAILABLE, GAP_DELETED, GAP_RATE_LIMITED, GAP_CAUSES };
-static const char *const gap_cause_names[GAP_CAUSES] = { "queue full", "database unavailable",
-							 "database deleted", "rate limited" };
-#define RATE_LIMITED_US (10 * 1000000LL) /* one rate-limited gap row per this, at most */
+static const struct {
+	const char *name;
+	bool warn;       /* lost: airlockd's own log says so */
+	int64_t hold_us; /* counts are summed this long into one row (0: each batch has its own) */
+} causes[GAP_CAUSES] = {
+	[GAP_QUEUE_FULL] = { "queue full", true, 0 },
+	[GAP_UNAVAILABLE] = { "database unavailable", true, 0 },
+	[GAP_DELETED] = { "database deleted", true, 0 },
+	/* Chosen, not lost: no warning, and one row per 10 s however long
+	 * the flood. */
+	[GAP_RATE_LIMITED] = { "rate limited", false, 10 * 1000000LL },
+};
 
 struct al_qlog {
 	char *path;
@@ -69,9 +80,8 @@ struct al_qlog {
 	sqlite3_stmt *sql[NSTMTS];
 	struct al_rowbuf *query_rows, *answer_rows;
 	struct qlog_store *store; /* schema, slices, retention */
-	dev_t dev;   /* the file the connection writes, to notice that */
-	ino_t ino;   /* path was deleted or replaced */
-	int fd;      /* that file, read-only: its link count tells deleted from renamed */
+	int fd;      /* the file the connection writes, read-only: to notice that path
+		      * was deleted or replaced, and its link count tells which */
 	struct al_qlog_opts opts;
 	pthread_t thread;
 
@@ -86,7 +96,6 @@ struct al_qlog {
 	int writer_waiting;
 	int failing; /* the last write failed: records wait, the queue fills */
 	struct gap dropped[GAP_CAUSES]; /* not yet written as gap rows */
-	int64_t rate_limited_since;     /* mono_us() of dropped[GAP_RATE_LIMITED]'s first count */
 	struct seen_rec *seen;          /* SEEN_MAX first sightings ... */
 	size_t nseen;                   /* ... this many waiting */
 	unsigned slice_rows;
@@ -162,6 +171,8 @@ static int64_t now_us(void)
 
 static void gap_add(struct gap *g, uint64_t rows, int64_t first_us, int64_t last_us)
 {
+	if (!g->rows)
+		g->since_us = mono_us();
 	if (!g->rows || first_us < g->first_us)
 		g->first_us = first_us;
 	if (!g->rows || last_us > g->last_us)
@@ -358,7 +369,7 @@ static int write_batch(struct al_qlog *log, const struct al_logrec *recs, size_t
 		rc = write_seen(log, &seen[i]);
 	for (c = 0; rc == 0 && c < GAP_CAUSES; c++)
 		if (gaps[c].rows)
-			rc = write_gap(log, &gaps[c], gap_cause_names[c]);
+			rc = write_gap(log, &gaps[c], causes[c].name);
 	if (rc == 0 && sqlite3_exec(log->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		rc = -EIO;
 	if (rc < 0) {
@@ -384,7 +395,7 @@ static void index_slices(struct al_qlog *log, size_t n)
 	pthread_mutex_lock(&log->mu);
 	rows = log->slice_rows;
 	pthread_mutex_unlock(&log->mu);
-	steps = 1 + n * (size_t)qlog_store_steps_per_slice() / (size_t)rows;
+	steps = 1 + n * (size_t)QLOG_SLICE_STEPS / (size_t)rows;
 	for (i = 0; i < steps; i++) {
 		t0 = mono_us();
 		if (qlog_store_slice_step(log->store, rows, &closed) < 0)
@@ -471,16 +482,11 @@ static int take(struct al_qlog *log, struct batch *b, int failing)
 	}
 	for (c = 0; c < GAP_CAUSES; c++) {
 		struct gap *d = &log->dropped[c];
-		if (c == GAP_RATE_LIMITED) {
-			/* Chosen, not lost: no warning, and one row per
-			 * RATE_LIMITED_US however long the flood. */
-			if (!d->rows || (!log->stopping && mono_us() - log->rate_limited_since < RATE_LIMITED_US))
-				continue;
-		} else {
+		if (!d->rows || (causes[c].hold_us && !log->stopping && mono_us() - d->since_us < causes[c].hold_us))
+			continue;
+		if (causes[c].warn)
 			b->warn_rows += d->rows;
-		}
-		if (d->rows)
-			gap_add(&b->gaps[c], d->rows, d->first_us, d->last_us);
+		gap_add(&b->gaps[c], d->rows, d->first_us, d->last_us);
 		memset(d, 0, sizeof(*d));
 	}
 	last = log->stopping && log->count == 0;
@@ -511,11 +517,11 @@ static void db_close(struct al_qlog *log);
  * deleted, or renamed away (log rotation) and perhaps replaced. */
 static int file_moved(const struct al_qlog *log)
 {
-	struct stat sb;
+	struct stat sb, ours;
 
 	if (stat(log->path, &sb) < 0)
 		return errno == ENOENT;
-	return sb.st_dev != log->dev || sb.st_ino != log->ino;
+	return fstat(log->fd, &ours) < 0 || sb.st_dev != ours.st_dev || sb.st_ino != ours.st_ino;
 }
 
 /* True when the file the connection writes has no name left: deleted,
@@ -710,8 +716,6 @@ int al_qlog_submit(struct al_qlog *log, struct al_logrec *rec)
 void al_qlog_unlogged(struct al_qlog *log, uint64_t n, int64_t first_us, int64_t last_us)
 {
 	pthread_mutex_lock(&log->mu);
-	if (!log->dropped[GAP_RATE_LIMITED].rows)
-		log->rate_limited_since = mono_us();
 	gap_add(&log->dropped[GAP_RATE_LIMITED], n, first_us, last_us);
 	pthread_mutex_unlock(&log->mu);
 }
@@ -819,9 +823,8 @@ static void db_close(struct al_qlog *log)
 	log->fd = -1;
 }
 
-/* Opens path (creating or migrating the schema: the version is checked
- * before anything is changed), then switches to WAL and remembers which
- * file it is.  The connection does not enforce the foreign keys: the
+/* Opens path as every writer does (al_logwrite_connect: schema, WAL),
+ * sets the writer's own pragmas and remembers which file it is.  The connection does not enforce the foreign keys: the
  * parent check costs a seek per answers row (the writer ran 5-24 %
  * faster without it in bench/qlog_writer), the writer adds answers only
  * to queries written before them in the same transaction
@@ -833,31 +836,19 @@ static void db_close(struct al_qlog *log)
  * Returns 0 or -EIO with the reason in err. */
 static int db_open(struct al_qlog *log, struct al_err *err)
 {
-	struct stat sb;
-
-	if (sqlite3_open_v2(log->path, &log->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-			    NULL) != SQLITE_OK) {
-		al_err_set(err, "cannot open the query log: %s",
-			   log->db ? sqlite3_errmsg(log->db) : "out of memory");
-		db_close(log);
-		return -EIO;
-	}
-	sqlite3_busy_timeout(log->db, BUSY_MS);
-	if (al_qlog_migrate(log->db, err) < 0 ||
-	    qlog_exec(log->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF;"
+	if (al_logwrite_connect(log->path, BUSY_MS, SQLITE_OPEN_NOMUTEX, &log->db, err) < 0 ||
+	    qlog_exec(log->db, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF;"
 		 " PRAGMA cache_size=-" AL_STR(CACHE_KIB) "; PRAGMA wal_autocheckpoint=" AL_STR(CHECKPOINT_PAGES),
 		 err, "cannot set up the query log") < 0 ||
 	    prepare(log, err) < 0) {
 		db_close(log);
 		return -EIO;
 	}
-	if ((log->fd = open(log->path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(log->fd, &sb) < 0) {
+	if ((log->fd = open(log->path, O_RDONLY | O_CLOEXEC)) < 0) {
 		al_err_set(err, "cannot stat the query log: %s", strerror(errno));
 		db_close(log);
 		return -EIO;
 	}
-	log->dev = sb.st_dev;
-	log->ino = sb.st_ino;
 	return 0;
 }
 

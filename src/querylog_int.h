@@ -37,8 +37,8 @@ int qlog_store_next_id(struct qlog_store *s, int64_t *id);
  * slice's last), -EAGAIN when there is nothing to index, -EIO when the
  * step failed (it is tried again at the next call). */
 int qlog_store_slice_step(struct qlog_store *s, int64_t rows, bool *closed);
-/* The steps that close one slice. */
-int qlog_store_steps_per_slice(void);
+/* The steps that close one slice: one per index table. */
+#define QLOG_SLICE_STEPS 3
 
 /* Retention, in a few small transactions: the oldest queries rows
  * before cutoff (UTC microseconds) with their answers and the incidents'

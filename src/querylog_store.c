@@ -83,6 +83,7 @@ static const struct {
 	  " ORDER BY 2, 3" },
 };
 #define NIDX (sizeof(idx_tables) / sizeof(idx_tables[0]))
+_Static_assert(NIDX == QLOG_SLICE_STEPS, "a slice step per index table");
 
 /* The unindexed tail: the next slice's number, the first id after the
  * last slice, the largest queries.id and the first id of a row in the
@@ -443,9 +444,4 @@ void qlog_store_free(struct qlog_store *s)
 		sqlite3_finalize(s->prune_idx[i]);
 	slicer_free(&s->slicer);
 	free(s);
-}
-
-int qlog_store_steps_per_slice(void)
-{
-	return (int)NIDX;
 }

@@ -12,6 +12,10 @@
 #include "airlock/ratelimit.h"
 
 #define PREFIX_TAG 0xff /* no wire name starts so: labels are at most 63 */
+/* Labels of the longest public suffix worth asking libpsl about: the
+ * ICANN rules have at most 4 (schools.nsw.edu.au); twice that leaves
+ * room for new ones. */
+#define SUFFIX_LABELS_MAX 8
 #define SEC_BITS 24
 #define SEC_MASK ((1u << SEC_BITS) - 1)
 #define AHEAD_MAX 2     /* a slot this many seconds ahead of a caller's clock is live */
@@ -184,8 +188,11 @@ size_t al_ratelimit_domain(const struct psl_ctx_st *psl, const uint8_t *name, si
 		offs[n++] = off;
 	/* The longest suffix that is public under the ICANN rules (the
 	 * private ones, duckdns.org or github.io, would give every name
-	 * under them a count of its own); the domain is one label more. */
-	for (k = 1; psl && k < n; k++) {
+	 * under them a count of its own); the domain is one label more.
+	 * Only the last SUFFIX_LABELS_MAX labels can be one: a name of a
+	 * hundred labels, chosen by a client, costs a few lookups, not a
+	 * hundred. */
+	for (k = n > SUFFIX_LABELS_MAX ? n - SUFFIX_LABELS_MAX : 1; psl && k < n; k++) {
 		if ((tl = al_msg_name_to_text(name + offs[k], text, sizeof(text))) < 2)
 			continue;
 		text[tl - 1] = '\0'; /* libpsl wants no trailing dot */

@@ -22,30 +22,26 @@ static int count_labels(const uint8_t *name, size_t len)
 int al_regdom(const psl_ctx_t *psl, const uint8_t *name, size_t len, char *out, size_t outlen)
 {
 	char text[AL_MAX_NAME * 4];
-	const char *reg, *p;
+	uint8_t wire[AL_MAX_NAME];
+	const char *reg;
 	size_t tlen, i;
-	int below;
+	int below, n;
 
 	if (!psl || (below = count_labels(name, len)) < 0 ||
 	    al_msg_name_to_text(name, text, sizeof(text)) < 0)
 		return -EINVAL;
 	for (i = 0; text[i]; i++)
-		if (text[i] >= 'A' && text[i] <= 'Z')
-			text[i] = (char)(text[i] - 'A' + 'a');
+		text[i] = (char)al_msg_lower((uint8_t)text[i]);
 	tlen = i;
 	if (tlen > 1 && text[tlen - 1] == '.')
 		text[--tlen] = '\0'; /* libpsl wants no trailing dot */
 	if (!(reg = psl_registrable_domain(psl, text)))
 		return -EINVAL;
-	below--; /* the registered domain's own first label */
-	for (p = reg; *p; p++) {
-		if (*p == '\\') { /* \X or \DDD (al_msg_name_to_text's escapes): no separator */
-			p += p[1] >= '0' && p[1] <= '9' ? 3 : 1;
-			continue;
-		}
-		below -= *p == '.';
-	}
-	if (below < 0 || (size_t)snprintf(out, outlen, "%s.", reg) >= outlen)
+	/* The labels above it, counted in wire form: the escapes (\X,
+	 * \DDD) are read by the one parser that writes them. */
+	if ((size_t)snprintf(out, outlen, "%s.", reg) >= outlen ||
+	    (n = al_msg_name_from_text(out, wire, sizeof(wire))) < 0 ||
+	    (below -= count_labels(wire, (size_t)n)) < 0)
 		return -EINVAL;
 	return below;
 }

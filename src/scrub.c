@@ -10,10 +10,10 @@
 #include "airlock/namepat.h"
 #include "airlock/scrub.h"
 
+/* The rarer types whose rdata holds names (RFC 3597 section 4). */
 enum {
-	T_MD = 3, T_MF = 4, T_MB = 7, T_MG = 8, T_MR = 9, T_PTR = 12, T_MINFO = 14,
-	T_MX = 15, T_RP = 17, T_AFSDB = 18, T_RT = 21, T_PX = 26, T_SRV = 33,
-	T_NAPTR = 35, T_KX = 36, T_DNAME = 39, T_RRSIG = 46, T_NSEC = 47, T_NSEC3 = 50,
+	T_MD = 3, T_MF = 4, T_MB = 7, T_MG = 8, T_MR = 9, T_MINFO = 14, T_RP = 17,
+	T_AFSDB = 18, T_RT = 21, T_PX = 26, T_NAPTR = 35, T_KX = 36,
 	C_ANY = 255,
 };
 
@@ -57,9 +57,21 @@ static void set_bit(uint8_t *set, unsigned i)
 }
 
 /* name is zone or below it (proper: strictly below). */
-static bool under(const uint8_t *name, int nlen, const struct name *zone, bool proper)
+static bool under(const uint8_t *name, int nlen, const uint8_t *zone, int zlen, bool proper)
 {
-	return al_namepat_under(name, (size_t)nlen, zone->b, (size_t)zone->len) && !(proper && nlen == zone->len);
+	return al_namepat_under(name, (size_t)nlen, zone, (size_t)zlen) && !(proper && nlen == zlen);
+}
+
+/* A DNAME owned by owner is above a name of the chain (it made the CNAME
+ * that leads on from there). */
+static bool dname_above(const struct scrub *s, const uint8_t *owner, int olen)
+{
+	unsigned j;
+
+	for (j = 0; j < s->nchain; j++)
+		if (under(s->chain[j].b, s->chain[j].len, owner, olen, true))
+			return true;
+	return false;
 }
 
 /* RFC 1035 3.2.5: QCLASS * matches every class. */
@@ -111,8 +123,8 @@ static int note_target(struct scrub *s, const uint8_t *pkt, const struct al_rr *
 
 	switch (rr->type) {
 	case AL_TYPE_NS: skip = 0; break;
-	case T_MX: skip = 2; break;
-	case T_SRV: skip = 6; break;
+	case AL_TYPE_MX: skip = 2; break;
+	case AL_TYPE_SRV: skip = 6; break;
 	default: return 0;
 	}
 	if (rdata_name(pkt, rr, skip, &n) < 0)
@@ -133,14 +145,7 @@ static int judge_answer(struct scrub *s, const uint8_t *pkt, const struct al_rr 
 {
 	int k = chain_index(s, owner, olen), c;
 	bool wanted = rr->type == s->qtype || s->qtype == AL_TYPE_ANY;
-	struct name target, zone = as_name(owner, olen);
-	bool dname_ok = false;
-	unsigned j;
-
-	/* A DNAME is kept above a name of the chain (it made the CNAME that
-	 * leads on from there). */
-	for (j = 0; j < s->nchain && !dname_ok; j++)
-		dname_ok = under(s->chain[j].b, s->chain[j].len, &zone, true);
+	struct name target;
 
 	if (rr->type == AL_TYPE_CNAME) {
 		/* Even for a CNAME or ANY question: the kept CNAMEs are the
@@ -150,15 +155,16 @@ static int judge_answer(struct scrub *s, const uint8_t *pkt, const struct al_rr 
 		return k >= 0 && k + 1 < (int)s->nchain && s->chain[k + 1].len == target.len &&
 		       memcmp(s->chain[k + 1].b, target.b, (size_t)target.len) == 0;
 	}
-	if (rr->type == T_DNAME)
-		return (wanted && k >= 0) || dname_ok;
-	if (rr->type == T_RRSIG) {
+	if (rr->type == AL_TYPE_DNAME)
+		return (wanted && k >= 0) || dname_above(s, owner, olen);
+	if (rr->type == AL_TYPE_RRSIG) {
 		c = covered(rr, pkt);
 		if (k == (int)s->nchain - 1 && !s->signer.len && (wanted || c == s->qtype) &&
-		    rdata_name(pkt, rr, 18, &target) == 0 && under(tail(s)->b, tail(s)->len, &target, false))
+		    rdata_name(pkt, rr, 18, &target) == 0 &&
+		    under(tail(s)->b, tail(s)->len, target.b, target.len, false))
 			s->signer = target; /* the zone of a wildcard answer's proof */
 		return (k >= 0 && (wanted || c == s->qtype || c == AL_TYPE_CNAME)) ||
-		       (c == T_DNAME && dname_ok);
+		       (c == AL_TYPE_DNAME && dname_above(s, owner, olen));
 	}
 	if (k < 0 || !wanted)
 		return 0;
@@ -173,11 +179,10 @@ static int judge_authority(struct scrub *s, const uint8_t *pkt, const struct al_
 	int c;
 
 	if (rr->type == AL_TYPE_SOA || rr->type == AL_TYPE_NS) {
-		struct name zone = as_name(owner, olen);
-		if (!under(t->b, t->len, &zone, false))
+		if (!under(t->b, t->len, owner, olen, false))
 			return 0;
 		if (rr->type == AL_TYPE_SOA && !s->apex.len)
-			s->apex = zone;
+			s->apex = as_name(owner, olen);
 		return note_target(s, pkt, rr) < 0 ? -1 : 1;
 	}
 	if (s->pass == 1)
@@ -186,17 +191,15 @@ static int judge_authority(struct scrub *s, const uint8_t *pkt, const struct al_
 	 * carries no SOA) the signer of the answer. */
 	apex = s->apex.len ? &s->apex : &s->signer;
 	switch (rr->type) {
-	case T_NSEC:
-	case T_NSEC3:
-		return apex->len && under(owner, olen, apex, false);
-	case T_RRSIG:
+	case AL_TYPE_NSEC:
+	case AL_TYPE_NSEC3:
+		return apex->len && under(owner, olen, apex->b, apex->len, false);
+	case AL_TYPE_RRSIG:
 		c = covered(rr, pkt);
-		if (c == AL_TYPE_SOA || c == AL_TYPE_NS) {
-			struct name zone = as_name(owner, olen);
-			return under(t->b, t->len, &zone, false);
-		}
-		if (c == T_NSEC || c == T_NSEC3)
-			return apex->len && under(owner, olen, apex, false);
+		if (c == AL_TYPE_SOA || c == AL_TYPE_NS)
+			return under(t->b, t->len, owner, olen, false);
+		if (c == AL_TYPE_NSEC || c == AL_TYPE_NSEC3)
+			return apex->len && under(owner, olen, apex->b, apex->len, false);
 		return 0;
 	}
 	return 0;
@@ -289,15 +292,15 @@ static const char *layout(uint16_t type)
 {
 	switch (type) {
 	case AL_TYPE_NS: case T_MD: case T_MF: case AL_TYPE_CNAME: case T_MB:
-	case T_MG: case T_MR: case T_PTR: case T_DNAME:
+	case T_MG: case T_MR: case AL_TYPE_PTR: case AL_TYPE_DNAME:
 		return "n";
 	case AL_TYPE_SOA: case T_MINFO: case T_RP:
 		return "nn";
-	case T_MX: case T_AFSDB: case T_RT: case T_KX:
+	case AL_TYPE_MX: case T_AFSDB: case T_RT: case T_KX:
 		return "2n";
 	case T_PX:
 		return "2nn";
-	case T_SRV:
+	case AL_TYPE_SRV:
 		return "6n";
 	case T_NAPTR:
 		return "4cccn";

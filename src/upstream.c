@@ -295,11 +295,6 @@ size_t al_fwd_randomize_case(uint8_t *name, size_t len)
 	return letters;
 }
 
-static uint8_t fold(uint8_t c)
-{
-	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
-}
-
 bool al_fwd_reply_matches(const uint8_t *query, size_t qlen, const uint8_t *reply,
 			  size_t len, bool exact_case)
 {
@@ -319,7 +314,7 @@ bool al_fwd_reply_matches(const uint8_t *query, size_t qlen, const uint8_t *repl
 	if (exact_case)
 		return memcmp(reply + AL_HDR, query + AL_HDR, end - AL_HDR) == 0;
 	for (i = AL_HDR; i < end; i++) /* label lengths are below 64: never letters */
-		if (fold(reply[i]) != fold(query[i]))
+		if (al_msg_lower(reply[i]) != al_msg_lower(query[i]))
 			return false;
 	return true;
 }
@@ -367,7 +362,7 @@ static int owner_lower(const uint8_t *pkt, const struct al_rr *rr, void *arg)
 		return 0;
 	for (off = rr->owner_off; off < len && p[off] != 0 && p[off] < 64; off += 1u + p[off])
 		for (i = off + 1; i <= off + p[off] && i < len; i++)
-			p[i] = fold(p[i]);
+			p[i] = al_msg_lower(p[i]);
 	return 0;
 }
 

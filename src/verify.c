@@ -6,7 +6,6 @@
 
 #include "airlock/verify.h"
 
-#define TYPE_RRSIG 46
 
 static bool in_any(const struct al_ip *ip, const struct al_cidr *cidrs, size_t n)
 {
@@ -104,7 +103,7 @@ static int check_rr(const uint8_t *pkt, const struct al_rr *rr, void *arg)
 			text[0] = '\0';
 		return fail_with(c->v, "CNAME outside the private zones", text);
 	}
-	if (rr->type == TYPE_RRSIG)
+	if (rr->type == AL_TYPE_RRSIG)
 		return 0;
 	if (rr->type == AL_TYPE_A || rr->type == AL_TYPE_AAAA)
 		return fail_with(c->v, "malformed address record", "");

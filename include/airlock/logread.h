@@ -56,7 +56,7 @@ int al_logfilter_check(const struct al_logfilter *f, struct al_err *err);
 
 /* "30s", "15m", "1h", "7d", "2w" (digits and one unit) in microseconds.
  * Returns 0 or -EINVAL. */
-int al_duration_parse(const char *s, int64_t *out_us);
+int al_logtime_duration(const char *s, int64_t *out_us);
 /* "30s", "15m", "1h", "7d", "2w" before now_us, or an ISO 8601 date or
  * time in UTC or with an offset ("2026-11-24", "2026-11-24T10:00Z",
  * "2026-11-24T10:00:00.250Z", "2026-11-24T11:00:00+01:00"; no zone: UTC).

@@ -1,6 +1,7 @@
-/* Writing to a query log from outside airlockd (the CLI's imports and the
- * flow monitor's incidents): one way to open it, creating or migrating the
- * schema, in WAL mode, waiting for airlockd's writer when it holds the lock. */
+/* Opening a query log to write to it: one way for airlockd's writer, the
+ * CLI's imports and the flow monitor's incidents.  It creates or migrates
+ * the schema (a newer one is refused before anything is changed), in WAL
+ * mode, waiting busy_ms for another writer that holds the lock. */
 #ifndef AIRLOCK_LOGWRITE_H
 #define AIRLOCK_LOGWRITE_H
 
@@ -8,7 +9,11 @@
 
 #include "airlock/err.h"
 
-/* Returns 0 with *db open, or -EIO with err naming path and the reason. */
+/* flags: more sqlite3_open_v2 flags (SQLITE_OPEN_NOMUTEX).  Returns 0 with
+ * *db open, or -EIO with the reason in err. */
+int al_logwrite_connect(const char *path, unsigned busy_ms, int flags, sqlite3 **db,
+			struct al_err *err);
+/* The same with no flags, err naming path first. */
 int al_logwrite_open(const char *path, unsigned busy_ms, sqlite3 **db, struct al_err *err);
 
 #endif

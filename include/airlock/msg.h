@@ -20,13 +20,20 @@ enum {
 	AL_RCODE_REFUSED = 5,
 	AL_RCODE_BADVERS = 16, /* extended: upper 8 bits travel in OPT */
 };
+/* A byte of a name in lower case: DNS compares names in ASCII case only. */
+static inline uint8_t al_msg_lower(uint8_t c)
+{
+	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
+}
+
 /* "NOERROR" ... "NOTZONE" for rcodes 0-10, NULL for any other. */
 const char *al_msg_rcode_name(int rcode);
 
 enum {
 	AL_TYPE_A = 1, AL_TYPE_NS = 2, AL_TYPE_CNAME = 5, AL_TYPE_SOA = 6,
-	AL_TYPE_AAAA = 28, AL_TYPE_OPT = 41, AL_TYPE_IXFR = 251,
-	AL_TYPE_AXFR = 252, AL_TYPE_ANY = 255,
+	AL_TYPE_PTR = 12, AL_TYPE_MX = 15, AL_TYPE_AAAA = 28, AL_TYPE_SRV = 33,
+	AL_TYPE_DNAME = 39, AL_TYPE_OPT = 41, AL_TYPE_RRSIG = 46, AL_TYPE_NSEC = 47,
+	AL_TYPE_NSEC3 = 50, AL_TYPE_IXFR = 251, AL_TYPE_AXFR = 252, AL_TYPE_ANY = 255,
 };
 
 /* Header flag bits (the 16-bit flags word). */

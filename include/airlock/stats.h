@@ -55,15 +55,12 @@ struct al_stats {
 #undef AL_STATS_MEMBER
 };
 
-/* The owning thread's increment of one counter, e.g.
- * AL_STAT_INC(w->stats.queries). */
-#define AL_STAT_INC(counter)                                                   \
-	__atomic_store_n(&(counter), __atomic_load_n(&(counter), __ATOMIC_RELAXED) + 1, \
-			 __ATOMIC_RELAXED)
-/* The same, adding n. */
+/* The owning thread's addition to one counter, e.g.
+ * AL_STAT_ADD(w->stats.queries, 1). */
 #define AL_STAT_ADD(counter, n)                                                \
 	__atomic_store_n(&(counter), __atomic_load_n(&(counter), __ATOMIC_RELAXED) + (n), \
 			 __ATOMIC_RELAXED)
+#define AL_STAT_INC(counter) AL_STAT_ADD(counter, 1)
 
 /* sum += s; s may be a running worker's (sum is the caller's alone). */
 void al_stats_add(struct al_stats *sum, const struct al_stats *s);

@@ -70,7 +70,7 @@ static int usage_error(const char *what, const char *arg)
 /* "90s", "20m", "2h", up to a week: the answer's grace after its TTL. */
 static bool grace(const char *s, int64_t *out)
 {
-	return al_duration_parse(s, out) == 0 && *out <= 7 * 86400 * 1000000LL;
+	return al_logtime_duration(s, out) == 0 && *out <= 7 * 86400 * 1000000LL;
 }
 
 /* The index of a zone by name; the log names the same few zones over and

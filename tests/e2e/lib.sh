@@ -122,14 +122,17 @@ cleanup() {
     fi
 }
 
-# mount_tmpfs DIR SIZE: a small filesystem of the test's own (needs root),
-# unmounted at exit; skips the test where mounting is not allowed.
+# try_mount_tmpfs DIR SIZE: a small filesystem of the test's own (needs
+# root), unmounted at exit; returns 1 where mounting is not allowed.
+# mount_tmpfs skips the whole test then.
 MOUNTS=""
-mount_tmpfs() {
+try_mount_tmpfs() {
     mkdir -p "$1" || fail "mkdir $1"
-    mount -t tmpfs -o "size=$2,mode=0755" airlock-test "$1" 2>/dev/null \
-        || skip "cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN)"
+    mount -t tmpfs -o "size=$2,mode=0755" airlock-test "$1" 2>/dev/null || return 1
     MOUNTS="$1 $MOUNTS"
+}
+mount_tmpfs() {
+    try_mount_tmpfs "$1" "$2" || skip "cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN)"
 }
 
 # Checks the tools, makes the temp dir, installs the cleanup trap.
@@ -446,13 +449,20 @@ log_count() {
     awk -v n="$name" -v t="${3:-}" '$2 == n && (t == "" || $3 == t)' "$1" | wc -l | tr -d ' '
 }
 
-# log_protos LOG NAME: the transports used for NAME, in order ("udp tcp").
-log_protos() {
+# log_field LOG NAME N: field N of the fake's log lines for NAME (any
+# case), in order, space-separated.  The fields: transport, the name in
+# lower case, type, ID, the name as it arrived.
+log_field() {
     local name
     name=$(printf '%s' "$2" | tr '[:upper:]' '[:lower:]')
     case $name in *.) ;; *) name="$name." ;; esac
-    awk -v n="$name" '$2 == n { print $1 }' "$1" | tr '\n' ' ' | sed 's/ $//'
+    awk -v n="$name" -v f="$3" '$2 == n { print $f }' "$1" | tr '\n' ' ' | sed 's/ $//'
 }
+
+# log_protos LOG NAME: the transports used for NAME, in order ("udp tcp").
+log_protos() { log_field "$1" "$2" 1; }
+# log_spellings LOG NAME: NAME as each query for it arrived, in order.
+log_spellings() { log_field "$1" "$2" 5; }
 
 # wait_log LOG NAME TIMEOUT_MS: true once the fake has logged NAME.
 wait_log() {

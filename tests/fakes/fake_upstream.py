@@ -156,8 +156,9 @@ class Fake:
         if self.log is None:
             return
         q = query.question[0]
-        line = "%s %s %s %d\n" % (proto, q.name.to_text().lower(),
-                                  dns.rdatatype.to_text(q.rdtype), query.id)
+        # The name lower-cased (to match on), then as it arrived (DNS 0x20).
+        line = "%s %s %s %d %s\n" % (proto, q.name.to_text().lower(),
+                                     dns.rdatatype.to_text(q.rdtype), query.id, q.name.to_text())
         try:
             self.log.write(line)
             self.log.flush()

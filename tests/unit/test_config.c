@@ -203,6 +203,9 @@ static void test_config_default_reads_resolv_conf(void **state)
 	 * plain addresses stay; the scoped one is skipped. */
 	assert_int_equal(cfg->nupstreams, 3);
 	assert_string_equal(al_ip_format(&cfg->upstreams[2].ip, buf, sizeof(buf)), "192.0.2.53");
+	/* DNS 0x20 is on for upstreams from resolv.conf. */
+	assert_false(cfg->upstreams[0].keep_case);
+	assert_false(cfg->upstreams[2].keep_case);
 	assert_int_equal(cfg->nzones, 1);
 	assert_int_equal(cfg->zones[0].ncidrs, 2);
 	al_config_unref(cfg);

@@ -18,6 +18,7 @@
 
 #include "airlock/logread.h"
 #include "airlock/querylog.h"
+#include "schema_v1.h"
 #include "tmpdir.h"
 
 #define S 1000000LL
@@ -84,7 +85,7 @@ static void test_logtime_rejects_malformed(void **state)
 }
 
 /* Durations (airlock flows --grace): one unit, no overflow. */
-static void test_duration_parse(void **state)
+static void test_logtime_duration(void **state)
 {
 	static const char *const bad[] = { "", "1", "1x", "h", "-1h", "+1h", "1h ", "1.5h",
 					   "999999999999w", "100000000000d", "1000000000000s" };
@@ -92,17 +93,17 @@ static void test_duration_parse(void **state)
 	size_t i;
 
 	(void)state;
-	assert_int_equal(al_duration_parse("90s", &d), 0);
+	assert_int_equal(al_logtime_duration("90s", &d), 0);
 	assert_int_equal(d, 90 * S);
-	assert_int_equal(al_duration_parse("20m", &d), 0);
+	assert_int_equal(al_logtime_duration("20m", &d), 0);
 	assert_int_equal(d, 20 * 60 * S);
-	assert_int_equal(al_duration_parse("2w", &d), 0);
+	assert_int_equal(al_logtime_duration("2w", &d), 0);
 	assert_int_equal(d, 14 * 86400 * S);
-	assert_int_equal(al_duration_parse("99999999999s", &d), 0);
+	assert_int_equal(al_logtime_duration("99999999999s", &d), 0);
 	assert_int_equal(d, 99999999999 * S);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		d = 7;
-		if (al_duration_parse(bad[i], &d) != -EINVAL)
+		if (al_logtime_duration(bad[i], &d) != -EINVAL)
 			fail_msg("\"%s\" was accepted as %lld", bad[i], (long long)d);
 		assert_int_equal(d, 7);
 	}
@@ -701,22 +702,6 @@ static void test_index_tail_makes_contiguous_slices(void **state)
 				 "3|8|9|8000000|9000000|2|2|\n");
 }
 
-/* The schema of version 1, as airlock wrote it: a file an older airlockd
- * still writes (version 1 or 2) is read with its own indexes. */
-static const char schema_v1[] =
-	"CREATE TABLE queries (id INTEGER PRIMARY KEY, ts_us INTEGER NOT NULL, client TEXT NOT NULL, client_port INTEGER NOT NULL, zone TEXT NOT NULL, transport TEXT NOT NULL, qname TEXT NOT NULL, qtype INTEGER NOT NULL, rcode INTEGER NOT NULL, action TEXT NOT NULL, reason TEXT NOT NULL, upstream TEXT NOT NULL, latency_us INTEGER NOT NULL);"
-	"CREATE INDEX queries_ts ON queries(ts_us);"
-	"CREATE INDEX queries_client_ts ON queries(client, ts_us);"
-	"CREATE INDEX queries_qname ON queries(qname);"
-	"CREATE TABLE answers (query_id INTEGER NOT NULL REFERENCES queries(id) ON DELETE CASCADE, name TEXT NOT NULL, type INTEGER NOT NULL, data TEXT NOT NULL, ttl INTEGER NOT NULL);"
-	"CREATE INDEX answers_data ON answers(data);"
-	"CREATE INDEX answers_query ON answers(query_id);"
-	"CREATE TABLE incidents (id INTEGER PRIMARY KEY, ts_us INTEGER NOT NULL, severity TEXT NOT NULL, kind TEXT NOT NULL, zone TEXT NOT NULL, client TEXT NOT NULL, name TEXT NOT NULL, detail TEXT NOT NULL, query_id INTEGER REFERENCES queries(id) ON DELETE SET NULL);"
-	"CREATE INDEX incidents_ts ON incidents(ts_us);"
-	"CREATE INDEX incidents_kind_ts ON incidents(kind, ts_us);"
-	"CREATE TABLE log_gaps (id INTEGER PRIMARY KEY, ts_us INTEGER NOT NULL, first_lost_us INTEGER NOT NULL, last_lost_us INTEGER NOT NULL, rows_lost INTEGER NOT NULL, cause TEXT NOT NULL);"
-	"PRAGMA user_version = 1;";
-
 static void test_reads_version_1_file_with_its_indexes(void **state)
 {
 	struct fixture *f = *state;
@@ -726,7 +711,7 @@ static void test_reads_version_1_file_with_its_indexes(void **state)
 
 	snprintf(path, sizeof(path), "%s/v1.db", f->dir);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	db_exec(db, schema_v1);
+	db_exec(db, test_schema_v1);
 	db_exec(db, rows_sql);
 	sqlite3_close(db);
 	assert_string_equal(run(path, Q, "client", "10.0.2.15", NULL), "1,5,9");
@@ -798,7 +783,7 @@ static void check_scan(const char *dir, int version, const int64_t *slice_ends)
 	snprintf(path, sizeof(path), "%s/scan-v%d-%lld.db", dir, version, (long long)*slice_ends);
 	if (version == 1) {
 		assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-		db_exec(db, schema_v1);
+		db_exec(db, test_schema_v1);
 	} else {
 		db = db_create(path);
 	}
@@ -938,7 +923,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_logtime_accepts_every_form),
 		cmocka_unit_test(test_logtime_rejects_malformed),
-		cmocka_unit_test(test_duration_parse),
+		cmocka_unit_test(test_logtime_duration),
 		cmocka_unit_test(test_logtime_formats_utc),
 		cmocka_unit_test(test_filter_messages_name_option_value_and_expected),
 		cmocka_unit_test(test_filter_normalises_values),

@@ -20,6 +20,7 @@
 #include "airlock/msg.h"
 #include "airlock/querylog.h"
 #include "reply.h"
+#include "schema_v1.h"
 #include "tmpdir.h"
 
 #define T0 1795514400000000LL /* 2026-11-24T10:00:00Z in microseconds */
@@ -626,34 +627,6 @@ static void test_qlog_prunes_index_slices_left_without_rows(void **state)
 	sqlite3_close(db);
 }
 
-/* Version 1, as airlock wrote it. */
-static const char schema_v1[] =
-	"CREATE TABLE queries ("
-	" id INTEGER PRIMARY KEY, ts_us INTEGER NOT NULL, client TEXT NOT NULL,"
-	" client_port INTEGER NOT NULL, zone TEXT NOT NULL, transport TEXT NOT NULL,"
-	" qname TEXT NOT NULL, qtype INTEGER NOT NULL, rcode INTEGER NOT NULL,"
-	" action TEXT NOT NULL, reason TEXT NOT NULL, upstream TEXT NOT NULL,"
-	" latency_us INTEGER NOT NULL);"
-	"CREATE INDEX queries_ts ON queries(ts_us);"
-	"CREATE INDEX queries_client_ts ON queries(client, ts_us);"
-	"CREATE INDEX queries_qname ON queries(qname);"
-	"CREATE TABLE answers ("
-	" query_id INTEGER NOT NULL REFERENCES queries(id) ON DELETE CASCADE,"
-	" name TEXT NOT NULL, type INTEGER NOT NULL, data TEXT NOT NULL, ttl INTEGER NOT NULL);"
-	"CREATE INDEX answers_data ON answers(data);"
-	"CREATE INDEX answers_query ON answers(query_id);"
-	"CREATE TABLE incidents ("
-	" id INTEGER PRIMARY KEY, ts_us INTEGER NOT NULL, severity TEXT NOT NULL,"
-	" kind TEXT NOT NULL, zone TEXT NOT NULL, client TEXT NOT NULL, name TEXT NOT NULL,"
-	" detail TEXT NOT NULL,"
-	" query_id INTEGER REFERENCES queries(id) ON DELETE SET NULL);"
-	"CREATE INDEX incidents_ts ON incidents(ts_us);"
-	"CREATE INDEX incidents_kind_ts ON incidents(kind, ts_us);"
-	"CREATE TABLE log_gaps ("
-	" id INTEGER PRIMARY KEY, ts_us INTEGER NOT NULL, first_lost_us INTEGER NOT NULL,"
-	" last_lost_us INTEGER NOT NULL, rows_lost INTEGER NOT NULL, cause TEXT NOT NULL);"
-	"PRAGMA user_version = 1;";
-
 /* who-resolved ADDRESS and log --client IP, as `airlock` prints them. */
 static int on_resolved(const struct al_logresolved *a, void *arg)
 {
@@ -713,7 +686,7 @@ static void test_qlog_migrates_version_1_file(void **state)
 	char before[1024], after[1024], out[1024];
 	sqlite3 *db = db_open(f->path);
 
-	db_exec(db, schema_v1);
+	db_exec(db, test_schema_v1);
 	db_exec(db, "INSERT INTO queries VALUES"
 		    " (1, 1795514401000000, '10.0.2.15', 40001, 'inference', 'udp', 'example.com.', 1, 0, 'upstream', '', '127.0.0.1:53', 1500),"
 		    " (2, 1795514402000000, '10.0.2.16', 40002, 'inference', 'udp', 'www.example.com.', 28, 0, 'cache', '', '', 45),"
@@ -867,7 +840,7 @@ static void test_qlog_writes_query_row_before_its_answers(void **state)
 		    " WHEN NOT EXISTS (SELECT 1 FROM queries WHERE id = NEW.query_id)"
 		    " BEGIN SELECT RAISE(ABORT, 'answer before its query'); END");
 	sqlite3_close(db);
-	log = log_open(f->path, 256, 100, 10);
+	log = log_open(f->path, 256, 40, 60000); /* the 40 records in one batch */
 	for (i = 0; i < 40; i++) {
 		r = record(T0 + i, "127.0.2.1", "www.example.");
 		attach_reply(&r, pkt, n);
@@ -878,6 +851,34 @@ static void test_qlog_writes_query_row_before_its_answers(void **state)
 	al_qlog_close(log);
 	db = db_open(f->path);
 	assert_int_equal(scalar(db, "SELECT count(*) FROM answers"), 80);
+	sqlite3_close(db);
+}
+
+/* Rate-limited queries (no row, by choice) are summed for 10 s into one
+ * log_gaps row, not one per batch; at close whatever is held is written. */
+static void test_qlog_sums_rate_limited_gaps(void **state)
+{
+	struct fixture *f = *state;
+	struct al_qlog *log = log_open(f->path, 64, 100, 10);
+	struct al_logrec r;
+	char out[256];
+	sqlite3 *db;
+
+	al_qlog_unlogged(log, 3, T0 + 5, T0 + 7);
+	al_qlog_unlogged(log, 2, T0 + 1, T0 + 9);
+	r = record(T0 + 10, "127.0.2.1", "www.example.");
+	assert_int_equal(al_qlog_submit(log, &r), 0);
+	assert_int_equal(al_qlog_flush(log, 5000), 0); /* a batch is committed ... */
+	db = db_open(f->path);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM queries"), 1);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM log_gaps"), 0); /* ... without the held count */
+	sqlite3_close(db);
+	al_qlog_unlogged(log, 4, T0 + 20, T0 + 30);
+	al_qlog_close(log);
+	db = db_open(f->path);
+	assert_string_equal(rows(db, "SELECT rows_lost, first_lost_us - 1795514400000000,"
+				     " last_lost_us - 1795514400000000, cause FROM log_gaps", out, sizeof(out)),
+			    "9|1|30|rate limited\n");
 	sqlite3_close(db);
 }
 
@@ -1275,6 +1276,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_qlog_keeps_query_with_malformed_reply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_writes_every_record_of_a_burst, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_writes_query_row_before_its_answers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_qlog_sums_rate_limited_gaps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_commits_partial_batch_after_batch_ms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_flush_commits_queued_rows_at_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_flush_times_out_while_database_locked, setup, teardown),

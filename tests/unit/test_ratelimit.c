@@ -91,9 +91,10 @@ static void test_ratelimit_late_clock_counts_into_the_slot_second(void **state)
 	assert_int_equal(al_ratelimit_charge(rl, k, 103, AL_RATELIMIT_RESET), 1);
 	assert_int_equal(al_ratelimit_charge(rl, k, 101, AL_RATELIMIT_RESET), 2);
 	assert_int_equal(al_ratelimit_charge(rl, k, 100, AL_RATELIMIT_RESET), 1);
-	/* Seconds count modulo 2^24: 65536 seconds on is another second. */
+	/* Seconds count modulo 2^24: 65536 seconds on is another second,
+	 * 2^24 seconds on the same one. */
 	assert_int_equal(al_ratelimit_charge(rl, k, 100 + 65536, AL_RATELIMIT_RESET), 1);
-	assert_int_equal(al_ratelimit_charge(rl, k, 100 + 65536, AL_RATELIMIT_RESET), 2);
+	assert_int_equal(al_ratelimit_charge(rl, k, 100 + 65536 + (1u << 24), AL_RATELIMIT_RESET), 2);
 	al_ratelimit_free(rl);
 }
 
@@ -319,7 +320,7 @@ static void test_ratelimit_upstream_per_registered_domain(void **state)
 	struct al_ratelimit_conf conf;
 	struct al_ratelimit *rl;
 	uint8_t name[AL_MAX_NAME];
-	char text[64];
+	char text[256];
 	int i, n, over = 0;
 
 	(void)state;
@@ -333,6 +334,12 @@ static void test_ratelimit_upstream_per_registered_domain(void **state)
 	/* Under the ICANN rules only: private suffixes do not split it. */
 	assert_string_equal(charged(psl, "r1.duckdns.org."), "duckdns.org.");
 	assert_string_equal(charged(psl, "x.a1b2.github.io."), "github.io.");
+	/* The deepest ICANN suffix, and a hundred labels in front of one. */
+	assert_string_equal(charged(psl, "a.b.myschool.schools.nsw.edu.au."), "myschool.schools.nsw.edu.au.");
+	for (i = 0, text[0] = '\0'; i < 100; i++)
+		strcat(text, "a.");
+	strcat(text, "victim.co.uk.");
+	assert_string_equal(charged(psl, text), "victim.co.uk.");
 	al_ratelimit_conf_default(&conf);
 	conf.upstream_per_domain = 5;
 	assert_int_equal(al_ratelimit_new(1024, &rl), 0);
