@@ -1,5 +1,6 @@
 /* Rate limits per client prefix and per domain: the config section and
  * the shared lock-free table of counters (see ratelimit.h). */
+#include <assert.h>
 #include <errno.h>
 #include <libpsl.h>
 #include <stdlib.h>
@@ -102,11 +103,9 @@ uint64_t al_ratelimit_prefix_key(const struct al_ratelimit *rl, const struct al_
 				 unsigned v4_bits, unsigned v6_bits)
 {
 	uint8_t k[3 + 16];
-	unsigned bits = ip->family == AF_INET ? v4_bits : v6_bits,
-		 max = ip->family == AF_INET ? 32 : 128, i;
+	unsigned bits = ip->family == AF_INET ? v4_bits : v6_bits, i;
 
-	if (bits > max)
-		bits = max;
+	assert(bits <= (ip->family == AF_INET ? 32u : 128u)); /* the config's ranges: 8-32, 16-128 */
 	memset(k, 0, sizeof(k));
 	k[0] = PREFIX_TAG;
 	k[1] = ip->family == AF_INET ? 4 : 6;

@@ -107,6 +107,14 @@ static int apply_config(struct al_worker *w, struct al_config *cfg)
 	return 0;
 }
 
+/* The loop's own handles (the listener closes its own). */
+static void close_handles(struct al_worker *w)
+{
+	uv_close((uv_handle_t *)&w->wake, NULL);
+	uv_close((uv_handle_t *)&w->drain, NULL);
+	uv_close((uv_handle_t *)&w->unlogged.timer, NULL);
+}
+
 static void on_drain(uv_timer_t *t)
 {
 	struct al_worker *w = t->data;
@@ -116,8 +124,7 @@ static void on_drain(uv_timer_t *t)
 	uv_timer_stop(t);
 	worker_hand_unlogged(w);
 	al_listener_close(w->listener);
-	uv_close((uv_handle_t *)&w->wake, NULL);
-	uv_close((uv_handle_t *)&w->drain, NULL);
+	close_handles(w);
 }
 
 static void on_wake(uv_async_t *a)
@@ -173,6 +180,8 @@ int al_worker_new(unsigned id, struct al_config *cfg, struct al_seen *seen,
 	w->wake.data = w;
 	uv_timer_init(&w->loop, &w->drain);
 	w->drain.data = w;
+	uv_timer_init(&w->loop, &w->unlogged.timer);
+	w->unlogged.timer.data = w;
 	if ((rc = al_fwd_new(&w->loop, &w->stats, &w->fwd)) == 0)
 		al_fwd_set_metrics(w->fwd, &w->metrics);
 	if (rc < 0 || (rc = apply_config(w, al_config_ref(cfg))) < 0 ||
@@ -180,8 +189,7 @@ int al_worker_new(unsigned id, struct al_config *cfg, struct al_seen *seen,
 		if (rc == -ENOMEM)
 			al_err_set(err, "out of memory");
 		w->listener = NULL;
-		uv_close((uv_handle_t *)&w->wake, NULL);
-		uv_close((uv_handle_t *)&w->drain, NULL);
+		close_handles(w);
 		uv_run(&w->loop, UV_RUN_DEFAULT);
 		al_worker_free(w);
 		return rc;
@@ -288,8 +296,7 @@ void al_worker_free(struct al_worker *w)
 	if (!w->started && w->listener) {
 		/* Never ran: close its handles here. */
 		al_listener_close(w->listener);
-		uv_close((uv_handle_t *)&w->wake, NULL);
-		uv_close((uv_handle_t *)&w->drain, NULL);
+		close_handles(w);
 		uv_run(&w->loop, UV_RUN_DEFAULT);
 	}
 	uv_loop_close(&w->loop);

@@ -55,7 +55,7 @@ struct al_worker {
 	struct {                         /* rate-limited queries not yet told to the log */
 		uint64_t n;
 		int64_t first_us, last_us;
-		uint64_t since_ms;
+		uv_timer_t timer; /* hands them over a second after the first */
 	} unlogged;
 	uint8_t out[AL_MAX_MSG];
 	uint8_t local[AL_MAX_MSG]; /* a local-data reply before it is rendered */

@@ -530,25 +530,31 @@ static void deny(struct al_worker *w, struct al_client *c, const struct al_query
 /* The rate-limited queries counted so far go to the log's log_gaps. */
 void worker_hand_unlogged(struct al_worker *w)
 {
+	uv_timer_stop(&w->unlogged.timer);
 	if (!w->unlogged.n || !w->qlog)
 		return;
 	al_qlog_unlogged(w->qlog, w->unlogged.n, w->unlogged.first_us, w->unlogged.last_us);
 	w->unlogged.n = 0;
 }
 
+static void on_unlogged_timer(uv_timer_t *t)
+{
+	worker_hand_unlogged(t->data);
+}
+
 /* One more query limited without a row: counted here, handed to the log
- * once a second or every UNLOGGED_BATCH (not one lock per packet of a
- * flood), and at stop. */
+ * a second after the first or at UNLOGGED_BATCH (not one lock per packet
+ * of a flood), and at stop. */
 static void count_unlogged(struct al_worker *w, int64_t ts_us)
 {
 	if (!w->qlog)
 		return;
 	if (!w->unlogged.n++) {
 		w->unlogged.first_us = ts_us;
-		w->unlogged.since_ms = now_ms(w);
+		uv_timer_start(&w->unlogged.timer, on_unlogged_timer, 1000, 0);
 	}
 	w->unlogged.last_us = ts_us;
-	if (w->unlogged.n >= UNLOGGED_BATCH || now_ms(w) - w->unlogged.since_ms >= 1000)
+	if (w->unlogged.n >= UNLOGGED_BATCH)
 		worker_hand_unlogged(w);
 }
 

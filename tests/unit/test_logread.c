@@ -18,7 +18,7 @@
 
 #include "airlock/logread.h"
 #include "airlock/querylog.h"
-#include "schema_v1.h"
+#include "sqldb.h"
 #include "tmpdir.h"
 
 #define S 1000000LL
@@ -248,14 +248,6 @@ struct fixture {
 	char path[128];
 };
 
-static void db_exec(sqlite3 *db, const char *sql)
-{
-	char *msg = NULL;
-
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-		fail_msg("%s: %s", sql, msg ? msg : sqlite3_errmsg(db));
-}
-
 static sqlite3 *db_create(const char *path)
 {
 	sqlite3 *db = NULL;
@@ -265,7 +257,7 @@ static sqlite3 *db_create(const char *path)
 			 SQLITE_OK);
 	if (al_qlog_migrate(db, &err) != 0)
 		fail_msg("al_qlog_migrate: %s", err.msg);
-	db_exec(db, "PRAGMA journal_mode=WAL");
+	test_db_exec(db, "PRAGMA journal_mode=WAL");
 	return db;
 }
 
@@ -308,7 +300,7 @@ static int setup_with(void **state, const int64_t *slice_ends)
 	}
 	snprintf(f->path, sizeof(f->path), "%s/log.db", f->dir);
 	db = db_create(f->path);
-	db_exec(db, rows_sql);
+	test_db_exec(db, rows_sql);
 	for (; *slice_ends; slice_ends++)
 		if (al_qlog_index_tail(db, *slice_ends, &err) != 0)
 			fail_msg("al_qlog_index_tail(%lld): %s", (long long)*slice_ends, err.msg);
@@ -711,8 +703,8 @@ static void test_reads_version_1_file_with_its_indexes(void **state)
 
 	snprintf(path, sizeof(path), "%s/v1.db", f->dir);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	db_exec(db, test_schema_v1);
-	db_exec(db, rows_sql);
+	test_db_exec(db, test_schema_v1);
+	test_db_exec(db, rows_sql);
 	sqlite3_close(db);
 	assert_string_equal(run(path, Q, "client", "10.0.2.15", NULL), "1,5,9");
 	assert_string_equal(run(path, A, "ip", "192.0.2.1", NULL),
@@ -783,11 +775,11 @@ static void check_scan(const char *dir, int version, const int64_t *slice_ends)
 	snprintf(path, sizeof(path), "%s/scan-v%d-%lld.db", dir, version, (long long)*slice_ends);
 	if (version == 1) {
 		assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-		db_exec(db, test_schema_v1);
+		test_db_exec(db, test_schema_v1);
 	} else {
 		db = db_create(path);
 	}
-	db_exec(db, scan_rows_sql);
+	test_db_exec(db, scan_rows_sql);
 	for (; *slice_ends; slice_ends++)
 		if (al_qlog_index_tail(db, *slice_ends, &err) != 0)
 			fail_msg("al_qlog_index_tail(%lld): %s", (long long)*slice_ends, err.msg);
@@ -807,7 +799,7 @@ static void check_scan(const char *dir, int version, const int64_t *slice_ends)
 			    "6:f.example.:192.0.2.6:10.0.3.9:25,7:g.example.:2001:db8::7:10.0.2.15:1000");
 	assert_string_equal(scan_window(sc, T0 + 3000 * S), "");
 	/* A row written meanwhile is seen by the next call. */
-	db_exec(db, "INSERT INTO queries VALUES (10, 1795515500000000, '10.0.2.15', 10, 'inference', 'udp',"
+	test_db_exec(db, "INSERT INTO queries VALUES (10, 1795515500000000, '10.0.2.15', 10, 'inference', 'udp',"
 		    " 'j.example.', 1, 0, 'upstream', '', '', 1);"
 		    "INSERT INTO answers VALUES (10, 'j.example.', 1, '192.0.2.10', 60);");
 	assert_string_equal(scan_window(sc, T0 + 3000 * S), "10:j.example.:192.0.2.10:10.0.2.15:1100");
@@ -871,7 +863,7 @@ static void test_open_refuses_what_is_not_a_current_log(void **state)
 	/* Another program's database: tables, but version 0. */
 	snprintf(path, sizeof(path), "%s/other.db", f->dir);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	db_exec(db, "CREATE TABLE queries (x)");
+	test_db_exec(db, "CREATE TABLE queries (x)");
 	sqlite3_close(db);
 	assert_int_equal(open_err(path, &err), -EIO);
 	snprintf(want, sizeof(want), "%s: not an airlock query log (schema version 0: empty, or another program's database)", path);
@@ -881,7 +873,7 @@ static void test_open_refuses_what_is_not_a_current_log(void **state)
 	snprintf(path, sizeof(path), "%s/newer.db", f->dir);
 	db = db_create(path);
 	snprintf(want, sizeof(want), "PRAGMA user_version = %d", AL_QLOG_SCHEMA_VERSION + 1);
-	db_exec(db, want);
+	test_db_exec(db, want);
 	sqlite3_close(db);
 	assert_int_equal(open_err(path, &err), -EIO);
 	snprintf(want, sizeof(want), "%s: schema version %d is newer than this airlock knows (%d): use a newer airlock",
@@ -908,10 +900,10 @@ static void test_open_is_read_only_beside_a_writer(void **state)
 	sqlite3 *w = NULL;
 
 	assert_int_equal(sqlite3_open(p, &w), SQLITE_OK);
-	db_exec(w, "BEGIN IMMEDIATE");
-	db_exec(w, "INSERT INTO queries VALUES (10, 1795514410000000, '10.0.2.15', 1, 'inference', 'udp', 'late.example.', 1, 0, 'cache', '', '', 1)");
+	test_db_exec(w, "BEGIN IMMEDIATE");
+	test_db_exec(w, "INSERT INTO queries VALUES (10, 1795514410000000, '10.0.2.15', 1, 'inference', 'udp', 'late.example.', 1, 0, 'cache', '', '', 1)");
 	assert_string_equal(run(p, Q, "limit", "2", NULL), "8,9");
-	db_exec(w, "COMMIT");
+	test_db_exec(w, "COMMIT");
 	assert_string_equal(run(p, Q, "limit", "2", NULL), "9,10");
 	sqlite3_close(w);
 	assert_int_equal(al_logread_open(p, &lr, &err), 0);

@@ -20,7 +20,7 @@
 #include "airlock/msg.h"
 #include "airlock/querylog.h"
 #include "reply.h"
-#include "schema_v1.h"
+#include "sqldb.h"
 #include "tmpdir.h"
 
 #define T0 1795514400000000LL /* 2026-11-24T10:00:00Z in microseconds */
@@ -52,64 +52,6 @@ static int teardown(void **state)
 
 	free(f);
 	return rc;
-}
-
-static sqlite3 *db_open(const char *path)
-{
-	sqlite3 *db = NULL;
-
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL),
-			 SQLITE_OK);
-	sqlite3_busy_timeout(db, 5000);
-	return db;
-}
-
-static void db_exec(sqlite3 *db, const char *sql)
-{
-	char *msg = NULL;
-
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-		fail_msg("%s: %s", sql, msg ? msg : sqlite3_errmsg(db));
-}
-
-/* The single integer a query returns. */
-static int64_t scalar(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st = NULL;
-	int64_t v;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
-
-/* Every row a query returns, columns joined by '|', each row ended by
- * '\n': one string to compare exactly. */
-static const char *rows(sqlite3 *db, const char *sql, char *out, size_t cap)
-{
-	sqlite3_stmt *st = NULL;
-	size_t o = 0;
-	int i, rc;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-	out[0] = '\0';
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		for (i = 0; i < sqlite3_column_count(st); i++) {
-			const unsigned char *t = sqlite3_column_text(st, i);
-			o += (size_t)snprintf(out + o, cap - o, "%s%s", i ? "|" : "",
-					      t ? (const char *)t : "NULL");
-			assert_true(o < cap);
-		}
-		o += (size_t)snprintf(out + o, cap - o, "\n");
-		assert_true(o < cap);
-	}
-	assert_int_equal(rc, SQLITE_DONE);
-	sqlite3_finalize(st);
-	return out;
 }
 
 static struct al_qlog *log_open(const char *path, size_t queue_len, unsigned batch_rows,
@@ -190,57 +132,57 @@ static void expect_schema(sqlite3 *db)
 {
 	char out[1024];
 
-	assert_int_equal(scalar(db, "PRAGMA user_version"), AL_QLOG_SCHEMA_VERSION);
+	assert_int_equal(test_db_scalar(db, "PRAGMA user_version"), AL_QLOG_SCHEMA_VERSION);
 	assert_int_equal(AL_QLOG_SCHEMA_VERSION, 3);
-	assert_string_equal(rows(db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
+	assert_string_equal(test_db_rows(db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
 				 out, sizeof(out)),
 			    "answer_idx\nanswers\nclient_idx\nincidents\nlog_gaps\nlog_slices\nqname_idx\nqueries\nseen_domains\n");
-	assert_string_equal(rows(db, COLUMNS("queries"), out, sizeof(out)),
+	assert_string_equal(test_db_rows(db, COLUMNS("queries"), out, sizeof(out)),
 			    "id INTEGER PK, ts_us INTEGER NOT NULL, client TEXT NOT NULL,"
 			    " client_port INTEGER NOT NULL, zone TEXT NOT NULL,"
 			    " transport TEXT NOT NULL, qname TEXT NOT NULL, qtype INTEGER NOT NULL,"
 			    " rcode INTEGER NOT NULL, action TEXT NOT NULL, reason TEXT NOT NULL,"
 			    " upstream TEXT NOT NULL, latency_us INTEGER NOT NULL\n");
-	assert_string_equal(rows(db, COLUMNS("answers"), out, sizeof(out)),
+	assert_string_equal(test_db_rows(db, COLUMNS("answers"), out, sizeof(out)),
 			    "query_id INTEGER NOT NULL, name TEXT NOT NULL, type INTEGER NOT NULL,"
 			    " data TEXT NOT NULL, ttl INTEGER NOT NULL\n");
-	assert_string_equal(rows(db, COLUMNS("incidents"), out, sizeof(out)),
+	assert_string_equal(test_db_rows(db, COLUMNS("incidents"), out, sizeof(out)),
 			    "id INTEGER PK, ts_us INTEGER NOT NULL, severity TEXT NOT NULL,"
 			    " kind TEXT NOT NULL, zone TEXT NOT NULL, client TEXT NOT NULL,"
 			    " name TEXT NOT NULL, detail TEXT NOT NULL, query_id INTEGER\n");
-	assert_string_equal(rows(db, COLUMNS("log_gaps"), out, sizeof(out)),
+	assert_string_equal(test_db_rows(db, COLUMNS("log_gaps"), out, sizeof(out)),
 			    "id INTEGER PK, ts_us INTEGER NOT NULL, first_lost_us INTEGER NOT NULL,"
 			    " last_lost_us INTEGER NOT NULL, rows_lost INTEGER NOT NULL,"
 			    " cause TEXT NOT NULL\n");
-	assert_string_equal(rows(db, COLUMNS("log_slices"), out, sizeof(out)),
+	assert_string_equal(test_db_rows(db, COLUMNS("log_slices"), out, sizeof(out)),
 			    "slice INTEGER PK, first_id INTEGER NOT NULL, last_id INTEGER NOT NULL,"
 			    " first_us INTEGER NOT NULL, last_us INTEGER NOT NULL\n");
 	/* The index tables: clustered on their whole key, slice first. */
-	assert_string_equal(rows(db, COLUMNS("qname_idx"), out, sizeof(out)),
+	assert_string_equal(test_db_rows(db, COLUMNS("qname_idx"), out, sizeof(out)),
 			    "slice INTEGER NOT NULL PK, qname TEXT NOT NULL PK, query_id INTEGER NOT NULL PK\n");
-	assert_string_equal(rows(db, COLUMNS("client_idx"), out, sizeof(out)),
+	assert_string_equal(test_db_rows(db, COLUMNS("client_idx"), out, sizeof(out)),
 			    "slice INTEGER NOT NULL PK, client TEXT NOT NULL PK, ts_us INTEGER NOT NULL PK,"
 			    " query_id INTEGER NOT NULL PK\n");
-	assert_string_equal(rows(db, COLUMNS("answer_idx"), out, sizeof(out)),
+	assert_string_equal(test_db_rows(db, COLUMNS("answer_idx"), out, sizeof(out)),
 			    "slice INTEGER NOT NULL PK, data TEXT NOT NULL PK, query_id INTEGER NOT NULL PK\n");
-	assert_string_equal(rows(db, "SELECT group_concat(name, ',') FROM (SELECT name FROM pragma_table_list"
+	assert_string_equal(test_db_rows(db, "SELECT group_concat(name, ',') FROM (SELECT name FROM pragma_table_list"
 				     " WHERE wr = 1 ORDER BY name)", out, sizeof(out)),
 			    "answer_idx,client_idx,qname_idx,seen_domains\n");
-	assert_string_equal(rows(db, "SELECT group_concat(name || ':' || pk, ',') FROM"
+	assert_string_equal(test_db_rows(db, "SELECT group_concat(name || ':' || pk, ',') FROM"
 				     " (SELECT name, pk FROM pragma_table_info('client_idx') ORDER BY pk)",
 				 out, sizeof(out)),
 			    "slice:1,client:2,ts_us:3,query_id:4\n");
 	/* Only indexes that take their keys in order on the write path. */
-	assert_string_equal(rows(db, INDEXES("queries"), out, sizeof(out)), "ts_us\n");
-	assert_string_equal(rows(db, INDEXES("answers"), out, sizeof(out)), "query_id\n");
-	assert_string_equal(rows(db, INDEXES("incidents"), out, sizeof(out)), "kind,ts_us|ts_us\n");
-	assert_string_equal(rows(db, INDEXES("log_gaps"), out, sizeof(out)), "NULL\n");
-	assert_string_equal(rows(db, COLUMNS("seen_domains"), out, sizeof(out)),
+	assert_string_equal(test_db_rows(db, INDEXES("queries"), out, sizeof(out)), "ts_us\n");
+	assert_string_equal(test_db_rows(db, INDEXES("answers"), out, sizeof(out)), "query_id\n");
+	assert_string_equal(test_db_rows(db, INDEXES("incidents"), out, sizeof(out)), "kind,ts_us|ts_us\n");
+	assert_string_equal(test_db_rows(db, INDEXES("log_gaps"), out, sizeof(out)), "NULL\n");
+	assert_string_equal(test_db_rows(db, COLUMNS("seen_domains"), out, sizeof(out)),
 			    "domain TEXT NOT NULL PK, first_seen_us INTEGER NOT NULL\n");
-	assert_string_equal(rows(db, "SELECT \"table\", \"from\", \"to\", on_delete"
+	assert_string_equal(test_db_rows(db, "SELECT \"table\", \"from\", \"to\", on_delete"
 				     " FROM pragma_foreign_key_list('answers')", out, sizeof(out)),
 			    "queries|query_id|id|CASCADE\n");
-	assert_string_equal(rows(db, "SELECT \"table\", \"from\", \"to\", on_delete"
+	assert_string_equal(test_db_rows(db, "SELECT \"table\", \"from\", \"to\", on_delete"
 				     " FROM pragma_foreign_key_list('incidents')", out, sizeof(out)),
 			    "queries|query_id|id|SET NULL\n");
 }
@@ -253,11 +195,11 @@ static void test_qlog_open_creates_schema_in_wal_mode(void **state)
 	sqlite3 *db;
 
 	al_qlog_close(log);
-	db = db_open(f->path);
+	db = test_db_open(f->path);
 	expect_schema(db);
-	assert_string_equal(rows(db, "PRAGMA journal_mode", out, sizeof(out)), "wal\n");
-	assert_int_equal(scalar(db, "SELECT count(*) FROM queries"), 0);
-	assert_int_equal(scalar(db, "SELECT count(*) FROM log_gaps"), 0);
+	assert_string_equal(test_db_rows(db, "PRAGMA journal_mode", out, sizeof(out)), "wal\n");
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM queries"), 0);
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM log_gaps"), 0);
 	sqlite3_close(db);
 }
 
@@ -265,24 +207,24 @@ static void test_qlog_migrate_upgrades_empty_database_once(void **state)
 {
 	struct fixture *f = *state;
 	struct al_err err = { "" };
-	sqlite3 *db = db_open(f->path);
+	sqlite3 *db = test_db_open(f->path);
 
-	assert_int_equal(scalar(db, "PRAGMA user_version"), 0);
-	assert_int_equal(scalar(db, "SELECT count(*) FROM sqlite_master"), 0);
+	assert_int_equal(test_db_scalar(db, "PRAGMA user_version"), 0);
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM sqlite_master"), 0);
 	assert_int_equal(al_qlog_migrate(db, &err), 0);
 	expect_schema(db);
-	db_exec(db, "INSERT INTO queries VALUES (7, 1, '127.0.2.1', 1, 'z', 'udp', 'a.', 1, 0,"
+	test_db_exec(db, "INSERT INTO queries VALUES (7, 1, '127.0.2.1', 1, 'z', 'udp', 'a.', 1, 0,"
 		    " 'cache', '', '', 1)");
 	/* Already current: nothing is created or lost. */
 	assert_int_equal(al_qlog_migrate(db, &err), 0);
 	expect_schema(db);
-	assert_int_equal(scalar(db, "SELECT id FROM queries"), 7);
+	assert_int_equal(test_db_scalar(db, "SELECT id FROM queries"), 7);
 	sqlite3_close(db);
 
 	/* The migrated file opens as a query log as it is. */
 	al_qlog_close(log_open(f->path, 64, 100, 10));
-	db = db_open(f->path);
-	assert_int_equal(scalar(db, "SELECT count(*) FROM queries"), 1);
+	db = test_db_open(f->path);
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM queries"), 1);
 	sqlite3_close(db);
 }
 
@@ -292,9 +234,9 @@ static void test_qlog_refuses_newer_schema_version(void **state)
 	struct al_qlog_opts opts = { 64, 100, 10, 0 };
 	struct al_qlog *log = NULL;
 	struct al_err err = { "" };
-	sqlite3 *db = db_open(f->path);
+	sqlite3 *db = test_db_open(f->path);
 
-	db_exec(db, "PRAGMA user_version = 99");
+	test_db_exec(db, "PRAGMA user_version = 99");
 	assert_int_equal(al_qlog_migrate(db, &err), -EIO);
 	if (!strstr(err.msg, "99"))
 		fail_msg("message \"%s\" lacks \"99\"", err.msg);
@@ -305,11 +247,11 @@ static void test_qlog_refuses_newer_schema_version(void **state)
 	assert_null(log);
 	if (!strstr(err.msg, f->path) || !strstr(err.msg, "99"))
 		fail_msg("message \"%s\" lacks \"%s\" or \"99\"", err.msg, f->path);
-	db = db_open(f->path);
-	assert_int_equal(scalar(db, "PRAGMA user_version"), 99);
-	assert_int_equal(scalar(db, "SELECT count(*) FROM sqlite_master"), 0);
+	db = test_db_open(f->path);
+	assert_int_equal(test_db_scalar(db, "PRAGMA user_version"), 99);
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM sqlite_master"), 0);
 	/* Checked before anything changed: still in its own journal mode. */
-	assert_string_equal(rows(db, "PRAGMA journal_mode", err.msg, sizeof(err.msg)), "delete\n");
+	assert_string_equal(test_db_rows(db, "PRAGMA journal_mode", err.msg, sizeof(err.msg)), "delete\n");
 	sqlite3_close(db);
 }
 
@@ -374,8 +316,8 @@ static void test_qlog_writes_every_field(void **state)
 	}
 	al_qlog_close(log);
 
-	db = db_open(f->path);
-	assert_string_equal(rows(db, "SELECT ts_us, client, client_port, zone, transport, qname, qtype,"
+	db = test_db_open(f->path);
+	assert_string_equal(test_db_rows(db, "SELECT ts_us, client, client_port, zone, transport, qname, qtype,"
 				     " rcode, action, reason, upstream, latency_us FROM queries ORDER BY id",
 				 out, sizeof(out)),
 			    "1795514400123456|127.0.2.1|40000|inference|udp|h0.example.|1|0|cache|||7\n"
@@ -385,10 +327,10 @@ static void test_qlog_writes_every_field(void **state)
 			    "1795514400123460|127.0.2.1|40004||udp|h4.example.|1|5|refused|||4007\n"
 			    "1795514400123461|2001:db8::53|40005|inference|tcp|h5.example.|1|2|failed||127.0.0.1:5300|5007\n");
 	/* Integers are stored as integers, so range filters and sums work. */
-	assert_string_equal(rows(db, "SELECT DISTINCT typeof(ts_us), typeof(client_port), typeof(qtype),"
+	assert_string_equal(test_db_rows(db, "SELECT DISTINCT typeof(ts_us), typeof(client_port), typeof(qtype),"
 				     " typeof(rcode), typeof(latency_us) FROM queries", out, sizeof(out)),
 			    "integer|integer|integer|integer|integer\n");
-	assert_int_equal(scalar(db, "SELECT count(*) FROM answers"), 0);
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM answers"), 0);
 	sqlite3_close(db);
 }
 
@@ -419,9 +361,9 @@ static void test_qlog_writes_address_and_cname_answers(void **state)
 	assert_int_equal(al_qlog_submit(log, &r), 0);
 	al_qlog_close(log);
 
-	db = db_open(f->path);
-	assert_int_equal(scalar(db, "SELECT count(*) FROM queries"), 3);
-	assert_string_equal(rows(db, "SELECT a.query_id = q.id, a.name, a.type, a.data, a.ttl"
+	db = test_db_open(f->path);
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM queries"), 3);
+	assert_string_equal(test_db_rows(db, "SELECT a.query_id = q.id, a.name, a.type, a.data, a.ttl"
 				     " FROM answers a LEFT JOIN queries q ON q.qname = 'www.example.'"
 				     " ORDER BY a.rowid", out, sizeof(out)),
 			    "1|www.example.|5|web.example.|300\n"
@@ -468,10 +410,10 @@ static void test_qlog_prunes_rows_past_retention_with_their_answers(void **state
 	al_qlog_close(log);
 	assert_int_equal(st.pruned, 3);
 
-	db = db_open(f->path);
-	assert_string_equal(rows(db, "SELECT qname FROM queries ORDER BY ts_us", out, sizeof(out)),
+	db = test_db_open(f->path);
+	assert_string_equal(test_db_rows(db, "SELECT qname FROM queries ORDER BY ts_us", out, sizeof(out)),
 			    "recent.example.\nnew.example.\n");
-	assert_int_equal(scalar(db, "SELECT count(*) FROM answers"), 0); /* cascaded */
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM answers"), 0); /* cascaded */
 	sqlite3_close(db);
 }
 
@@ -485,7 +427,7 @@ static void wait_rows(sqlite3 *db, const char *sql, const char *want)
 	int i;
 
 	for (i = 0; i < 5000; i++) {
-		if (!strcmp(rows(db, sql, out, sizeof(out)), want))
+		if (!strcmp(test_db_rows(db, sql, out, sizeof(out)), want))
 			return;
 		nanosleep(&ms, NULL);
 	}
@@ -528,28 +470,28 @@ static void test_qlog_indexes_slices_as_rows_arrive(void **state)
 		assert_int_equal(al_qlog_submit(log, &r), 0);
 	}
 	wait_written(log, 10, &st);
-	db = db_open(f->path);
+	db = test_db_open(f->path);
 	wait_rows(db, SLICES, "1:1-4\n2:5-8\n");
 	al_qlog_close(log);
 
 	/* ts_us went backwards: first_us and last_us are the extremes. */
-	assert_string_equal(rows(db, "SELECT first_us - 1795514400000000, last_us - 1795514400000000"
+	assert_string_equal(test_db_rows(db, "SELECT first_us - 1795514400000000, last_us - 1795514400000000"
 				     " FROM log_slices ORDER BY slice", out, sizeof(out)),
 			    "7|10\n3|6\n");
-	assert_string_equal(rows(db, QNAME_IDX, out, sizeof(out)),
+	assert_string_equal(test_db_rows(db, QNAME_IDX, out, sizeof(out)),
 			    "1|a.example.|3\n1|b.example.|1\n1|b.example.|4\n1|www.example.|2\n"
 			    "2|a.example.|6\n2|b.example.|7\n2|www.example.|5\n2|www.example.|8\n");
-	assert_string_equal(rows(db, CLIENT_IDX, out, sizeof(out)),
+	assert_string_equal(test_db_rows(db, CLIENT_IDX, out, sizeof(out)),
 			    "1|127.0.2.1|9|2\n1|127.0.2.9|7|4\n1|127.0.2.9|10|1\n1|::1|8|3\n"
 			    "2|127.0.2.1|3|8\n2|127.0.2.1|6|5\n2|127.0.2.9|4|7\n2|::1|5|6\n");
-	assert_string_equal(rows(db, ANSWER_IDX, out, sizeof(out)),
+	assert_string_equal(test_db_rows(db, ANSWER_IDX, out, sizeof(out)),
 			    "1|192.0.2.7|2\n1|2001:db8::7|2\n"
 			    "2|192.0.2.7|5\n2|192.0.2.7|8\n2|2001:db8::7|5\n2|2001:db8::7|8\n");
 	/* CNAME targets are in answers, not in answer_idx: it serves address lookups. */
-	assert_int_equal(scalar(db, "SELECT count(*) FROM answers WHERE type = 5"), 3);
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM answers WHERE type = 5"), 3);
 	/* The answers table keeps both copies of the doubled record. */
-	assert_int_equal(scalar(db, "SELECT count(*) FROM answers WHERE query_id = 2"), 4);
-	assert_int_equal(scalar(db, "SELECT count(*) FROM queries"), 10);
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM answers WHERE query_id = 2"), 4);
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM queries"), 10);
 	sqlite3_close(db);
 }
 
@@ -563,21 +505,21 @@ static void test_qlog_numbers_rows_after_the_last_slice(void **state)
 	struct al_qlog_stats st;
 	struct al_err err = { "" };
 	char out[256];
-	sqlite3 *db = db_open(f->path);
+	sqlite3 *db = test_db_open(f->path);
 
 	assert_int_equal(al_qlog_migrate(db, &err), 0);
-	db_exec(db, "INSERT INTO queries VALUES (1, 1, '127.0.2.1', 1, 'z', 'udp', 'a.', 1, 0, 'cache', '', '', 1),"
+	test_db_exec(db, "INSERT INTO queries VALUES (1, 1, '127.0.2.1', 1, 'z', 'udp', 'a.', 1, 0, 'cache', '', '', 1),"
 		    " (2, 2, '127.0.2.1', 1, 'z', 'udp', 'b.', 1, 0, 'cache', '', '', 1)");
 	assert_int_equal(al_qlog_index_tail(db, 2, &err), 0);
-	db_exec(db, "DELETE FROM queries");
+	test_db_exec(db, "DELETE FROM queries");
 	sqlite3_close(db);
 
 	log = log_open(f->path, 64, 1, 10);
 	submit_named(log, T0, "after.example.");
 	wait_written(log, 1, &st);
 	al_qlog_close(log);
-	db = db_open(f->path);
-	assert_string_equal(rows(db, "SELECT id, qname FROM queries", out, sizeof(out)), "3|after.example.\n");
+	db = test_db_open(f->path);
+	assert_string_equal(test_db_rows(db, "SELECT id, qname FROM queries", out, sizeof(out)), "3|after.example.\n");
 	sqlite3_close(db);
 }
 
@@ -608,10 +550,10 @@ static void test_qlog_prunes_index_slices_left_without_rows(void **state)
 		assert_int_equal(al_qlog_submit(log, &r), 0);
 	}
 	wait_written(log, 5000, &st);
-	db = db_open(f->path);
+	db = test_db_open(f->path);
 	wait_rows(db, SLICES, "1:1-2500\n2:2501-5000\n");
 	al_qlog_close(log);
-	assert_int_equal(scalar(db, "SELECT count(*) FROM qname_idx WHERE slice = 1"), 2500);
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM qname_idx WHERE slice = 1"), 2500);
 
 	if (al_qlog_open(f->path, &opts, &log, &err) != 0)
 		fail_msg("al_qlog_open: %s", err.msg);
@@ -619,11 +561,11 @@ static void test_qlog_prunes_index_slices_left_without_rows(void **state)
 	al_qlog_get_stats(log, &st);
 	al_qlog_close(log);
 	assert_int_equal(st.pruned, 2500);
-	assert_int_equal(scalar(db, "SELECT count(*) FROM queries"), 2500);
-	assert_int_equal(scalar(db, "SELECT count(*) FROM qname_idx"), 2500);
-	assert_int_equal(scalar(db, "SELECT count(*) FROM client_idx"), 2500);
-	assert_int_equal(scalar(db, "SELECT min(slice) FROM qname_idx"), 2);
-	assert_int_equal(scalar(db, "SELECT min(slice) FROM client_idx"), 2);
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM queries"), 2500);
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM qname_idx"), 2500);
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM client_idx"), 2500);
+	assert_int_equal(test_db_scalar(db, "SELECT min(slice) FROM qname_idx"), 2);
+	assert_int_equal(test_db_scalar(db, "SELECT min(slice) FROM client_idx"), 2);
 	sqlite3_close(db);
 }
 
@@ -684,10 +626,10 @@ static void test_qlog_migrates_version_1_file(void **state)
 	struct al_qlog *log;
 	struct al_qlog_stats st;
 	char before[1024], after[1024], out[1024];
-	sqlite3 *db = db_open(f->path);
+	sqlite3 *db = test_db_open(f->path);
 
-	db_exec(db, test_schema_v1);
-	db_exec(db, "INSERT INTO queries VALUES"
+	test_db_exec(db, test_schema_v1);
+	test_db_exec(db, "INSERT INTO queries VALUES"
 		    " (1, 1795514401000000, '10.0.2.15', 40001, 'inference', 'udp', 'example.com.', 1, 0, 'upstream', '', '127.0.0.1:53', 1500),"
 		    " (2, 1795514402000000, '10.0.2.16', 40002, 'inference', 'udp', 'www.example.com.', 28, 0, 'cache', '', '', 45),"
 		    " (3, 1795514403000000, '10.0.2.15', 40003, 'data', 'tcp', 'notexample.com.', 1, 0, 'upstream', '', '127.0.0.1:53', 2000),"
@@ -714,24 +656,24 @@ static void test_qlog_migrates_version_1_file(void **state)
 	al_qlog_set_slice_rows(log, 2);
 	submit_named(log, T0 + 6000000, "new.example.");
 	wait_written(log, 1, &st);
-	db = db_open(f->path);
+	db = test_db_open(f->path);
 	wait_rows(db, SLICES, "1:1-2\n2:3-4\n3:5-6\n");
 	al_qlog_close(log);
 
 	expect_schema(db);
-	assert_string_equal(rows(db, "SELECT id, qname FROM queries ORDER BY id", out, sizeof(out)),
+	assert_string_equal(test_db_rows(db, "SELECT id, qname FROM queries ORDER BY id", out, sizeof(out)),
 			    "1|example.com.\n2|www.example.com.\n3|notexample.com.\n4|a.example.\n"
 			    "5|example.com.\n6|new.example.\n");
-	assert_int_equal(scalar(db, "SELECT count(*) FROM answers"), 6);
-	assert_string_equal(rows(db, "SELECT id, query_id FROM incidents", out, sizeof(out)), "1|2\n");
-	assert_string_equal(rows(db, "SELECT id, rows_lost FROM log_gaps", out, sizeof(out)), "1|7\n");
-	assert_string_equal(rows(db, QNAME_IDX, out, sizeof(out)),
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM answers"), 6);
+	assert_string_equal(test_db_rows(db, "SELECT id, query_id FROM incidents", out, sizeof(out)), "1|2\n");
+	assert_string_equal(test_db_rows(db, "SELECT id, rows_lost FROM log_gaps", out, sizeof(out)), "1|7\n");
+	assert_string_equal(test_db_rows(db, QNAME_IDX, out, sizeof(out)),
 			    "1|example.com.|1\n1|www.example.com.|2\n2|a.example.|4\n2|notexample.com.|3\n"
 			    "3|example.com.|5\n3|new.example.|6\n");
-	assert_string_equal(rows(db, ANSWER_IDX, out, sizeof(out)),
+	assert_string_equal(test_db_rows(db, ANSWER_IDX, out, sizeof(out)),
 			    "1|192.0.2.1|1\n1|2001:db8::1|2\n2|192.0.2.1|3\n2|192.0.2.2|3\n"
 			    "3|192.0.2.1|5\n");
-	assert_string_equal(rows(db, CLIENT_IDX, out, sizeof(out)),
+	assert_string_equal(test_db_rows(db, CLIENT_IDX, out, sizeof(out)),
 			    "1|10.0.2.15|1000000|1\n1|10.0.2.16|2000000|2\n2|10.0.2.15|3000000|3\n"
 			    "2|10.0.2.16|4000000|4\n3|10.0.2.15|5000000|5\n3|127.0.2.1|6000000|6\n");
 	sqlite3_close(db);
@@ -761,10 +703,10 @@ static void test_qlog_keeps_query_with_malformed_reply(void **state)
 	assert_int_equal(al_qlog_submit(log, &r), 0);
 	al_qlog_close(log);
 
-	db = db_open(f->path);
-	assert_string_equal(rows(db, "SELECT ts_us, qname FROM queries ORDER BY id", out, sizeof(out)),
+	db = test_db_open(f->path);
+	assert_string_equal(test_db_rows(db, "SELECT ts_us, qname FROM queries ORDER BY id", out, sizeof(out)),
 			    "1795514400000000|five.example.\n1795514400000001|www.example.\n");
-	assert_int_equal(scalar(db, "SELECT count(*) FROM answers"), 0);
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM answers"), 0);
 	sqlite3_close(db);
 }
 
@@ -803,17 +745,17 @@ static void test_qlog_writes_every_record_of_a_burst(void **state)
 	assert_int_equal(st.queued, 0);
 	al_qlog_close(log);
 
-	db = db_open(f->path);
-	assert_int_equal(scalar(db, "SELECT count(*) FROM queries"), 1000);
-	assert_int_equal(scalar(db, "SELECT count(DISTINCT ts_us) FROM queries"), 1000);
-	assert_int_equal(scalar(db, "SELECT min(ts_us) FROM queries"), T0);
-	assert_int_equal(scalar(db, "SELECT max(ts_us) FROM queries"), T0 + 999);
-	assert_int_equal(scalar(db, "SELECT count(*) FROM queries WHERE qname = 'n999.example.'"), 1);
-	assert_int_equal(scalar(db, "SELECT count(*) FROM answers"), 1000);
-	assert_int_equal(scalar(db, "SELECT count(*) FROM answers a JOIN queries q ON q.id = a.query_id"
+	db = test_db_open(f->path);
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM queries"), 1000);
+	assert_int_equal(test_db_scalar(db, "SELECT count(DISTINCT ts_us) FROM queries"), 1000);
+	assert_int_equal(test_db_scalar(db, "SELECT min(ts_us) FROM queries"), T0);
+	assert_int_equal(test_db_scalar(db, "SELECT max(ts_us) FROM queries"), T0 + 999);
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM queries WHERE qname = 'n999.example.'"), 1);
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM answers"), 1000);
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM answers a JOIN queries q ON q.id = a.query_id"
 				    " WHERE a.name = q.qname AND a.data = '198.51.' || ((q.ts_us - 1795514400000000) / 256)"
 				    " || '.' || ((q.ts_us - 1795514400000000) % 256)"), 1000);
-	assert_int_equal(scalar(db, "SELECT count(*) FROM log_gaps"), 0);
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM log_gaps"), 0);
 	sqlite3_close(db);
 }
 
@@ -835,8 +777,8 @@ static void test_qlog_writes_query_row_before_its_answers(void **state)
 	int i;
 
 	al_qlog_close(log); /* the schema is made; now the trigger */
-	db = db_open(f->path);
-	db_exec(db, "CREATE TRIGGER answer_needs_query BEFORE INSERT ON answers"
+	db = test_db_open(f->path);
+	test_db_exec(db, "CREATE TRIGGER answer_needs_query BEFORE INSERT ON answers"
 		    " WHEN NOT EXISTS (SELECT 1 FROM queries WHERE id = NEW.query_id)"
 		    " BEGIN SELECT RAISE(ABORT, 'answer before its query'); END");
 	sqlite3_close(db);
@@ -849,8 +791,8 @@ static void test_qlog_writes_query_row_before_its_answers(void **state)
 	wait_written(log, 40, &st);
 	assert_int_equal(st.write_errors, 0);
 	al_qlog_close(log);
-	db = db_open(f->path);
-	assert_int_equal(scalar(db, "SELECT count(*) FROM answers"), 80);
+	db = test_db_open(f->path);
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM answers"), 80);
 	sqlite3_close(db);
 }
 
@@ -869,14 +811,14 @@ static void test_qlog_sums_rate_limited_gaps(void **state)
 	r = record(T0 + 10, "127.0.2.1", "www.example.");
 	assert_int_equal(al_qlog_submit(log, &r), 0);
 	assert_int_equal(al_qlog_flush(log, 5000), 0); /* a batch is committed ... */
-	db = db_open(f->path);
-	assert_int_equal(scalar(db, "SELECT count(*) FROM queries"), 1);
-	assert_int_equal(scalar(db, "SELECT count(*) FROM log_gaps"), 0); /* ... without the held count */
+	db = test_db_open(f->path);
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM queries"), 1);
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM log_gaps"), 0); /* ... without the held count */
 	sqlite3_close(db);
 	al_qlog_unlogged(log, 4, T0 + 20, T0 + 30);
 	al_qlog_close(log);
-	db = db_open(f->path);
-	assert_string_equal(rows(db, "SELECT rows_lost, first_lost_us - 1795514400000000,"
+	db = test_db_open(f->path);
+	assert_string_equal(test_db_rows(db, "SELECT rows_lost, first_lost_us - 1795514400000000,"
 				     " last_lost_us - 1795514400000000, cause FROM log_gaps", out, sizeof(out)),
 			    "9|1|30|rate limited\n");
 	sqlite3_close(db);
@@ -898,8 +840,8 @@ static void test_qlog_commits_partial_batch_after_batch_ms(void **state)
 	/* Far fewer than batch_rows: only the timer can commit them. */
 	wait_written(log, 3, &st);
 	assert_int_equal(st.written, 3);
-	db = db_open(f->path);
-	assert_int_equal(scalar(db, "SELECT count(*) FROM queries"), 3);
+	db = test_db_open(f->path);
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM queries"), 3);
 	sqlite3_close(db);
 	al_qlog_close(log);
 }
@@ -939,8 +881,8 @@ static void test_qlog_flush_commits_queued_rows_at_once(void **state)
 	al_qlog_get_stats(log, &st);
 	assert_int_equal(st.written, 3);
 	assert_int_equal(st.queued, 0);
-	db = db_open(f->path);
-	assert_int_equal(scalar(db, "SELECT count(*) FROM queries WHERE qname = 'flush.example.'"), 3);
+	db = test_db_open(f->path);
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM queries WHERE qname = 'flush.example.'"), 3);
 	sqlite3_close(db);
 	submit_named(log, T0 + 3, "flush2.example.");
 	assert_int_equal(al_qlog_flush(log, 5000), 0);
@@ -956,16 +898,16 @@ static void test_qlog_flush_times_out_while_database_locked(void **state)
 	struct fixture *f = *state;
 	struct al_qlog *log = log_open(f->path, 64, 1000, 600000);
 	struct al_qlog_stats st;
-	sqlite3 *locker = db_open(f->path);
+	sqlite3 *locker = test_db_open(f->path);
 
-	db_exec(locker, "BEGIN IMMEDIATE");
+	test_db_exec(locker, "BEGIN IMMEDIATE");
 	submit_named(log, T0, "locked.example.");
 	assert_int_equal(al_qlog_flush(log, 300), -ETIMEDOUT);
 	al_qlog_get_stats(log, &st);
 	assert_int_equal(st.written, 0);
-	db_exec(locker, "COMMIT");
+	test_db_exec(locker, "COMMIT");
 	assert_int_equal(al_qlog_flush(log, 5000), 0);
-	assert_int_equal(scalar(locker, "SELECT count(*) FROM queries WHERE qname = 'locked.example.'"), 1);
+	assert_int_equal(test_db_scalar(locker, "SELECT count(*) FROM queries WHERE qname = 'locked.example.'"), 1);
 	sqlite3_close(locker);
 	al_qlog_close(log);
 }
@@ -1008,17 +950,17 @@ static void test_qlog_overflow_drops_and_records_gaps(void **state)
 	assert_true(st.gap_rows >= 1);
 	al_qlog_close(log);
 
-	db = db_open(f->path);
-	assert_int_equal(scalar(db, "SELECT count(*) FROM queries"), accepted);
-	assert_int_equal(scalar(db, "SELECT count(*) FROM queries") + (int64_t)st.dropped, 10000);
-	assert_int_equal(scalar(db, "SELECT count(*) FROM log_gaps"), st.gap_rows);
-	assert_int_equal(scalar(db, "SELECT sum(rows_lost) FROM log_gaps"), st.dropped);
-	assert_int_equal(scalar(db, "SELECT count(*) FROM log_gaps WHERE rows_lost < 1"
+	db = test_db_open(f->path);
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM queries"), accepted);
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM queries") + (int64_t)st.dropped, 10000);
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM log_gaps"), st.gap_rows);
+	assert_int_equal(test_db_scalar(db, "SELECT sum(rows_lost) FROM log_gaps"), st.dropped);
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM log_gaps WHERE rows_lost < 1"
 				    " OR first_lost_us > last_lost_us OR cause = ''"), 0);
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM log_gaps WHERE first_lost_us < %lld"
 		 " OR last_lost_us > %lld", (long long)T0, (long long)T0 + 9999);
-	assert_int_equal(scalar(db, sql), 0);
-	assert_int_equal(scalar(db, "SELECT count(*) FROM answers"), 0);
+	assert_int_equal(test_db_scalar(db, sql), 0);
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM answers"), 0);
 	sqlite3_close(db);
 }
 
@@ -1051,15 +993,15 @@ static void test_qlog_writes_incident_linked_to_query(void **state)
 	assert_true(st.dropped > 0);
 	al_qlog_close(log);
 
-	db = db_open(f->path);
-	assert_string_equal(rows(db, "SELECT i.ts_us - 1795514400000000, i.severity, i.kind, i.zone,"
+	db = test_db_open(f->path);
+	assert_string_equal(test_db_rows(db, "SELECT i.ts_us - 1795514400000000, i.severity, i.kind, i.zone,"
 				     " i.client, i.name, i.detail, q.qname, q.action"
 				     " FROM incidents i JOIN queries q ON q.id = i.query_id"
 				     " WHERE i.kind = 'ai_name_denied'", out, sizeof(out)),
 			    "0|high|ai_name_denied|application|10.0.1.5|bedrock-runtime.us-east-1.amazonaws.com."
 			    "|{\"endpoint\":\"aws-bedrock-runtime\"}|bedrock-runtime.us-east-1.amazonaws.com.|blocked\n");
-	assert_int_equal(scalar(db, "SELECT count(*) FROM incidents WHERE query_id IS NULL"), 0);
-	assert_int_equal(scalar(db, "SELECT count(*) FROM incidents"), scalar(db, "SELECT count(*) FROM queries"));
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM incidents WHERE query_id IS NULL"), 0);
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM incidents"), test_db_scalar(db, "SELECT count(*) FROM queries"));
 	sqlite3_close(db);
 	assert_string_equal(al_severity_name(AL_SEV_CRITICAL), "critical");
 	assert_string_equal(al_severity_name((enum al_severity)99), "unknown");
@@ -1088,11 +1030,11 @@ static void test_qlog_writes_chained_incidents_and_first_sightings(void **state)
 	assert_int_equal(st.seen_dropped, 0);
 	al_qlog_close(log);
 
-	db = db_open(f->path);
-	assert_string_equal(rows(db, "SELECT i.kind, i.severity, q.qname FROM incidents i"
+	db = test_db_open(f->path);
+	assert_string_equal(test_db_rows(db, "SELECT i.kind, i.severity, q.qname FROM incidents i"
 				     " JOIN queries q ON q.id = i.query_id ORDER BY i.id", out, sizeof(out)),
 			    "new_domain|info|x.tun.example.\ntunnel_suspected|warning|x.tun.example.\n");
-	assert_string_equal(rows(db, "SELECT domain, first_seen_us - 1795514400000000 FROM seen_domains"
+	assert_string_equal(test_db_rows(db, "SELECT domain, first_seen_us - 1795514400000000 FROM seen_domains"
 				     " ORDER BY domain", out, sizeof(out)),
 			    "other.example.|9\ntun.example.|2\n");
 	sqlite3_close(db);
@@ -1127,9 +1069,9 @@ static void test_qlog_keeps_batch_while_database_locked(void **state)
 	struct fixture *f = *state;
 	struct al_qlog *log = log_open(f->path, 64, 1, 10);
 	struct al_qlog_stats st;
-	sqlite3 *locker = db_open(f->path);
+	sqlite3 *locker = test_db_open(f->path);
 
-	db_exec(locker, "BEGIN IMMEDIATE");
+	test_db_exec(locker, "BEGIN IMMEDIATE");
 	assert_true(al_qlog_available(log));
 	submit_named(log, T0, "locked.example.");
 	wait_failing(log, true, &st);
@@ -1137,16 +1079,16 @@ static void test_qlog_keeps_batch_while_database_locked(void **state)
 	assert_true(st.write_errors >= 1);
 	assert_false(al_qlog_available(log));
 	submit_named(log, T0 + 1, "locked2.example.");
-	db_exec(locker, "COMMIT");
+	test_db_exec(locker, "COMMIT");
 
 	wait_written(log, 2, &st);
 	assert_false(st.failing);
 	assert_true(al_qlog_available(log));
 	assert_int_equal(st.dropped, 0);
 	assert_int_equal(st.gap_rows, 0);
-	assert_int_equal(scalar(locker, "SELECT count(*) FROM queries WHERE qname IN"
+	assert_int_equal(test_db_scalar(locker, "SELECT count(*) FROM queries WHERE qname IN"
 					" ('locked.example.', 'locked2.example.')"), 2);
-	assert_int_equal(scalar(locker, "SELECT count(*) FROM log_gaps"), 0);
+	assert_int_equal(test_db_scalar(locker, "SELECT count(*) FROM log_gaps"), 0);
 	sqlite3_close(locker);
 	al_qlog_close(log);
 }
@@ -1159,11 +1101,11 @@ static void test_qlog_records_loss_while_unavailable(void **state)
 	struct al_qlog *log = log_open(f->path, 4, 1, 10);
 	struct al_qlog_stats st;
 	struct al_logrec r;
-	sqlite3 *locker = db_open(f->path);
+	sqlite3 *locker = test_db_open(f->path);
 	char out[256];
 	int i, enospc = 0;
 
-	db_exec(locker, "BEGIN IMMEDIATE");
+	test_db_exec(locker, "BEGIN IMMEDIATE");
 	submit_named(log, T0, "first.example.");
 	wait_failing(log, true, &st);
 	/* The first record waits in the writer; the queue holds 4 more. */
@@ -1173,14 +1115,14 @@ static void test_qlog_records_loss_while_unavailable(void **state)
 			enospc++;
 	}
 	assert_int_equal(enospc, 16);
-	db_exec(locker, "COMMIT");
+	test_db_exec(locker, "COMMIT");
 	wait_written(log, 5, &st);
 	al_qlog_close(log);
 
-	assert_int_equal(scalar(locker, "SELECT count(*) FROM queries"), 5);
-	assert_string_equal(rows(locker, "SELECT group_concat(ts_us - 1795514400000000, ',')"
+	assert_int_equal(test_db_scalar(locker, "SELECT count(*) FROM queries"), 5);
+	assert_string_equal(test_db_rows(locker, "SELECT group_concat(ts_us - 1795514400000000, ',')"
 					 " FROM queries", out, sizeof(out)), "0,1,2,3,4\n");
-	assert_string_equal(rows(locker, "SELECT rows_lost, first_lost_us - 1795514400000000,"
+	assert_string_equal(test_db_rows(locker, "SELECT rows_lost, first_lost_us - 1795514400000000,"
 					 " last_lost_us - 1795514400000000, cause FROM log_gaps",
 				 out, sizeof(out)),
 			    "16|5|20|database unavailable\n");
@@ -1205,17 +1147,17 @@ static void test_qlog_starts_new_file_after_rename(void **state)
 	wait_written(log, 2, &st);
 	al_qlog_close(log);
 
-	db = db_open(old);
-	assert_string_equal(rows(db, "PRAGMA integrity_check", old, sizeof(old)), "ok\n");
-	assert_int_equal(scalar(db, "SELECT count(*) FROM queries"), 1);
-	assert_int_equal(scalar(db, "SELECT count(*) FROM queries WHERE qname = 'before.example.'"), 1);
+	db = test_db_open(old);
+	assert_string_equal(test_db_rows(db, "PRAGMA integrity_check", old, sizeof(old)), "ok\n");
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM queries"), 1);
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM queries WHERE qname = 'before.example.'"), 1);
 	sqlite3_close(db);
-	db = db_open(f->path);
+	db = test_db_open(f->path);
 	expect_schema(db);
-	assert_int_equal(scalar(db, "SELECT count(*) FROM queries"), 1);
-	assert_int_equal(scalar(db, "SELECT count(*) FROM queries WHERE qname = 'after.example.'"), 1);
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM queries"), 1);
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM queries WHERE qname = 'after.example.'"), 1);
 	/* Nothing was lost: the rows are in the renamed file. */
-	assert_int_equal(scalar(db, "SELECT count(*) FROM log_gaps"), 0);
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM log_gaps"), 0);
 	sqlite3_close(db);
 }
 
@@ -1235,8 +1177,8 @@ static void test_qlog_starts_new_file_after_delete(void **state)
 	submit_named(log, T0 + 5, "before2.example.");
 	wait_written(log, 2, &st);
 	/* Losses the file recorded itself, spanning wider than its rows. */
-	db = db_open(f->path);
-	db_exec(db, "INSERT INTO log_gaps (ts_us, first_lost_us, last_lost_us, rows_lost, cause)"
+	db = test_db_open(f->path);
+	test_db_exec(db, "INSERT INTO log_gaps (ts_us, first_lost_us, last_lost_us, rows_lost, cause)"
 		    " VALUES (1795514400000000, 1795514400000001, 1795514400000007, 3, 'queue full'),"
 		    " (1795514400000000, 1795514399999990, 1795514399999997, 4, 'database deleted')");
 	sqlite3_close(db);
@@ -1246,11 +1188,11 @@ static void test_qlog_starts_new_file_after_delete(void **state)
 	assert_false(st.failing);
 	assert_int_equal(st.gap_rows, 1);
 
-	db = db_open(f->path);
+	db = test_db_open(f->path);
 	expect_schema(db);
-	assert_int_equal(scalar(db, "SELECT count(*) FROM queries"), 1);
-	assert_int_equal(scalar(db, "SELECT count(*) FROM queries WHERE qname = 'after.example.'"), 1);
-	assert_string_equal(rows(db, "SELECT rows_lost, first_lost_us - 1795514400000000,"
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM queries"), 1);
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM queries WHERE qname = 'after.example.'"), 1);
+	assert_string_equal(test_db_rows(db, "SELECT rows_lost, first_lost_us - 1795514400000000,"
 				     " last_lost_us - 1795514400000000, cause FROM log_gaps",
 				 out, sizeof(out)),
 			    "9|-10|7|database deleted\n");

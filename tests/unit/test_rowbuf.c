@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "airlock/rowbuf.h"
+#include "sqldb.h"
 
 static int setup(void **state)
 {
@@ -26,18 +27,6 @@ static int teardown(void **state)
 {
 	sqlite3_close(*state);
 	return 0;
-}
-
-static int64_t count(sqlite3 *db)
-{
-	sqlite3_stmt *st;
-	int64_t n = -1;
-
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM t", -1, &st, NULL), SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return n;
 }
 
 static int add(struct al_rowbuf *rb, int64_t id, const char *name, int64_t n)
@@ -70,12 +59,12 @@ static void test_rowbuf_inserts_full_groups_then_the_rest(void **state)
 	for (i = 1; i <= total; i++) {
 		snprintf(name, sizeof(name), "row-%d", i);
 		assert_int_equal(add(rb, i, name, i * 1000000007LL), 0);
-		assert_int_equal(count(db), i / AL_ROWBUF_ROWS * AL_ROWBUF_ROWS);
+		assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM t"), i / AL_ROWBUF_ROWS * AL_ROWBUF_ROWS);
 	}
 	assert_int_equal(al_rowbuf_flush(rb), 0);
-	assert_int_equal(count(db), total);
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM t"), total);
 	assert_int_equal(al_rowbuf_flush(rb), 0); /* nothing left: a no-op */
-	assert_int_equal(count(db), total);
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM t"), total);
 	assert_int_equal(sqlite3_prepare_v2(db, "SELECT id, name, n FROM t ORDER BY rowid", -1, &st, NULL),
 			 SQLITE_OK);
 	for (i = 1; i <= total; i++) {
@@ -125,14 +114,14 @@ static void test_rowbuf_reports_failed_insert_and_discards(void **state)
 	for (i = 0; i < AL_ROWBUF_ROWS; i++)
 		rc = add(rb, 7, "dup", i); /* the same id twice fails */
 	assert_int_equal(rc, -EIO);
-	assert_int_equal(count(db), 0);
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM t"), 0);
 	assert_int_equal(add(rb, 8, "one", 1), 0);
 	assert_int_equal(add(rb, 8, "again", 2), 0);
 	assert_int_equal(al_rowbuf_flush(rb), -EIO); /* the second one fails */
-	assert_int_equal(count(db), 1);
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM t"), 1);
 	assert_int_equal(add(rb, 9, "after", 3), 0);
 	assert_int_equal(al_rowbuf_flush(rb), 0);
-	assert_int_equal(count(db), 2);
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM t"), 2);
 	al_rowbuf_free(rb);
 }
 
@@ -147,7 +136,7 @@ static void test_rowbuf_clear_discards_pending_rows(void **state)
 	al_rowbuf_clear(rb);
 	assert_int_equal(add(rb, 3, "c", 3), 0);
 	assert_int_equal(al_rowbuf_flush(rb), 0);
-	assert_int_equal(count(db), 1);
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM t"), 1);
 	al_rowbuf_free(rb);
 }
 
