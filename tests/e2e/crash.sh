@@ -15,13 +15,7 @@ LPORT=${PORTS[0]} UPORT=${PORTS[1]}
 start_fake up "$UPORT"
 DB=$T/log.db
 write_config "$T/airlock.json" "$LPORT" "$UPORT" "127.0.2.0/24"
-"$PY" - "$T/airlock.json" "$DB" "$QUEUE" "$BATCH" <<'EOF' || fail "cannot add the log section"
-import json, sys
-cfg = json.load(open(sys.argv[1]))
-cfg["log"] = {"path": sys.argv[2], "queue": int(sys.argv[3]), "batch_rows": int(sys.argv[4]),
-              "batch_ms": 50}
-json.dump(cfg, open(sys.argv[1], "w"), indent=1)
-EOF
+add_json "$T/airlock.json" "{\"log\": {\"path\": \"$DB\", \"queue\": $QUEUE, \"batch_rows\": $BATCH, \"batch_ms\": 50}}"
 start_airlockd "$T/airlock.json" "$LPORT"
 sql() { sqlite3 -batch -noheader -separator '|' "$DB" "$1"; }
 
@@ -30,17 +24,16 @@ sql() { sqlite3 -batch -noheader -separator '|' "$DB" "$1"; }
 # to the millisecond; it then reads replies for 0.3 s more.  Written to
 # answered.txt: each name answered, with how many ms before the kill.
 "$PY" - "$LPORT" "$AL_PID" "$T/answered.txt" >"$T/load.out" 2>&1 <<'PYEOF'
-import asyncio, os, signal, socket, sys, time
+import asyncio, os, signal, sys, time
 import dns.message, dns.rcode
+from dnsudp import udp
 
 PORT, PID, OUT = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 
 
 async def main():
     loop = asyncio.get_running_loop()
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.2.5", 0))
-    s.setblocking(False)
+    s = udp("127.0.2.5")
     s.connect(("127.0.0.1", PORT))
     sent, answered, wrong = {}, {}, []
 
@@ -103,9 +96,7 @@ for i in 1 2 3; do
     q 127.0.2.7 "after$i.example" A >"$T/after$i"
     expect_answer "$T/after$i" A 192.0.2.1 "after$i.example after the restart"
 done
-kill -TERM "$AL_PID"
-wait_exit "$AL_PID" 5000
-expect_eq "airlockd2 exit status after SIGTERM" 0 "$EXIT_STATUS"
+stop_daemon airlockd2
 
 expect_eq "integrity after kill -9 and a restart" ok "$(sql "PRAGMA integrity_check")"
 expect_eq "rows of the queries after the restart" 3 \

@@ -17,17 +17,7 @@ setup
 CTYPE=protobuf:dnstap.Dnstap
 
 # add_dnstap FILE JSON: sets the config's dnstap section.
-add_dnstap() {
-    "$PY" - "$1" "$2" <<'EOF' || fail "add_dnstap $1"
-import json, sys
-path = sys.argv[1]
-with open(path) as f:
-    cfg = json.load(f)
-cfg["dnstap"] = json.loads(sys.argv[2])
-with open(path, "w") as f:
-    json.dump(cfg, f, indent=1)
-EOF
-}
+add_dnstap() { add_json "$1" "{\"dnstap\": $2}"; }
 
 # summary FSTRM: one line per frame, in order: type, identity, version,
 # the client (CQ/CR) or the upstream with its port (FQ/FR), the protocol,
@@ -55,18 +45,6 @@ summary() {
         /rcode: / { rc = $0; sub(/.*rcode: /, "", rc); sub(/,.*/, "", rc) }
         /^    ;[^;]/ && name == "" { name = $1; sub(/^;/, "", name) }
         END { out() }'
-}
-
-# stop_daemon: SIGTERM to the last airlockd; it must exit 0 with no
-# sanitizer report (its dnstap output is flushed then).
-stop_daemon() {
-    local name=$1
-    kill -TERM "$AL_PID"
-    wait_exit "$AL_PID" 5000
-    expect_eq "airlockd ($name) exit status after SIGTERM" 0 "$EXIT_STATUS"
-    if grep -Eq 'Sanitizer|runtime error:' "$T/$name.err"; then
-        fail "airlockd ($name) stderr has a sanitizer report"
-    fi
 }
 
 # start_capture NAME SOCKET: fstrm_capture writing $T/NAME.fstrm; returns

@@ -17,15 +17,8 @@ CFG=$T/airlock.json SOCK=$T/ctl.sock
 # same metrics and control sections (those change only at restart).
 make_config() {  # OUT CIDRS EXTRA-JSON
     write_config "$1" "$LPORT" "$UPORT" "$2"
-    "$PY" - "$1" "$MPORT" "$SOCK" "$3" <<'EOF' || fail "cannot write $1"
-import json, sys
-path, mport, sock, extra = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
-cfg = json.load(open(path))
-cfg["metrics"] = {"address": "127.0.0.1", "port": mport}
-cfg["control"] = {"path": sock}
-cfg.update(json.loads(extra))
-json.dump(cfg, open(path, "w"), indent=1)
-EOF
+    add_json "$1" "{\"metrics\": {\"address\": \"127.0.0.1\", \"port\": $MPORT}, \"control\": {\"path\": \"$SOCK\"}}"
+    add_json "$1" "$3"
 }
 make_config "$T/good1.json" "127.0.2.0/24" '{}'
 make_config "$T/good2.json" "127.0.2.0/24 127.0.4.0/24" '{}'
@@ -52,18 +45,16 @@ reloads() {  # RESULT
 # cache, half to names asked once.  A query not answered within 1 s is sent
 # once more; a second silence is a lost query.
 "$PY" - "$LPORT" >"$T/load.out" 2>&1 <<'PYEOF' &
-import asyncio, socket, sys, time
+import asyncio, sys, time
 import dns.message, dns.rcode
+from dnsudp import udp
 
 PORT, TOTAL, WINDOW = int(sys.argv[1]), 20000, 64
 
 
 async def main():
     loop = asyncio.get_running_loop()
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
-    s.bind(("127.0.2.5", 0))
-    s.setblocking(False)
+    s = udp("127.0.2.5")
     s.connect(("127.0.0.1", PORT))
     waiting = {}  # id -> future
     bad, lost, retried = [], [], [0]

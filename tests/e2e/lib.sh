@@ -299,6 +299,18 @@ start_upstream() {
     start_fake up "$UPORT"
 }
 
+# stop_daemon: SIGTERM to the last airlockd; it must exit 0 with no
+# sanitizer report (its dnstap output is flushed then).
+stop_daemon() {
+    local name=$1
+    kill -TERM "$AL_PID"
+    wait_exit "$AL_PID" 5000
+    expect_eq "airlockd ($name) exit status after SIGTERM" 0 "$EXIT_STATUS"
+    if grep -Eq 'Sanitizer|runtime error:' "$T/$name.err"; then
+        fail "airlockd ($name) stderr has a sanitizer report"
+    fi
+}
+
 # add_json CONFIG JSON: merges the object JSON into CONFIG's top level,
 # e.g. add_json "$CFG" "{\"metrics\": {\"port\": $MPORT}}".
 add_json() {

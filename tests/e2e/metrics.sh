@@ -11,17 +11,6 @@ start_upstream
 CFG=$T/airlock.json
 URL=http://127.0.0.1:$MPORT/metrics
 
-# with_sections FILE JSON: adds the keys of JSON (an object) to the config.
-with_sections() {
-    "$PY" - "$1" "$2" <<'EOF' || fail "cannot edit $1"
-import json, sys
-path, extra = sys.argv[1], json.loads(sys.argv[2])
-cfg = json.load(open(path))
-cfg.update(extra)
-json.dump(cfg, open(path, "w"), indent=1)
-EOF
-}
-
 # The scraper: GET URL, check the status, the content type and every line
 # (HELP, TYPE or a sample of a typed family with a float value), then
 # write the samples to OUT as "series value".  With --status METHOD, only
@@ -106,17 +95,17 @@ sum_of() {  # FILE NAME: the sum of every series of the metric NAME
 
 # A config error: a metrics address beyond loopback (checked by -t).
 write_config "$T/remote.json" "$LPORT" "$UPORT" "127.0.2.0/24"
-with_sections "$T/remote.json" '{"metrics": {"address": "0.0.0.0", "port": 9153}}'
+add_json "$T/remote.json" '{"metrics": {"address": "0.0.0.0", "port": 9153}}'
 "$AIRLOCKD" -t -c "$T/remote.json" >"$T/remote.out" 2>&1 && fail "airlockd -t accepted metrics.address 0.0.0.0 without allow_remote"
 grep -q 'remote.json: metrics.address: "0.0.0.0" is not a loopback address' "$T/remote.out" \
     || fail "airlockd -t: expected an error naming remote.json and metrics.address, saw: $(cat "$T/remote.out")"
-with_sections "$T/remote.json" '{"metrics": {"address": "0.0.0.0", "port": 9153, "allow_remote": true}}'
+add_json "$T/remote.json" '{"metrics": {"address": "0.0.0.0", "port": 9153, "allow_remote": true}}'
 "$AIRLOCKD" -t -c "$T/remote.json" >"$T/remote.out" 2>&1 \
     || fail "airlockd -t rejected metrics.address 0.0.0.0 with allow_remote: $(cat "$T/remote.out")"
 
 # The daemon: one zone 127.0.2.0/24, a query log, metrics on loopback.
 write_config "$CFG" "$LPORT" "$UPORT" "127.0.2.0/24" upstream_holddown_ms=0
-with_sections "$CFG" "{\"metrics\": {\"address\": \"127.0.0.1\", \"port\": $MPORT}, \"log\": {\"path\": \"$T/log.db\", \"batch_ms\": 20}}"
+add_json "$CFG" "{\"metrics\": {\"address\": \"127.0.0.1\", \"port\": $MPORT}, \"log\": {\"path\": \"$T/log.db\", \"batch_ms\": 20}}"
 start_airlockd "$CFG" "$LPORT"
 
 scrape "$T/s0"

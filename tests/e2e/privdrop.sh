@@ -124,7 +124,10 @@ wait_exit "$AL_PID" 5000
 if unshare -m --propagation private true 2>/dev/null; then
     { cat /etc/group; echo "airlock-e2e-member:x:64201:nobody"; echo "airlock-e2e-run:x:64202:"; } >"$T/group"
     chmod 644 "$T/group"
-    groups_of() {  # NAME USER-SPEC: the sorted supplementary groups of airlockd -u USER-SPEC
+    # groups_of NAME USER-SPEC: the sorted supplementary groups of airlockd
+    # -u USER-SPEC, into $T/NAME.groups.  Not run in $(...): the PID it
+    # starts must reach PIDS, and the exit trap, of this shell.
+    groups_of() {
         local pid
         # shellcheck disable=SC2016  # expanded by the inner sh
         unshare -m --propagation private sh -c 'mount --bind "$1" /etc/group && shift && exec "$@"' \
@@ -132,14 +135,16 @@ if unshare -m --propagation private true 2>/dev/null; then
         pid=$!
         PIDS="$PIDS $pid"
         wait_started "$pid" "airlockd -u $2" grep -q 'listening on' "$T/$1.out"
-        awk '/^Groups:/ {for (i = 2; i <= NF; i++) print $i}' /proc/"$pid"/status | sort -n | tr '\n' ' '
+        awk '/^Groups:/ {for (i = 2; i <= NF; i++) print $i}' /proc/"$pid"/status | sort -n | tr '\n' ' ' \
+            >"$T/$1.groups"
         kill -TERM "$pid"
-        wait_exit "$pid" 5000 >&2
+        wait_exit "$pid" 5000
     }
+    groups_of member nobody
+    groups_of named nobody:airlock-e2e-run
     expect_eq "groups with -u nobody (its memberships)" \
-        "$(printf '%s\n' 64201 "$NOBODY_GID" | sort -n | tr '\n' ' ')" "$(groups_of member nobody)"
-    expect_eq "groups with -u nobody:airlock-e2e-run (that group alone)" "64202 " \
-        "$(groups_of named nobody:airlock-e2e-run)"
+        "$(printf '%s\n' 64201 "$NOBODY_GID" | sort -n | tr '\n' ' ')" "$(cat "$T/member.groups")"
+    expect_eq "groups with -u nobody:airlock-e2e-run (that group alone)" "64202 " "$(cat "$T/named.groups")"
 else
     say "no mount namespace (unshare -m): supplementary groups not checked"
 fi

@@ -84,16 +84,14 @@ wait_started $! "plain upstream" test -s "$T/plain.pid"
 make_config() {
     write_config "$1" "$LPORT" "$UPORT" "127.0.2.0/24" upstream_holddown_ms=0 \
         upstream_ms="$3" query_ms=$(($3 + 4000))
-    "$PY" - "$1" "$2" "$PPORT" "$MPORT" <<'EOF' || fail "cannot edit $1"
+    add_json "$1" "{\"forward\": [{\"suffix\": \"plain.example\",
+        \"upstreams\": [{\"address\": \"127.0.0.1\", \"port\": $PPORT}]}],
+        \"metrics\": {\"address\": \"127.0.0.1\", \"port\": $MPORT}}"
+    [ -z "$2" ] || "$PY" - "$1" "$2" <<'EOF' || fail "cannot edit $1"
 import json, sys
-path, case, pport, mport = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-cfg = json.load(open(path))
-if case:
-    cfg["upstreams"][0]["case_randomization"] = json.loads(case)
-cfg["forward"] = [{"suffix": "plain.example",
-                   "upstreams": [{"address": "127.0.0.1", "port": pport}]}]
-cfg["metrics"] = {"address": "127.0.0.1", "port": mport}
-json.dump(cfg, open(path, "w"), indent=1)
+cfg = json.load(open(sys.argv[1]))
+cfg["upstreams"][0]["case_randomization"] = json.loads(sys.argv[2])
+json.dump(cfg, open(sys.argv[1], "w"), indent=1)
 EOF
 }
 

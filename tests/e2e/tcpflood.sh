@@ -17,8 +17,9 @@ add_json "$CFG" "{\"metrics\": {\"address\": \"127.0.0.1\", \"port\": $MPORT}}"
 start_airlockd "$CFG" "$LPORT"
 
 "$PY" - "$LPORT" "$MPORT" >"$T/flood.out" 2>&1 <<'PYEOF'
-import asyncio, resource, socket, struct, sys, time
+import asyncio, resource, struct, sys, time
 import dns.message, dns.rcode
+from dnsudp import udp
 
 PORT, MPORT = int(sys.argv[1]), int(sys.argv[2])
 CAP, IDLE = 100, 1.0
@@ -108,9 +109,7 @@ async def slow_client(results, stall):
 
 async def udp_queries(results):
     loop = asyncio.get_running_loop()
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.2.7", 0))
-    s.setblocking(False)
+    s = udp("127.0.2.7")
     await loop.sock_connect(s, ("127.0.0.1", PORT))
     for i in range(UDP):
         m = dns.message.make_query("udp%d.example." % i, "A", use_edns=0)
