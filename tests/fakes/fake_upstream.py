@@ -131,6 +131,11 @@ def parent_of(name):
         return name
 
 
+def spoof_rrset(name):
+    """name A SPOOF_A: what the spoofing and out-of-bailiwick behaviours plant."""
+    return dns.rrset.from_text(name, DEFAULT_TTL, "IN", "A", SPOOF_A)
+
+
 def soa_rrset(qname):
     zone = parent_of(qname)
     rdata = dns.rdtypes.ANY.SOA.SOA(
@@ -228,8 +233,7 @@ class Fake:
             owner = qname
             r.question = [dns.rrset.RRset(qname, dns.rdataclass.IN,
                                           dns.rdatatype.A)]
-        r.answer.append(dns.rrset.from_text(owner, DEFAULT_TTL, "IN", "A",
-                                            SPOOF_A))
+        r.answer.append(spoof_rrset(owner))
         return r
 
     def race(self, query, proto):
@@ -253,15 +257,12 @@ class Fake:
         """The Actions of the garbage*, short*, oversize*, outbw* and
         extra* behaviours; None for other names."""
         q = query.question[0]
-        garbage = struct.pack("!H", query.id) + os.urandom(GARBAGE_LEN - 2)
-        if first.startswith("garbagetcp"):
-            if proto == "udp":
-                r = self.reply(query)
-                r.flags |= dns.flags.TC
-                return [Action(self.to_wire(query, r, proto))]
-            return [Action(garbage)]
+        if first.startswith("garbagetcp") and proto == "udp":
+            r = self.reply(query)
+            r.flags |= dns.flags.TC
+            return [Action(self.to_wire(query, r, proto))]
         if first.startswith("garbage"):
-            return [Action(garbage)]
+            return [Action(struct.pack("!H", query.id) + os.urandom(GARBAGE_LEN - 2))]
         if first.startswith("short"):
             wire = self.normal(query).to_wire()
             return [Action(wire[:12 + len(q.name.to_wire()) + 4 + 8])]
@@ -273,19 +274,18 @@ class Fake:
             return [Action(r.to_wire(max_size=65535))]
         if first.startswith("outbw") or first.startswith("extra"):
             r = self.normal(query)
-            spoof = lambda name: dns.rrset.from_text(name, DEFAULT_TTL, "IN", "A", SPOOF_A)
             if first.startswith("extra"):
-                r.additional += [spoof("extra1.example."), spoof("extra2.example.")]
+                r.additional += [spoof_rrset("extra1.example."), spoof_rrset("extra2.example.")]
                 return [Action(self.to_wire(query, r, proto))]
             parent = q.name.parent()
             ns1 = dns.name.Name((b"ns1",) + parent.labels)
-            r.answer.append(spoof(VICTIM_NAME))
+            r.answer.append(spoof_rrset(VICTIM_NAME))
             r.authority += [
                 dns.rrset.from_text(parent, DEFAULT_TTL, "IN", "NS", ns1.to_text()),
                 dns.rrset.from_text(VICTIM_NAME, DEFAULT_TTL, "IN", "NS", EVIL_NS.to_text())]
             r.additional += [
                 dns.rrset.from_text(ns1, DEFAULT_TTL, "IN", "A", GLUE_A),
-                spoof(EVIL_NS), spoof(VICTIM_NAME)]
+                spoof_rrset(EVIL_NS), spoof_rrset(VICTIM_NAME)]
             return [Action(self.to_wire(query, r, proto))]
         return None
 

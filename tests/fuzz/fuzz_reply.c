@@ -5,7 +5,8 @@
  * with the forwarder's ID put in (bit 2) and its question spliced in
  * after the header (bit 3), so that most replies match.  A reply that
  * does not match (ID, QR, opcode, one question equal to the one asked)
- * is followed by a genuine one.  Asserts: the client's reply passes
+ * is followed by a genuine one.  Asserts: scrubbing a reply that matches
+ * twice drops nothing the second time; the client's reply passes
  * rig_check_reply; a reply that does not match never reaches the client
  * or the cache (the client gets the genuine one); asking again, a cached
  * answer renders the same as the first time (so it was stored for the
@@ -14,6 +15,7 @@
  * gets an internal address. */
 #include <string.h>
 
+#include "airlock/scrub.h"
 #include "airlock/verify.h"
 #include "fuzz.h"
 #include "rig.h"
@@ -130,6 +132,22 @@ static void look(const struct rig_reply *r, struct look *l)
 		FUZZ_CHECK(al_msg_walk(r->msg, r->len, look_rr, l) == 0, "a malformed reply");
 }
 
+/* What scrubbing keeps scrubs to itself: the second pass drops nothing
+ * and hands the reply back as it came. */
+static void check_scrub_idempotent(const uint8_t *p, size_t plen)
+{
+	static uint8_t s1[AL_MAX_MSG], s2[AL_MAX_MSG];
+	const uint8_t *r1, *r2;
+	size_t l1, l2;
+	unsigned dropped;
+
+	if (al_scrub_reply(p, plen, s1, sizeof(s1), &r1, &l1, &dropped) < 0)
+		return;
+	FUZZ_CHECK(al_scrub_reply(r1, l1, s2, sizeof(s2), &r2, &l2, &dropped) == 0 && dropped == 0 &&
+			   r2 == r1 && l2 == l1,
+		   "a scrubbed reply scrubbed again lost %u records", dropped);
+}
+
 /* Runs the loop until the client has its reply; questions that go
  * upstream again get a genuine reply. */
 static void settle(struct rig_reply *r, unsigned which)
@@ -192,6 +210,8 @@ FUZZ_TARGET(fuzz_reply)
 	if (plen > AL_MAX_MSG)
 		plen = AL_MAX_MSG;
 	matched = reply_matches(u, ulen, p, plen);
+	if (matched)
+		check_scrub_idempotent(p, plen);
 	rig_upstream_send(p, plen);
 	if (!matched) {
 		glen = genuine(u, ulen, which == 1, g);
