@@ -12,11 +12,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "dnstap.pb-c.h"
 #include "airlock/config.h"
 #include "airlock/dnstap.h"
+#include "airlock/dnstap_file.h"
 #include "tmpdir.h"
 
 static const uint8_t query[] = { 0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
@@ -249,6 +255,100 @@ static void test_dnstap_open_names_a_file_it_cannot_write(void **state)
 	assert_non_null(strstr(err.msg, "dnstap.file: cannot write /nonexistent-airlock-dir/out.fstrm"));
 }
 
+/* Opens a file writer for path; the fstrm status of the open. */
+static fstrm_res open_file_writer(const char *path)
+{
+	static const char ctype[] = "protobuf:dnstap.Dnstap";
+	struct fstrm_writer_options *wopt = fstrm_writer_options_init();
+	struct fstrm_writer *w;
+	fstrm_res rc;
+
+	assert_int_equal(fstrm_writer_options_add_content_type(wopt, ctype, strlen(ctype)), fstrm_res_success);
+	w = al_dnstap_file_writer(path, wopt);
+	assert_non_null(w);
+	rc = fstrm_writer_open(w);
+	fstrm_writer_destroy(&w);
+	fstrm_writer_options_destroy(&wopt);
+	return rc;
+}
+
+/* The names in dir that start with prefix and end with suffix, of the
+ * given kind (S_IFREG, S_IFLNK), counted. */
+static int count_named(const char *dir, const char *prefix, const char *suffix, mode_t kind)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	struct stat sb;
+	char p[512];
+	size_t ls = strlen(suffix), le;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL) {
+		le = strlen(e->d_name);
+		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+		if (strncmp(e->d_name, prefix, strlen(prefix)) == 0 && le >= ls &&
+		    strcmp(e->d_name + le - ls, suffix) == 0 && lstat(p, &sb) == 0 && (sb.st_mode & S_IFMT) == kind)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* What is at the path before a new file: a symbolic link is kept under a
+ * stamped name, a taken stamp gets ".1", a directory is an error and is
+ * left alone (dnstap_file.h). */
+static void test_dnstap_file_moves_what_is_there_aside(void **state)
+{
+	char dir[128], path[256], taken[300], stamp[32];
+	struct stat sb;
+	struct tm tm;
+	time_t now;
+	int fd, i;
+
+	(void)state;
+	assert_int_equal(test_tmpdir_make(dir, sizeof(dir), "dnstapfile"), 0);
+	snprintf(path, sizeof(path), "%s/out.fstrm", dir);
+
+	assert_int_equal(symlink("elsewhere.fstrm", path), 0);
+	assert_int_equal(open_file_writer(path), fstrm_res_success);
+	assert_int_equal(lstat(path, &sb), 0);
+	assert_true(S_ISREG(sb.st_mode));
+	assert_int_equal(count_named(dir, "out.fstrm.2", "Z", S_IFLNK), 1);
+
+	/* A file with data where both this second's and the next second's
+	 * stamped names are taken. */
+	assert_int_equal(unlink(path), 0);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	for (i = 0; i < 10; i++)
+		assert_int_equal(write(fd, "0123456789", 10), 10);
+	close(fd);
+	now = time(NULL);
+	for (i = 0; i < 2; i++) {
+		time_t t = now + i;
+		gmtime_r(&t, &tm);
+		strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+		snprintf(taken, sizeof(taken), "%s.%s", path, stamp);
+		if (lstat(taken, &sb) == 0)
+			continue; /* the symlink kept above */
+		fd = open(taken, O_WRONLY | O_CREAT | O_EXCL, 0600);
+		assert_true(fd >= 0);
+		close(fd);
+	}
+	assert_int_equal(open_file_writer(path), fstrm_res_success);
+	assert_int_equal(count_named(dir, "out.fstrm.2", "Z.1", S_IFREG), 1);
+
+	/* A directory: no file, and it stays. */
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkdir(path, 0700), 0);
+	assert_int_not_equal(open_file_writer(path), fstrm_res_success);
+	assert_int_equal(lstat(path, &sb), 0);
+	assert_true(S_ISDIR(sb.st_mode));
+	assert_int_equal(rmdir(path), 0);
+	assert_int_equal(test_tmpdir_remove(dir), 0);
+}
+
 static void test_dnstap_wants_only_the_types_turned_on(void **state)
 {
 	struct al_dnstap_conf conf;
@@ -343,6 +443,7 @@ int main(void)
 		cmocka_unit_test(test_dnstap_uses_the_published_field_numbers),
 		cmocka_unit_test(test_dnstap_file_holds_the_frames_sent),
 		cmocka_unit_test(test_dnstap_open_names_a_file_it_cannot_write),
+		cmocka_unit_test(test_dnstap_file_moves_what_is_there_aside),
 		cmocka_unit_test(test_dnstap_wants_only_the_types_turned_on),
 		cmocka_unit_test(test_dnstap_config_defaults),
 		cmocka_unit_test(test_dnstap_config_rejects_bad_sections),
