@@ -10,6 +10,7 @@
 
 #include "airlock/msg.h"
 #include "airlock/upstream.h"
+#include "reply.h"
 
 #define RUNS 64
 
@@ -101,17 +102,13 @@ static void test_upstream_case_stops_at_root_and_bounds(void **state)
 	assert_int_equal(al_fwd_randomize_case(cut, sizeof(cut)), 2);
 }
 
-/* A query for name (wire form) as the forwarder builds it; returns its length. */
-static size_t query(uint8_t *p, uint16_t id, const uint8_t *name, size_t nlen, uint16_t qtype)
+/* A query for plain's name; returns its length. */
+static size_t query(uint8_t *p, uint16_t id, uint16_t qtype)
 {
-	memset(p, 0, AL_HDR);
-	al_put16(p, id);
-	al_put16(p + 2, AL_FLAG_RD);
-	al_put16(p + 4, 1);
-	memcpy(p + AL_HDR, name, nlen);
-	al_put16(p + AL_HDR + nlen, qtype);
-	al_put16(p + AL_HDR + nlen + 2, 1);
-	return AL_HDR + nlen + 4;
+	size_t n = test_query(p, 512, id, "www.example.com.", qtype, 0, 0);
+
+	assert_memory_equal(p + AL_HDR, plain, sizeof(plain));
+	return n;
 }
 
 /* The reply an honest upstream sends: the query with QR, plus one A. */
@@ -128,15 +125,14 @@ static size_t reply_to(uint8_t *r, const uint8_t *q, size_t qlen)
 
 static void test_upstream_match_needs_the_exact_case(void **state)
 {
-	uint8_t name[sizeof(plain)], q[512], r[512];
+	uint8_t q[512], r[512];
 	size_t qlen, rlen;
 	(void)state;
 
-	memcpy(name, plain, sizeof(plain));
+	qlen = query(q, 0xbeef, AL_TYPE_A);
 	do
-		al_fwd_randomize_case(name, sizeof(plain));
-	while (memcmp(name, plain, sizeof(plain)) == 0); /* some letter upper-case */
-	qlen = query(q, 0xbeef, name, sizeof(plain), AL_TYPE_A);
+		al_fwd_randomize_case(q + AL_HDR, sizeof(plain));
+	while (memcmp(q + AL_HDR, plain, sizeof(plain)) == 0); /* some letter upper-case */
 	rlen = reply_to(r, q, qlen);
 	assert_true(al_fwd_reply_matches(q, qlen, r, rlen, true));
 	assert_true(al_fwd_reply_matches(q, qlen, r, rlen, false));
@@ -158,7 +154,7 @@ static void test_upstream_match_checks_id_type_and_header(void **state)
 	size_t qlen, rlen, n;
 	(void)state;
 
-	qlen = query(q, 0x1234, plain, sizeof(plain), 65); /* HTTPS: 0x0041, 'A' */
+	qlen = query(q, 0x1234, 65); /* HTTPS: 0x0041, 'A' */
 	rlen = reply_to(r, q, qlen);
 	assert_true(al_fwd_reply_matches(q, qlen, r, rlen, false));
 
@@ -197,7 +193,7 @@ static void test_upstream_match_rejects_a_compressed_question(void **state)
 	size_t qlen, rlen;
 	(void)state;
 
-	qlen = query(q, 7, plain, sizeof(plain), AL_TYPE_A);
+	qlen = query(q, 7, AL_TYPE_A);
 	/* The query with QR, whose name begins with a pointer instead of its
 	 * first label: the header, type and class match, so only the name's
 	 * bytes can make it fail. */
