@@ -65,6 +65,29 @@ static size_t scrubbed(size_t n, unsigned want_dropped)
 	return len;
 }
 
+/* al_scrub_reply's code for in[0..n) into outlen bytes. */
+static int scrub_rc(size_t n, size_t outlen)
+{
+	const uint8_t *res = NULL;
+	size_t len = 0;
+	unsigned dropped = 99;
+
+	return al_scrub_reply(in, n, out, outlen, &res, &len, &dropped);
+}
+
+/* in[0..n) scrubs to itself: nothing dropped, not copied. */
+static void untouched(size_t n)
+{
+	const uint8_t *res = NULL;
+	size_t len = 0;
+	unsigned dropped = 99;
+
+	assert_int_equal(al_scrub_reply(in, n, out, sizeof(out), &res, &len, &dropped), 0);
+	assert_int_equal(dropped, 0);
+	assert_ptr_equal(res, in); /* no copy */
+	assert_int_equal(len, n);
+}
+
 static size_t build(const char *qname, uint16_t qtype, int rcode, const char *const *rrs)
 {
 	return test_reply(in, sizeof(in), 7, qname, qtype, rcode, 1, rrs);
@@ -78,15 +101,10 @@ static void test_scrub_returns_clean_reply_untouched(void **state)
 		"NS example.com. 300 IN NS ns1.example.com.",
 		"AR ns1.example.com. 300 IN A 192.0.2.53",
 		NULL };
-	size_t n = build("www.example.com.", AL_TYPE_A, 0, rrs), len = 0;
-	const uint8_t *res = NULL;
-	unsigned dropped = 99;
+	size_t n = build("www.example.com.", AL_TYPE_A, 0, rrs);
 	(void)state;
 
-	assert_int_equal(al_scrub_reply(in, n, out, sizeof(out), &res, &len, &dropped), 0);
-	assert_ptr_equal(res, in); /* no copy */
-	assert_int_equal(len, n);
-	assert_int_equal(dropped, 0);
+	untouched(n);
 }
 
 static void test_scrub_keeps_only_the_cname_chain_in_answer(void **state)
@@ -137,17 +155,13 @@ static void test_scrub_keeps_no_cname_after_the_chain_ends(void **state)
 		"AN b.example. 300 IN CNAME c.example.",
 		"AN a.example. 300 IN CNAME d.example.",
 		NULL };
-	size_t n = build("a.example.", AL_TYPE_CNAME, 0, rrs), len = 0;
-	const uint8_t *res = NULL;
-	unsigned dropped = 99;
+	size_t n = build("a.example.", AL_TYPE_CNAME, 0, rrs);
 	(void)state;
 
 	n = scrubbed(n, 3);
 	assert_string_equal(dump(out, n), "AN a.example. 300 IN CNAME b.example.");
 	memcpy(in, out, n);
-	assert_int_equal(al_scrub_reply(in, n, out, sizeof(out), &res, &len, &dropped), 0);
-	assert_int_equal(dropped, 0);
-	assert_ptr_equal(res, in);
+	untouched(n);
 }
 
 static void test_scrub_stops_a_chain_past_its_limit(void **state)
@@ -292,15 +306,11 @@ static void test_scrub_keeps_a_wildcard_proof(void **state)
 static void test_scrub_class_any_keeps_in_records(void **state)
 {
 	static const char *const rrs[] = { "AN www.example. 300 IN A 192.0.2.1", NULL };
-	size_t n = build("www.example.", AL_TYPE_A, 0, rrs), len = 0;
-	const uint8_t *res = NULL;
-	unsigned dropped = 99;
+	size_t n = build("www.example.", AL_TYPE_A, 0, rrs);
 	(void)state;
 
 	al_put16(in + AL_HDR + 13 + 2, 255); /* the question's class: "www.example." is 13 bytes */
-	assert_int_equal(al_scrub_reply(in, n, out, sizeof(out), &res, &len, &dropped), 0);
-	assert_int_equal(dropped, 0);
-	assert_ptr_equal(res, in);
+	untouched(n);
 }
 
 static void test_scrub_keeps_glue_only_for_kept_targets(void **state)
@@ -430,7 +440,7 @@ static void test_scrub_refuses_malformed_replies(void **state)
 
 	/* Cut anywhere after the question: never accepted. */
 	for (i = 12 + 14 + 4 + 1; i < n - 11; i++)
-		assert_int_equal(al_scrub_reply(in, i, out, sizeof(out), &res, &len, &dropped), -EINVAL);
+		assert_int_equal(scrub_rc(i, sizeof(out)), -EINVAL);
 
 	/* The CNAME's target runs past its 4 bytes of rdata into the next
 	 * owner (a pointer to the question), in a reply with nothing to drop. */
@@ -441,30 +451,28 @@ static void test_scrub_refuses_malformed_replies(void **state)
 		0xc0, 12, 0, 1, 0, 1, 0, 0, 1, 44, 0, 4, 192, 0, 2, 7,
 	};
 	memcpy(in, overrun, sizeof(overrun));
-	assert_int_equal(al_scrub_reply(in, sizeof(overrun), out, sizeof(out), &res, &len, &dropped),
-			 -EINVAL);
+	assert_int_equal(scrub_rc(sizeof(overrun), sizeof(out)), -EINVAL);
 	in[44] = 0; /* "\3ab" and the root: well formed */
 	in[41] = 2;
-	assert_int_equal(al_scrub_reply(in, sizeof(overrun), out, sizeof(out), &res, &len, &dropped), 0);
-	assert_ptr_equal(res, in);
+	untouched(sizeof(overrun));
 
 	/* An owner pointing at itself, and two owners pointing at each other. */
 	n = pointers_into_dropped();
 	in[68] = 0xc0;
 	in[69] = 68;
-	assert_int_equal(al_scrub_reply(in, n, out, sizeof(out), &res, &len, &dropped), -EINVAL);
+	assert_int_equal(scrub_rc(n, sizeof(out)), -EINVAL);
 	n = pointers_into_dropped();
 	in[52] = 0xc0;
 	in[53] = 68;
 	in[68] = 0xc0;
 	in[69] = 52;
-	assert_int_equal(al_scrub_reply(in, n, out, sizeof(out), &res, &len, &dropped), -EINVAL);
+	assert_int_equal(scrub_rc(n, sizeof(out)), -EINVAL);
 
 	/* An OPT in the answer section. */
 	n = pointers_into_dropped();
 	in[38] = 0;
 	in[39] = AL_TYPE_OPT;
-	assert_int_equal(al_scrub_reply(in, n, out, sizeof(out), &res, &len, &dropped), -EINVAL);
+	assert_int_equal(scrub_rc(n, sizeof(out)), -EINVAL);
 
 	/* A question name that points into the header (its last byte: the
 	 * root), which a rebuilt header would change. */
@@ -482,9 +490,9 @@ static void test_scrub_refuses_malformed_replies(void **state)
 	/* No question, and two. */
 	n = pointers_into_dropped();
 	in[5] = 0;
-	assert_int_equal(al_scrub_reply(in, n, out, sizeof(out), &res, &len, &dropped), -EINVAL);
+	assert_int_equal(scrub_rc(n, sizeof(out)), -EINVAL);
 	in[5] = 2;
-	assert_int_equal(al_scrub_reply(in, n, out, sizeof(out), &res, &len, &dropped), -EINVAL);
+	assert_int_equal(scrub_rc(n, sizeof(out)), -EINVAL);
 }
 
 /* Many records owned by the question: rebuilt with a pointer to the
@@ -553,18 +561,17 @@ static void test_scrub_refuses_whatever_else_the_reply_carries(void **state)
 	n = build("www.example.", AL_TYPE_A, 0, clean);
 	assert_int_equal(al_msg_walk(in, n, find_rr, &f), 1);
 	in[f.rdata_off] = 63; /* the SOA's first name runs past its rdata */
-	assert_int_equal(al_scrub_reply(in, n, out, sizeof(out), &res, &len, &dropped), -EINVAL);
+	assert_int_equal(scrub_rc(n, sizeof(out)), -EINVAL);
 
 	n = build("www.example.", AL_TYPE_A, 0, clean); /* one OPT already */
 	memcpy(in + n, opt, sizeof(opt));
 	al_put16(in + 10, (uint16_t)(al_get16(in + 10) + 1));
-	assert_int_equal(al_scrub_reply(in, n + sizeof(opt), out, sizeof(out), &res, &len, &dropped), -EINVAL);
+	assert_int_equal(scrub_rc(n + sizeof(opt), sizeof(out)), -EINVAL);
 
 	n = test_reply(in, sizeof(in), 7, "www.example.", AL_TYPE_A, 0, 0, clean); /* no OPT */
 	memcpy(in + n, opt_named, sizeof(opt_named));
 	al_put16(in + 10, (uint16_t)(al_get16(in + 10) + 1));
-	assert_int_equal(al_scrub_reply(in, n + sizeof(opt_named), out, sizeof(out), &res, &len, &dropped),
-			 -EINVAL);
+	assert_int_equal(scrub_rc(n + sizeof(opt_named), sizeof(out)), -EINVAL);
 	memcpy(in + n, opt, sizeof(opt)); /* the same with the root as owner is fine */
 	assert_int_equal(al_scrub_reply(in, n + sizeof(opt), out, sizeof(out), &res, &len, &dropped), 0);
 }
@@ -577,7 +584,7 @@ static void test_scrub_fails_when_the_rebuilt_reply_does_not_fit(void **state)
 	(void)state;
 
 	/* 67 bytes are needed (see above): one less does not do. */
-	assert_int_equal(al_scrub_reply(in, n, out, 66, &res, &len, &dropped), -ENOSPC);
+	assert_int_equal(scrub_rc(n, 66), -ENOSPC);
 	assert_int_equal(al_scrub_reply(in, n, out, 67, &res, &len, &dropped), 0);
 	assert_int_equal(len, 67);
 }
