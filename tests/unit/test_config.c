@@ -462,10 +462,62 @@ static void test_config_shipped_zone_files_load(void **state)
 	}
 }
 
+static void test_config_rate_limit_defaults_and_values(void **state)
+{
+	struct al_config *cfg;
+	struct al_err err;
+	(void)state;
+
+	assert_int_equal(al_config_parse("{" BASE "}", "a.json", &cfg, &err), 0);
+	assert_int_equal(cfg->rate_limit.responses_per_s, 0);
+	assert_int_equal(cfg->rate_limit.refused_per_s, 5);
+	assert_int_equal(cfg->rate_limit.ipv4_prefix, 24);
+	assert_int_equal(cfg->rate_limit.ipv6_prefix, 56);
+	assert_int_equal(cfg->rate_limit.slip, 2);
+	assert_int_equal(cfg->rate_limit.slots, 65536);
+	assert_int_equal(cfg->rate_limit.upstream_per_domain, 1000);
+	assert_non_null(cfg->rate_table);
+	assert_true(al_ratelimit_size(cfg->rate_table) >= 65536 * 8);
+	al_config_unref(cfg);
+
+	assert_int_equal(al_config_parse("{" BASE ", \"rate_limit\": {\"responses_per_second\": 20, "
+					 "\"refused_per_second\": 0, \"ipv4_prefix\": 32, \"ipv6_prefix\": 64, "
+					 "\"slip\": 0, \"slots\": 1024, \"upstream_per_domain\": 7}}",
+					 "a.json", &cfg, &err), 0);
+	assert_int_equal(cfg->rate_limit.responses_per_s, 20);
+	assert_int_equal(cfg->rate_limit.refused_per_s, 0);
+	assert_int_equal(cfg->rate_limit.ipv4_prefix, 32);
+	assert_int_equal(cfg->rate_limit.ipv6_prefix, 64);
+	assert_int_equal(cfg->rate_limit.slip, 0);
+	assert_int_equal(cfg->rate_limit.slots, 1024);
+	assert_int_equal(cfg->rate_limit.upstream_per_domain, 7);
+	assert_int_equal(al_ratelimit_size(cfg->rate_table) < 65536 * 8, 1);
+	al_config_unref(cfg);
+}
+
+static void test_config_rate_limit_errors_name_the_path(void **state)
+{
+	(void)state;
+
+	EXPECT_ERROR("{" BASE ", \"rate_limit\": {\"ipv4_prefix\": 40}}", "airlock.json: ", "rate_limit.ipv4_prefix: 40", "from 8 to 32");
+	EXPECT_ERROR("{" BASE ", \"rate_limit\": {\"ipv4_prefix\": 4}}", "airlock.json: ", "rate_limit.ipv4_prefix: 4", "from 8 to 32");
+	EXPECT_ERROR("{" BASE ", \"rate_limit\": {\"ipv6_prefix\": 129}}", "airlock.json: ", "rate_limit.ipv6_prefix: 129", "from 16 to 128");
+	EXPECT_ERROR("{" BASE ", \"rate_limit\": {\"slip\": 11}}", "airlock.json: ", "rate_limit.slip: 11", "from 0 to 10");
+	EXPECT_ERROR("{" BASE ", \"rate_limit\": {\"slots\": 3000}}", "airlock.json: ", "rate_limit.slots: 3000", "not a power of two");
+	EXPECT_ERROR("{" BASE ", \"rate_limit\": {\"slots\": 512}}", "airlock.json: ", "rate_limit.slots: 512", "from 1024 to 16777216");
+	EXPECT_ERROR("{" BASE ", \"rate_limit\": {\"responses_per_second\": -1}}", "airlock.json: ", "rate_limit.responses_per_second: -1", "integer");
+	EXPECT_ERROR("{" BASE ", \"rate_limit\": {\"refused_per_second\": \"5\"}}", "airlock.json: ", "rate_limit.refused_per_second: \"5\"", "integer");
+	EXPECT_ERROR("{" BASE ", \"rate_limit\": {\"upstream_per_domain\": 50001}}", "airlock.json: ", "rate_limit.upstream_per_domain: 50001", "from 0 to 50000");
+	EXPECT_ERROR("{" BASE ", \"rate_limit\": {\"per_second\": 5}}", "airlock.json: ", "rate_limit.per_second", "unknown key");
+	EXPECT_ERROR("{" BASE ", \"rate_limit\": 5}", "airlock.json: ", "rate_limit", "not an object");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_config_loads_minimal_with_defaults),
+		cmocka_unit_test(test_config_rate_limit_defaults_and_values),
+		cmocka_unit_test(test_config_rate_limit_errors_name_the_path),
 		cmocka_unit_test(test_config_reads_every_section),
 		cmocka_unit_test(test_config_rejects_unknown_key),
 		cmocka_unit_test(test_config_rejects_bad_cidr_with_its_path),

@@ -255,10 +255,6 @@ static void test_ratelimit_threads_straddling_a_second_stay_bounded(void **state
 	al_ratelimit_free(rl);
 }
 
-#define BASE "\"listen\": [{\"address\": \"127.0.0.1\", \"port\": 5353}], " \
-	"\"upstreams\": [{\"address\": \"127.0.0.1\", \"port\": 5300}], " \
-	"\"zones\": [{\"name\": \"inference\", \"cidrs\": [\"127.0.2.0/24\"]}]"
-
 /* Replies over a client prefix's limit: every slip-th goes out with TC,
  * the rest are dropped; clients in no zone have their own limit; a limit
  * of 0 charges nothing. */
@@ -358,69 +354,6 @@ static void test_ratelimit_upstream_per_registered_domain(void **state)
 	psl_free((psl_ctx_t *)psl);
 }
 
-static void test_config_rate_limit_defaults_and_values(void **state)
-{
-	struct al_config *cfg;
-	struct al_err err;
-	(void)state;
-
-	assert_int_equal(al_config_parse("{" BASE "}", "a.json", &cfg, &err), 0);
-	assert_int_equal(cfg->rate_limit.responses_per_s, 0);
-	assert_int_equal(cfg->rate_limit.refused_per_s, 5);
-	assert_int_equal(cfg->rate_limit.ipv4_prefix, 24);
-	assert_int_equal(cfg->rate_limit.ipv6_prefix, 56);
-	assert_int_equal(cfg->rate_limit.slip, 2);
-	assert_int_equal(cfg->rate_limit.slots, 65536);
-	assert_int_equal(cfg->rate_limit.upstream_per_domain, 1000);
-	assert_non_null(cfg->rate_table);
-	assert_true(al_ratelimit_size(cfg->rate_table) >= 65536 * 8);
-	al_config_unref(cfg);
-
-	assert_int_equal(al_config_parse("{" BASE ", \"rate_limit\": {\"responses_per_second\": 20, "
-					 "\"refused_per_second\": 0, \"ipv4_prefix\": 32, \"ipv6_prefix\": 64, "
-					 "\"slip\": 0, \"slots\": 1024, \"upstream_per_domain\": 7}}",
-					 "a.json", &cfg, &err), 0);
-	assert_int_equal(cfg->rate_limit.responses_per_s, 20);
-	assert_int_equal(cfg->rate_limit.refused_per_s, 0);
-	assert_int_equal(cfg->rate_limit.ipv4_prefix, 32);
-	assert_int_equal(cfg->rate_limit.ipv6_prefix, 64);
-	assert_int_equal(cfg->rate_limit.slip, 0);
-	assert_int_equal(cfg->rate_limit.slots, 1024);
-	assert_int_equal(cfg->rate_limit.upstream_per_domain, 7);
-	assert_int_equal(al_ratelimit_size(cfg->rate_table) < 65536 * 8, 1);
-	al_config_unref(cfg);
-}
-
-static void expect_error(const char *section, const char *path, const char *what)
-{
-	struct al_config *cfg = NULL;
-	struct al_err err = { "" };
-	char text[1024];
-
-	snprintf(text, sizeof(text), "{" BASE ", \"rate_limit\": %s}", section);
-	assert_int_equal(al_config_parse(text, "airlock.json", &cfg, &err), -EINVAL);
-	assert_null(cfg);
-	if (!strstr(err.msg, "airlock.json: ") || !strstr(err.msg, path) || !strstr(err.msg, what))
-		fail_msg("message \"%s\" lacks \"%s\" or \"%s\"", err.msg, path, what);
-}
-
-static void test_config_rate_limit_errors_name_the_path(void **state)
-{
-	(void)state;
-
-	expect_error("{\"ipv4_prefix\": 40}", "rate_limit.ipv4_prefix: 40", "from 8 to 32");
-	expect_error("{\"ipv4_prefix\": 4}", "rate_limit.ipv4_prefix: 4", "from 8 to 32");
-	expect_error("{\"ipv6_prefix\": 129}", "rate_limit.ipv6_prefix: 129", "from 16 to 128");
-	expect_error("{\"slip\": 11}", "rate_limit.slip: 11", "from 0 to 10");
-	expect_error("{\"slots\": 3000}", "rate_limit.slots: 3000", "not a power of two");
-	expect_error("{\"slots\": 512}", "rate_limit.slots: 512", "from 1024 to 16777216");
-	expect_error("{\"responses_per_second\": -1}", "rate_limit.responses_per_second: -1", "integer");
-	expect_error("{\"refused_per_second\": \"5\"}", "rate_limit.refused_per_second: \"5\"", "integer");
-	expect_error("{\"upstream_per_domain\": 50001}", "rate_limit.upstream_per_domain: 50001", "from 0 to 50000");
-	expect_error("{\"per_second\": 5}", "rate_limit.per_second", "unknown key");
-	expect_error("5", "rate_limit", "not an object");
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -434,8 +367,6 @@ int main(void)
 		cmocka_unit_test(test_ratelimit_threads_straddling_a_second_stay_bounded),
 		cmocka_unit_test(test_ratelimit_reply_slips_every_nth),
 		cmocka_unit_test(test_ratelimit_upstream_per_registered_domain),
-		cmocka_unit_test(test_config_rate_limit_defaults_and_values),
-		cmocka_unit_test(test_config_rate_limit_errors_name_the_path),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
