@@ -622,43 +622,8 @@ struct al_logread_scan {
 	struct al_logread *lr;
 	sqlite3_stmt *q, *a; /* queries from an id on; their A/AAAA answers */
 	int64_t since_us;
-	int64_t next_id;     /* the first query not yet read; 0: not found yet */
+	int64_t next_id;     /* the first query not yet read */
 };
-
-int al_logread_scan_open(struct al_logread *lr, int64_t since_us, struct al_logread_scan **out,
-			 struct al_err *err)
-{
-	struct al_logread_scan *s = calloc(1, sizeof(*s));
-	int rc;
-
-	*out = NULL;
-	if (!s)
-		return al_err_set(err, "out of memory"), -ENOMEM;
-	s->lr = lr;
-	s->since_us = since_us;
-	/* answers' rowids rise with query_id (the writer gives ids in order
-	 * and writes each batch's answers in query order), so the answers of
-	 * query X and later start at the first entry of answers_query from X on. */
-	if ((rc = prepare(lr, "SELECT id, ts_us, client, zone, qname FROM queries WHERE id >= ? ORDER BY id",
-			  &s->q, err)) < 0 ||
-	    (rc = prepare(lr, "SELECT query_id, data, ttl FROM answers WHERE rowid >= "
-			      "(SELECT rowid FROM answers WHERE query_id >= ?1 ORDER BY query_id LIMIT 1)"
-			      " AND type IN (1, 28) ORDER BY rowid", &s->a, err)) < 0) {
-		al_logread_scan_close(s);
-		return rc;
-	}
-	*out = s;
-	return 0;
-}
-
-void al_logread_scan_close(struct al_logread_scan *s)
-{
-	if (!s)
-		return;
-	sqlite3_finalize(s->q);
-	sqlite3_finalize(s->a);
-	free(s);
-}
 
 /* The first query that may have been asked at since_us or later: the first
  * of the earliest slice that holds such a query, else the first of the
@@ -681,7 +646,43 @@ static int first_id(struct al_logread_scan *s, struct al_err *err)
 	else
 		rc = (al_err_set(err, "%s: %s", s->lr->path, sqlite3_errmsg(s->lr->db)), -EIO);
 	sqlite3_finalize(st);
-	return s->next_id > 0 ? rc : rc < 0 ? rc : (s->next_id = 1, 0);
+	return rc;
+}
+
+int al_logread_scan_open(struct al_logread *lr, int64_t since_us, struct al_logread_scan **out,
+			 struct al_err *err)
+{
+	struct al_logread_scan *s = calloc(1, sizeof(*s));
+	int rc;
+
+	*out = NULL;
+	if (!s)
+		return al_err_set(err, "out of memory"), -ENOMEM;
+	s->lr = lr;
+	s->since_us = since_us;
+	/* answers' rowids rise with query_id (the writer gives ids in order
+	 * and writes each batch's answers in query order), so the answers of
+	 * query X and later start at the first entry of answers_query from X on. */
+	if ((rc = prepare(lr, "SELECT id, ts_us, client, zone, qname FROM queries WHERE id >= ? ORDER BY id",
+			  &s->q, err)) < 0 ||
+	    (rc = prepare(lr, "SELECT query_id, data, ttl FROM answers WHERE rowid >= "
+			      "(SELECT rowid FROM answers WHERE query_id >= ?1 ORDER BY query_id LIMIT 1)"
+			      " AND type IN (1, 28) ORDER BY rowid", &s->a, err)) < 0 ||
+	    (rc = first_id(s, err)) < 0) {
+		al_logread_scan_close(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+void al_logread_scan_close(struct al_logread_scan *s)
+{
+	if (!s)
+		return;
+	sqlite3_finalize(s->q);
+	sqlite3_finalize(s->a);
+	free(s);
 }
 
 /* Steps the answers statement: 1 with a row, 0 at the end, -1 on error. */
@@ -703,8 +704,6 @@ int al_logread_scan(struct al_logread_scan *s, int64_t until_us,
 	int64_t qid = 0, stop_us = until_us > INT64_MAX - AL_LOGREAD_LATE_US ? INT64_MAX : until_us + AL_LOGREAD_LATE_US;
 	int rc = SQLITE_DONE, ans, stop = 0;
 
-	if (!s->next_id && (rc = first_id(s, err)) < 0)
-		return rc;
 	/* Both statements end with this call, so no read transaction is held
 	 * between calls (it would keep the writer's checkpoints from
 	 * finishing) and each call sees what was written meanwhile. */
