@@ -462,6 +462,19 @@ static void test_config_shipped_zone_files_load(void **state)
 	}
 }
 
+/* cfg's rate_limit section, field by field. */
+static void expect_rate_limit(const struct al_config *cfg, unsigned responses, unsigned refused,
+			      unsigned v4, unsigned v6, unsigned slip, unsigned slots, unsigned per_domain)
+{
+	assert_int_equal(cfg->rate_limit.responses_per_s, responses);
+	assert_int_equal(cfg->rate_limit.refused_per_s, refused);
+	assert_int_equal(cfg->rate_limit.ipv4_prefix, v4);
+	assert_int_equal(cfg->rate_limit.ipv6_prefix, v6);
+	assert_int_equal(cfg->rate_limit.slip, slip);
+	assert_int_equal(cfg->rate_limit.slots, slots);
+	assert_int_equal(cfg->rate_limit.upstream_per_domain, per_domain);
+}
+
 static void test_config_rate_limit_defaults_and_values(void **state)
 {
 	struct al_config *cfg;
@@ -469,13 +482,7 @@ static void test_config_rate_limit_defaults_and_values(void **state)
 	(void)state;
 
 	assert_int_equal(al_config_parse("{" BASE "}", "a.json", &cfg, &err), 0);
-	assert_int_equal(cfg->rate_limit.responses_per_s, 0);
-	assert_int_equal(cfg->rate_limit.refused_per_s, 5);
-	assert_int_equal(cfg->rate_limit.ipv4_prefix, 24);
-	assert_int_equal(cfg->rate_limit.ipv6_prefix, 56);
-	assert_int_equal(cfg->rate_limit.slip, 2);
-	assert_int_equal(cfg->rate_limit.slots, 65536);
-	assert_int_equal(cfg->rate_limit.upstream_per_domain, 1000);
+	expect_rate_limit(cfg, 0, 5, 24, 56, 2, 65536, 1000);
 	assert_non_null(cfg->rate_table);
 	assert_true(al_ratelimit_size(cfg->rate_table) >= 65536 * 8);
 	al_config_unref(cfg);
@@ -484,13 +491,7 @@ static void test_config_rate_limit_defaults_and_values(void **state)
 					 "\"refused_per_second\": 0, \"ipv4_prefix\": 32, \"ipv6_prefix\": 64, "
 					 "\"slip\": 0, \"slots\": 1024, \"upstream_per_domain\": 7}}",
 					 "a.json", &cfg, &err), 0);
-	assert_int_equal(cfg->rate_limit.responses_per_s, 20);
-	assert_int_equal(cfg->rate_limit.refused_per_s, 0);
-	assert_int_equal(cfg->rate_limit.ipv4_prefix, 32);
-	assert_int_equal(cfg->rate_limit.ipv6_prefix, 64);
-	assert_int_equal(cfg->rate_limit.slip, 0);
-	assert_int_equal(cfg->rate_limit.slots, 1024);
-	assert_int_equal(cfg->rate_limit.upstream_per_domain, 7);
+	expect_rate_limit(cfg, 20, 0, 32, 64, 0, 1024, 7);
 	assert_int_equal(al_ratelimit_size(cfg->rate_table) < 65536 * 8, 1);
 	al_config_unref(cfg);
 }
