@@ -18,7 +18,7 @@
 #include "airlock/querylog.h"
 
 #define BUSY_MS 2000 /* how long a read waits for the writer's lock */
-#define SLICES_SINCE 3 /* the schema version that brought the slice tables */
+#define SLICES_SINCE 4 /* the schema version of the slice tables read here (3's are not) */
 
 struct al_logread {
 	sqlite3 *db;
@@ -250,34 +250,26 @@ static void slices_in_window(struct sql *q, const struct al_logfilter *f)
 	add(q, ")");
 }
 
-/* The queries with an answer whose data is ip: answer_idx of the slices,
- * then the tail. */
+/* The queries with an answer whose data is ip: the id lists of
+ * answer_ids in the slices, then the tail. */
 static void answer_ids(struct sql *q, const struct al_logfilter *f)
 {
-	add(q, " AND a.query_id IN (SELECT query_id FROM answer_idx WHERE ");
+	add(q, " AND a.query_id IN (SELECT j.value FROM answer_ids x, json_each(x.ids) j WHERE x.");
 	slices_in_window(q, f);
-	add(q, " AND data = ? UNION ALL SELECT query_id FROM answers WHERE query_id > " TAIL_START
+	add(q, " AND x.data = ? UNION ALL SELECT query_id FROM answers WHERE query_id > " TAIL_START
 	       " AND data = ?)");
 	bind_text(q, f->ip);
 	bind_text(q, f->ip);
 }
 
-/* The queries of one client: client_idx of the slices, by client and
- * time, then the tail. */
+/* The queries of one client: the id lists of client_ids in the slices,
+ * then the tail. */
 static void client_ids(struct sql *q, const struct al_logfilter *f, const char *client)
 {
-	add(q, " AND id IN (SELECT query_id FROM client_idx WHERE ");
+	add(q, " AND id IN (SELECT j.value FROM client_ids x, json_each(x.ids) j WHERE x.");
 	slices_in_window(q, f);
-	add(q, " AND client = ?");
+	add(q, " AND x.client = ?");
 	bind_text(q, client);
-	if (f->has_since) {
-		add(q, " AND ts_us >= ?");
-		bind_num(q, f->since_us);
-	}
-	if (f->has_until) {
-		add(q, " AND ts_us < ?");
-		bind_num(q, f->until_us);
-	}
 	add(q, " UNION ALL SELECT id FROM queries WHERE id > " TAIL_START " AND client = ?)");
 	bind_text(q, client);
 }

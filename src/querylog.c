@@ -214,6 +214,8 @@ static int add_answer(const uint8_t *pkt, const struct al_rr *rr, void *arg)
 	if (al_msg_read_name(pkt, len, &off, wire) < 0 ||
 	    al_msg_name_to_text(wire, name, sizeof(name)) < 0)
 		return 0;
+	if (rr->type != AL_TYPE_CNAME) /* addresses only: what lookups by address need */
+		qlog_store_post(a->log->store, QLOG_ANSWER, data, a->query_id);
 	al_rowbuf_int(rb, a->query_id);
 	al_rowbuf_text(rb, name);
 	al_rowbuf_int(rb, rr->type);
@@ -275,6 +277,8 @@ static int write_query(struct al_qlog *log, const struct al_logrec *r, int64_t i
 	struct rec_text t;
 
 	rec_text(r, &t);
+	qlog_store_post(log->store, QLOG_QNAME, t.qname, id);
+	qlog_store_post(log->store, QLOG_CLIENT, t.client, id);
 	al_rowbuf_int(rb, id);
 	al_rowbuf_int(rb, r->time_us);
 	al_rowbuf_text(rb, t.client);
@@ -372,6 +376,7 @@ static int write_batch(struct al_qlog *log, const struct al_logrec *recs, size_t
 			rc = write_gap(log, &gaps[c], causes[c].name);
 	if (rc == 0 && sqlite3_exec(log->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		rc = -EIO;
+	qlog_store_batch_end(log->store, id, n, rc == 0);
 	if (rc < 0) {
 		al_err_set(err, "%s", sqlite3_errmsg(log->db));
 		sqlite3_exec(log->db, "ROLLBACK", NULL, NULL, NULL);

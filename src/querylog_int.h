@@ -5,6 +5,7 @@
 #define AIRLOCK_QUERYLOG_INT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <sqlite3.h>
@@ -31,6 +32,19 @@ void qlog_store_free(struct qlog_store *s);
  * tail).  Call it in the batch's transaction.  Returns 0 or -EIO. */
 int qlog_store_next_id(struct qlog_store *s, int64_t *id);
 
+/* The index tables of the slices: one row per key of a slice, with the
+ * ids of the rows that hold it (docs/SCHEMA.md, "Slices"). */
+enum qlog_idx { QLOG_QNAME, QLOG_CLIENT, QLOG_ANSWER, NIDX };
+
+/* The writer tells the store each key of the rows it writes in a batch,
+ * ids ascending (a queries row's qname and client, an A or AAAA answer's
+ * data), then whether the batch of n rows from first_id committed.  The
+ * store keeps the lists in memory for the slice to come; without them
+ * (a failed batch, rows from before the connection) it reads the rows
+ * back when it closes the slice. */
+void qlog_store_post(struct qlog_store *s, enum qlog_idx idx, const char *key, int64_t id);
+void qlog_store_batch_end(struct qlog_store *s, int64_t first_id, size_t n, bool committed);
+
 /* One step of closing a slice: a new slice once the tail spans rows ids
  * from its first row, then one index table per step, each in its own
  * transaction.  Returns 0 when a step was done (*closed: it was the
@@ -38,7 +52,7 @@ int qlog_store_next_id(struct qlog_store *s, int64_t *id);
  * step failed (it is tried again at the next call). */
 int qlog_store_slice_step(struct qlog_store *s, int64_t rows, bool *closed);
 /* The steps that close one slice: one per index table. */
-#define QLOG_SLICE_STEPS 3
+#define QLOG_SLICE_STEPS NIDX
 
 /* Retention, in a few small transactions: the oldest queries rows
  * before cutoff (UTC microseconds) with their answers and the incidents'

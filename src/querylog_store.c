@@ -9,6 +9,7 @@
 
 #include <sqlite3.h>
 
+#include "airlock/postings.h"
 #include "airlock/querylog.h"
 #include "querylog_int.h"
 
@@ -66,24 +67,34 @@ static const char *const migrations[] = {
 	"CREATE TABLE answer_idx ("
 	" slice INTEGER NOT NULL, data TEXT NOT NULL, query_id INTEGER NOT NULL,"
 	" PRIMARY KEY (slice, data, query_id)) WITHOUT ROWID;",
+
+	/* 4: a row per key of a slice, with the ids of its rows, instead of
+	 * a row per row: fewer, and made from lists the writer collects in
+	 * memory as it writes.  The slices are indexed again from the rows,
+	 * as in 3. */
+	"DROP TABLE qname_idx;"
+	"DROP TABLE client_idx;"
+	"DROP TABLE answer_idx;"
+	"DELETE FROM log_slices;"
+	"CREATE TABLE qname_ids ("
+	" slice INTEGER NOT NULL, qname TEXT NOT NULL, ids TEXT NOT NULL,"
+	" PRIMARY KEY (slice, qname)) WITHOUT ROWID;"
+	"CREATE TABLE client_ids ("
+	" slice INTEGER NOT NULL, client TEXT NOT NULL, ids TEXT NOT NULL,"
+	" PRIMARY KEY (slice, client)) WITHOUT ROWID;"
+	"CREATE TABLE answer_ids ("
+	" slice INTEGER NOT NULL, data TEXT NOT NULL, ids TEXT NOT NULL,"
+	" PRIMARY KEY (slice, data)) WITHOUT ROWID;",
 };
 
-/* The index tables, and how the rows of a slice are taken into each,
- * sorted by its key: ?1 is the slice, ?2 and ?3 its first and last
- * queries.id. */
+/* The index tables: a row per key of a slice, with the ids of its rows. */
 static const struct {
-	const char *name, *key, *fill;
-} idx_tables[] = {
-	{ "qname_idx", "slice, qname, query_id",
-	  "SELECT ?1, qname, id FROM queries WHERE id BETWEEN ?2 AND ?3 ORDER BY 2, 3" },
-	{ "client_idx", "slice, client, ts_us, query_id",
-	  "SELECT ?1, client, ts_us, id FROM queries WHERE id BETWEEN ?2 AND ?3 ORDER BY 2, 3, 4" },
-	{ "answer_idx", "slice, data, query_id",
-	  "SELECT ?1, data, query_id FROM answers WHERE query_id BETWEEN ?2 AND ?3 AND type IN (1, 28)"
-	  " ORDER BY 2, 3" },
+	const char *name, *key;
+} idx_tables[NIDX] = {
+	[QLOG_QNAME] = { "qname_ids", "qname" },
+	[QLOG_CLIENT] = { "client_ids", "client" },
+	[QLOG_ANSWER] = { "answer_ids", "data" },
 };
-#define NIDX (sizeof(idx_tables) / sizeof(idx_tables[0]))
-_Static_assert(NIDX == QLOG_SLICE_STEPS, "a slice step per index table");
 
 /* The unindexed tail: the next slice's number, the first id after the
  * last slice, the largest queries.id and the first id of a row in the
@@ -95,13 +106,6 @@ static const char tail_sql[] =
 	" SELECT slice + 1, last_id + 1, ifnull((SELECT max(id) FROM queries), 0),"
 	" ifnull((SELECT min(id) FROM queries WHERE id > last_id), last_id + 1) FROM s";
 
-/* The statements that close a slice: per index table, one that removes
- * what an interrupted attempt left and one that fills it; then the
- * log_slices row, which makes the slice visible to readers. */
-struct slicer {
-	sqlite3_stmt *clear[NIDX], *fill[NIDX], *add;
-};
-
 /* A slice being closed, one index table per writer wake-up. */
 struct closing {
 	sqlite3_int64 slice, first, last;
@@ -109,8 +113,8 @@ struct closing {
 };
 
 /* The store's statements, prepared once per connection. */
-enum { TAIL, ANY_EXPIRED, PRUNE_ANSWERS, PRUNE_INCIDENTS, PRUNE_QUERIES, OLDEST_SLICE, DROP_SLICE,
-       NSTMTS };
+enum { TAIL, ADD_SLICE, LOAD_QUERIES, LOAD_ANSWERS, ANY_EXPIRED, PRUNE_ANSWERS, PRUNE_INCIDENTS,
+       PRUNE_QUERIES, OLDEST_SLICE, DROP_SLICE, NSTMTS };
 
 /* The PRUNE_ROWS oldest expired queries; their answers and the incidents'
  * links to them go first, in the same transaction (the writer's
@@ -120,6 +124,15 @@ enum { TAIL, ANY_EXPIRED, PRUNE_ANSWERS, PRUNE_INCIDENTS, PRUNE_QUERIES, OLDEST_
 
 static const char *const stmt_sql[NSTMTS] = {
 	[TAIL] = tail_sql,
+	/* Makes a slice visible to readers: ?1 the slice, ?2 and ?3 the ids
+	 * it covers. */
+	[ADD_SLICE] = "INSERT INTO log_slices SELECT ?1, ?2, ?3, ifnull(min(ts_us), 0), ifnull(max(ts_us), 0)"
+		      " FROM queries WHERE id BETWEEN ?2 AND ?3",
+	/* What a slice's lists are made of, in id order, when they were not
+	 * collected as the rows were written. */
+	[LOAD_QUERIES] = "SELECT id, qname, client FROM queries WHERE id BETWEEN ?1 AND ?2 ORDER BY id",
+	[LOAD_ANSWERS] = "SELECT query_id, data FROM answers WHERE query_id BETWEEN ?1 AND ?2"
+			 " AND type IN (1, 28) ORDER BY query_id",
 	[ANY_EXPIRED] = "SELECT 1 FROM queries WHERE ts_us < ?1 LIMIT 1",
 	[PRUNE_ANSWERS] = "DELETE FROM answers WHERE query_id IN " EXPIRED,
 	[PRUNE_INCIDENTS] = "UPDATE incidents SET query_id = NULL WHERE query_id IN " EXPIRED,
@@ -131,11 +144,18 @@ static const char *const stmt_sql[NSTMTS] = {
 	[DROP_SLICE] = "DELETE FROM log_slices WHERE slice = ?",
 };
 
+/* Per index table: remove what an interrupted attempt at slice ?1 (or
+ * later) left; add a key's row; remove PRUNE_ROWS rows of slice ?1. */
+enum { IDX_CLEAR, IDX_INSERT, IDX_PRUNE, IDX_STMTS };
+
 struct qlog_store {
 	sqlite3 *db;
 	sqlite3_stmt *sql[NSTMTS];
-	sqlite3_stmt *prune_idx[NIDX]; /* PRUNE_ROWS entries of a slice */
-	struct slicer slicer;
+	sqlite3_stmt *idx[NIDX][IDX_STMTS];
+	struct al_postings *post[NIDX];
+	int64_t posted_from; /* every row from this id on is in post[]; INT64_MAX: none is */
+	bool post_failed;    /* an id could not be added in this batch */
+	bool post_short;     /* post[] lacks rows after the slice being closed */
 	struct closing closing;
 };
 
@@ -211,86 +231,157 @@ int qlog_store_next_id(struct qlog_store *s, int64_t *id)
 	return 0;
 }
 
-static void slicer_free(struct slicer *s)
+/* ----- posting lists: collected as rows are written, else loaded ----- */
+
+static void posts_clear(struct qlog_store *s)
 {
 	size_t i;
 
-	for (i = 0; i < NIDX; i++) {
-		sqlite3_finalize(s->clear[i]);
-		sqlite3_finalize(s->fill[i]);
-	}
-	sqlite3_finalize(s->add);
-	memset(s, 0, sizeof(*s));
+	for (i = 0; i < NIDX; i++)
+		al_postings_clear(s->post[i]);
+	s->posted_from = INT64_MAX;
+	s->post_failed = false;
+	s->post_short = false;
 }
 
-static int slicer_prepare(sqlite3 *db, struct slicer *s)
+void qlog_store_post(struct qlog_store *s, enum qlog_idx idx, const char *key, int64_t id)
 {
-	static const char add[] =
-		"INSERT INTO log_slices SELECT ?1, ?2, ?3, ifnull(min(ts_us), 0), ifnull(max(ts_us), 0)"
-		" FROM queries WHERE id BETWEEN ?2 AND ?3";
-	char sql[256];
-	size_t i;
-
-	memset(s, 0, sizeof(*s));
-	for (i = 0; i < NIDX; i++) {
-		snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE slice >= ?1", idx_tables[i].name);
-		if (sqlite3_prepare_v2(db, sql, -1, &s->clear[i], NULL) != SQLITE_OK)
-			return -EIO;
-		/* OR IGNORE: one reply can give the same address twice. */
-		snprintf(sql, sizeof(sql), "INSERT OR IGNORE INTO %s %s", idx_tables[i].name,
-			 idx_tables[i].fill);
-		if (sqlite3_prepare_v2(db, sql, -1, &s->fill[i], NULL) != SQLITE_OK)
-			return -EIO;
-	}
-	return sqlite3_prepare_v2(db, add, -1, &s->add, NULL) == SQLITE_OK ? 0 : -EIO;
+	if (al_postings_add(s->post[idx], key, id) < 0)
+		s->post_failed = true;
 }
 
-static int run3(sqlite3_stmt *st, const struct closing *c)
+void qlog_store_batch_end(struct qlog_store *s, int64_t first_id, size_t n, bool committed)
 {
+	if (!committed || s->post_failed)
+		posts_clear(s);
+	else if (n && s->posted_from == INT64_MAX)
+		s->posted_from = first_id;
+}
+
+static void bind2(sqlite3_stmt *st, sqlite3_int64 a, sqlite3_int64 b)
+{
+	sqlite3_bind_int64(st, 1, a);
+	sqlite3_bind_int64(st, 2, b);
+}
+
+/* The lists of the rows with ids first to last, read from the tables.
+ * Returns 0, or -EIO with the lists cleared. */
+static int posts_load(struct qlog_store *s, sqlite3_int64 first, sqlite3_int64 last)
+{
+	sqlite3_stmt *q = s->sql[LOAD_QUERIES], *a = s->sql[LOAD_ANSWERS];
 	int rc;
 
-	sqlite3_bind_int64(st, 1, c->slice);
-	if (sqlite3_bind_parameter_count(st) >= 3) {
-		sqlite3_bind_int64(st, 2, c->first);
-		sqlite3_bind_int64(st, 3, c->last);
+	posts_clear(s);
+	bind2(q, first, last);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		sqlite3_int64 id = sqlite3_column_int64(q, 0);
+		qlog_store_post(s, QLOG_QNAME, (const char *)sqlite3_column_text(q, 1), id);
+		qlog_store_post(s, QLOG_CLIENT, (const char *)sqlite3_column_text(q, 2), id);
 	}
-	rc = sqlite3_step(st);
+	sqlite3_reset(q);
+	if (rc == SQLITE_DONE) {
+		bind2(a, first, last);
+		while ((rc = sqlite3_step(a)) == SQLITE_ROW)
+			qlog_store_post(s, QLOG_ANSWER, (const char *)sqlite3_column_text(a, 1),
+					sqlite3_column_int64(a, 0));
+		sqlite3_reset(a);
+	}
+	if (rc != SQLITE_DONE || s->post_failed) {
+		posts_clear(s);
+		return -EIO;
+	}
+	s->posted_from = first;
+	return 0;
+}
+
+/* The lists of slice c as they stand before step c->step, loaded from the
+ * tables when the writer did not see every row from c->first on (it
+ * started after them, or a write failed).  The tail after the slice is
+ * loaded with it, unless it is long (an upgraded log): then each slice
+ * loads its own rows and the lists are dropped once it is closed. */
+static int posts_cover(struct qlog_store *s, const struct closing *c, int64_t rows)
+{
+	sqlite3_int64 upto;
+	struct tail t;
+	unsigned i;
+
+	if (s->posted_from <= c->first)
+		return 0;
+	if (read_tail(s->sql[TAIL], &t) < 0)
+		return -EIO;
+	upto = t.max_id - c->last > rows ? c->last : t.max_id;
+	if (posts_load(s, c->first, upto) < 0)
+		return -EIO;
+	s->post_short = upto < t.max_id;
+	for (i = 0; i < c->step; i++) /* already in their tables */
+		al_postings_take(s->post[i], c->last, NULL, NULL);
+	return 0;
+}
+
+struct insert_ctx {
+	sqlite3_stmt *st;
+	sqlite3_int64 slice;
+};
+
+static int insert_list(const char *key, const char *ids, void *arg)
+{
+	struct insert_ctx *x = arg;
+	int rc;
+
+	sqlite3_bind_int64(x->st, 1, x->slice);
+	sqlite3_bind_text(x->st, 2, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(x->st, 3, ids, -1, SQLITE_STATIC);
+	rc = sqlite3_step(x->st);
+	sqlite3_reset(x->st);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+static int run(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
-/* Fills index table i with the slice's rows, sorted by its key, so that
- * they land at the end of its B-tree (the slice leads the key) and each
- * page is written once; the last table also adds the log_slices row.
- * The caller holds a transaction. */
-static int slice_fill(const struct slicer *s, const struct closing *c, size_t i)
+/* Index table i of slice c, in the caller's transaction: a row per key
+ * with the ids it holds in the slice, in key order, so that they land at
+ * the end of the B-tree (the slice leads the key) and each page is
+ * written once; the last table also adds the log_slices row.  The ids
+ * leave the lists (on failure, the caller clears them). */
+static int slice_fill(struct qlog_store *s, const struct closing *c, size_t i)
 {
-	if (run3(s->clear[i], c) < 0 || run3(s->fill[i], c) < 0)
+	struct insert_ctx x = { s->idx[i][IDX_INSERT], c->slice };
+
+	sqlite3_bind_int64(s->idx[i][IDX_CLEAR], 1, c->slice);
+	if (run(s->idx[i][IDX_CLEAR]) < 0 || al_postings_take(s->post[i], c->last, insert_list, &x) != 0)
 		return -EIO;
-	return i + 1 == NIDX ? run3(s->add, c) : 0;
+	if (i + 1 < NIDX)
+		return 0;
+	bind2(s->sql[ADD_SLICE], c->slice, c->first);
+	sqlite3_bind_int64(s->sql[ADD_SLICE], 3, c->last);
+	return run(s->sql[ADD_SLICE]);
 }
 
 int al_qlog_index_tail(struct sqlite3 *db, int64_t last_id, struct al_err *err)
 {
-	struct slicer s = { { NULL }, { NULL }, NULL };
+	struct qlog_store *s = qlog_store_new(db, err);
 	struct closing c;
 	struct tail t;
-	sqlite3_stmt *tail = NULL;
 	size_t i;
 	int rc = -EIO;
 
-	if (sqlite3_prepare_v2(db, tail_sql, -1, &tail, NULL) != SQLITE_OK || slicer_prepare(db, &s) < 0) {
-		al_err_set(err, "%s", sqlite3_errmsg(db));
-		goto out;
-	}
+	if (!s)
+		return -EIO;
 	if (qlog_exec(db, "BEGIN IMMEDIATE", err, "indexing the tail") < 0)
 		goto out;
-	if (read_tail(tail, &t) == 0) {
+	if (read_tail(s->sql[TAIL], &t) == 0) {
 		c.slice = t.slice;
 		c.first = t.after_slices;
 		c.last = last_id;
-		for (rc = 0, i = 0; rc == 0 && c.first <= c.last && i < NIDX; i++)
-			rc = slice_fill(&s, &c, i);
+		rc = c.first <= c.last ? posts_load(s, c.first, c.last) : 0;
+		for (i = 0; rc == 0 && c.first <= c.last && i < NIDX; i++)
+			rc = slice_fill(s, &c, i);
 	}
 	if (rc == 0)
 		rc = qlog_exec(db, "COMMIT", err, "indexing the tail");
@@ -299,8 +390,7 @@ int al_qlog_index_tail(struct sqlite3 *db, int64_t last_id, struct al_err *err)
 	if (rc < 0)
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 out:
-	sqlite3_finalize(tail);
-	slicer_free(&s);
+	qlog_store_free(s);
 	return rc;
 }
 
@@ -320,14 +410,19 @@ int qlog_store_slice_step(struct qlog_store *s, int64_t rows, bool *closed)
 		c->last = t.first_row + rows - 1;
 		c->step = 0;
 	}
+	if (posts_cover(s, c, rows) < 0)
+		return -EIO;
 	if (sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		return -EIO;
-	rc = slice_fill(&s->slicer, c, c->step);
+	rc = slice_fill(s, c, c->step);
 	if (rc < 0 || sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		posts_clear(s); /* taken from the lists, not stored */
 		return -EIO;
 	}
 	*closed = ++c->step == NIDX;
+	if (*closed && s->post_short)
+		posts_clear(s);
 	return 0;
 }
 
@@ -372,10 +467,11 @@ static int prune_slice(struct qlog_store *s)
 	if (!ok || sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		return 0;
 	for (i = 0; ok && i < NIDX; i++) {
-		sqlite3_bind_int64(s->prune_idx[i], 1, slice);
-		ok = sqlite3_step(s->prune_idx[i]) == SQLITE_DONE;
+		sqlite3_stmt *st = s->idx[i][IDX_PRUNE];
+		sqlite3_bind_int64(st, 1, slice);
+		ok = sqlite3_step(st) == SQLITE_DONE;
 		k = ok ? sqlite3_changes(s->db) : 0;
-		sqlite3_reset(s->prune_idx[i]);
+		sqlite3_reset(st);
 		n += k;
 		most = k > most ? k : most;
 	}
@@ -402,11 +498,26 @@ int qlog_store_prune(struct qlog_store *s, int64_t cutoff)
 	return pruned;
 }
 
+/* The statements of index table i, k being IDX_CLEAR, ... */
+static void idx_sql(size_t i, int k, char *sql, size_t cap)
+{
+	const char *t = idx_tables[i].name, *key = idx_tables[i].key;
+
+	if (k == IDX_CLEAR)
+		snprintf(sql, cap, "DELETE FROM %s WHERE slice >= ?1", t);
+	else if (k == IDX_INSERT)
+		snprintf(sql, cap, "INSERT INTO %s (slice, %s, ids) VALUES (?1, ?2, ?3)", t, key);
+	else
+		snprintf(sql, cap, "DELETE FROM %s WHERE (slice, %s) IN (SELECT slice, %s FROM %s"
+			 " WHERE slice = ?1 LIMIT %d)", t, key, key, t, PRUNE_ROWS);
+}
+
 struct qlog_store *qlog_store_new(sqlite3 *db, struct al_err *err)
 {
 	struct qlog_store *s = calloc(1, sizeof(*s));
 	char sql[256];
-	size_t k;
+	size_t i;
+	int k;
 
 	if (!s) {
 		al_err_set(err, "out of memory");
@@ -414,18 +525,23 @@ struct qlog_store *qlog_store_new(sqlite3 *db, struct al_err *err)
 	}
 	s->db = db;
 	s->closing.step = NIDX;
+	s->posted_from = INT64_MAX;
+	for (i = 0; i < NIDX; i++)
+		if (!(s->post[i] = al_postings_new())) {
+			al_err_set(err, "out of memory");
+			qlog_store_free(s);
+			return NULL;
+		}
 	for (k = 0; k < NSTMTS; k++)
 		if (sqlite3_prepare_v2(db, stmt_sql[k], -1, &s->sql[k], NULL) != SQLITE_OK)
 			goto fail;
-	for (k = 0; k < NIDX; k++) {
-		snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE (%s) IN (SELECT %s FROM %s WHERE slice = ?"
-			 " LIMIT %d)", idx_tables[k].name, idx_tables[k].key, idx_tables[k].key,
-			 idx_tables[k].name, PRUNE_ROWS);
-		if (sqlite3_prepare_v2(db, sql, -1, &s->prune_idx[k], NULL) != SQLITE_OK)
-			goto fail;
-	}
-	if (slicer_prepare(db, &s->slicer) == 0)
-		return s;
+	for (i = 0; i < NIDX; i++)
+		for (k = 0; k < IDX_STMTS; k++) {
+			idx_sql(i, k, sql, sizeof(sql));
+			if (sqlite3_prepare_v2(db, sql, -1, &s->idx[i][k], NULL) != SQLITE_OK)
+				goto fail;
+		}
+	return s;
 fail:
 	al_err_set(err, "%s", sqlite3_errmsg(db));
 	qlog_store_free(s);
@@ -435,13 +551,16 @@ fail:
 void qlog_store_free(struct qlog_store *s)
 {
 	size_t i;
+	int k;
 
 	if (!s)
 		return;
-	for (i = 0; i < NSTMTS; i++)
-		sqlite3_finalize(s->sql[i]);
-	for (i = 0; i < NIDX; i++)
-		sqlite3_finalize(s->prune_idx[i]);
-	slicer_free(&s->slicer);
+	for (k = 0; k < NSTMTS; k++)
+		sqlite3_finalize(s->sql[k]);
+	for (i = 0; i < NIDX; i++) {
+		for (k = 0; k < IDX_STMTS; k++)
+			sqlite3_finalize(s->idx[i][k]);
+		al_postings_free(s->post[i]);
+	}
 	free(s);
 }

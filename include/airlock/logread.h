@@ -116,7 +116,7 @@ void al_logread_close(struct al_logread *lr);
 int al_logread_run(struct al_logread *lr, const struct al_logfilter *f,
 		   const struct al_logread_cb *cb, struct al_err *err);
 /* What SQLite would do to run f: EXPLAIN QUERY PLAN of al_logread_run's
- * statement, one step a line (e.g. "SEARCH answer_idx USING PRIMARY KEY
+ * statement, one step a line (e.g. "SEARCH x USING PRIMARY KEY
  * (slice=? AND data=?)"), truncated to len.  Returns 0, -EINVAL or -EIO. */
 int al_logread_plan(struct al_logread *lr, const struct al_logfilter *f, char *out, size_t len,
 		    struct al_err *err);

@@ -19,7 +19,7 @@
 #include "airlock/err.h"
 #include "airlock/msg.h"
 
-#define AL_QLOG_SCHEMA_VERSION 3
+#define AL_QLOG_SCHEMA_VERSION 4
 /* queries ids per slice: the writer indexes a slice of rows in bulk once
  * the unindexed tail spans this many. */
 #define AL_QLOG_SLICE_ROWS 65536

@@ -115,7 +115,7 @@ for i in $(seq 1 60); do
 done
 wait_err "the file was deleted with " 1
 wait_sql "SELECT cause FROM log_gaps" "database deleted" "the gap row of the deleted file"
-expect_eq "schema version of the new file" 3 "$(sql "PRAGMA user_version")"
+expect_eq "schema version of the new file" 4 "$(sql "PRAGMA user_version")"
 expect_int "rows_lost of the deleted file" -ge "$rows_before" \
     "$(sql "SELECT rows_lost FROM log_gaps WHERE cause = 'database deleted'")"
 wait_sql "SELECT count(*) FROM queries WHERE qname GLOB 'del[4-6]?.example.'

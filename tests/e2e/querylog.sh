@@ -155,15 +155,20 @@ expect_eq "log --client 127.0.2.9 --since --until rows" \
 
 sed "s|\"path\": \"$DB\"|\"path\": \"$V1\"|" "$T/airlock.json" >"$T/v1.json"
 start_airlockd "$T/v1.json" "$LPORT" airlockd4
-expect_eq "schema version after the upgrade" 3 "$(sqlite3 "$V1" "PRAGMA user_version")"
+expect_eq "schema version after the upgrade" 4 "$(sqlite3 "$V1" "PRAGMA user_version")"
 deadline=$(($(now_ms) + 20000))
 until [ "$(sqlite3 "$V1" "SELECT group_concat(first_id || '-' || last_id) FROM log_slices")" = 1-65536 ]; do
     [ "$(now_ms)" -lt "$deadline" ] || fail "the version 1 rows were not indexed as a slice within 20 s"
     sleep 0.1
 done
-expect_eq "index entries of the slice" "65536|65536|65536" \
-    "$(sqlite3 "$V1" "SELECT (SELECT count(*) FROM qname_idx), (SELECT count(*) FROM client_idx),
-        (SELECT count(*) FROM answer_idx)")"
+# A row per name (300), client (50) and address (200), each with its ids:
+# every row of the slice once per table.
+expect_eq "index rows of the slice" "300|50|200" \
+    "$(sqlite3 "$V1" "SELECT (SELECT count(*) FROM qname_ids), (SELECT count(*) FROM client_ids),
+        (SELECT count(*) FROM answer_ids)")"
+expect_eq "ids in the slice's lists" "65536|65536|65536" \
+    "$(sqlite3 "$V1" "SELECT (SELECT sum(json_array_length(ids)) FROM qname_ids),
+        (SELECT sum(json_array_length(ids)) FROM client_ids), (SELECT sum(json_array_length(ids)) FROM answer_ids)")"
 lookups after
 for f in w1 w2 c1 c2 c3; do
     cmp -s "$T/before.$f" "$T/after.$f" || fail "airlock gives other rows after the upgrade ($f): $(diff "$T/before.$f" "$T/after.$f" | head -5)"

@@ -22,6 +22,22 @@ const char test_schema_v1[] =
 	"CREATE TABLE log_gaps (id INTEGER PRIMARY KEY, ts_us INTEGER NOT NULL, first_lost_us INTEGER NOT NULL, last_lost_us INTEGER NOT NULL, rows_lost INTEGER NOT NULL, cause TEXT NOT NULL);"
 	"PRAGMA user_version = 1;";
 
+const char test_schema_v3[] =
+	"CREATE TABLE queries (id INTEGER PRIMARY KEY, ts_us INTEGER NOT NULL, client TEXT NOT NULL, client_port INTEGER NOT NULL, zone TEXT NOT NULL, transport TEXT NOT NULL, qname TEXT NOT NULL, qtype INTEGER NOT NULL, rcode INTEGER NOT NULL, action TEXT NOT NULL, reason TEXT NOT NULL, upstream TEXT NOT NULL, latency_us INTEGER NOT NULL);"
+	"CREATE INDEX queries_ts ON queries(ts_us);"
+	"CREATE TABLE answers (query_id INTEGER NOT NULL REFERENCES queries(id) ON DELETE CASCADE, name TEXT NOT NULL, type INTEGER NOT NULL, data TEXT NOT NULL, ttl INTEGER NOT NULL);"
+	"CREATE INDEX answers_query ON answers(query_id);"
+	"CREATE TABLE incidents (id INTEGER PRIMARY KEY, ts_us INTEGER NOT NULL, severity TEXT NOT NULL, kind TEXT NOT NULL, zone TEXT NOT NULL, client TEXT NOT NULL, name TEXT NOT NULL, detail TEXT NOT NULL, query_id INTEGER REFERENCES queries(id) ON DELETE SET NULL);"
+	"CREATE INDEX incidents_ts ON incidents(ts_us);"
+	"CREATE INDEX incidents_kind_ts ON incidents(kind, ts_us);"
+	"CREATE TABLE log_gaps (id INTEGER PRIMARY KEY, ts_us INTEGER NOT NULL, first_lost_us INTEGER NOT NULL, last_lost_us INTEGER NOT NULL, rows_lost INTEGER NOT NULL, cause TEXT NOT NULL);"
+	"CREATE TABLE seen_domains (domain TEXT PRIMARY KEY, first_seen_us INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE log_slices (slice INTEGER PRIMARY KEY, first_id INTEGER NOT NULL, last_id INTEGER NOT NULL, first_us INTEGER NOT NULL, last_us INTEGER NOT NULL);"
+	"CREATE TABLE qname_idx (slice INTEGER NOT NULL, qname TEXT NOT NULL, query_id INTEGER NOT NULL, PRIMARY KEY (slice, qname, query_id)) WITHOUT ROWID;"
+	"CREATE TABLE client_idx (slice INTEGER NOT NULL, client TEXT NOT NULL, ts_us INTEGER NOT NULL, query_id INTEGER NOT NULL, PRIMARY KEY (slice, client, ts_us, query_id)) WITHOUT ROWID;"
+	"CREATE TABLE answer_idx (slice INTEGER NOT NULL, data TEXT NOT NULL, query_id INTEGER NOT NULL, PRIMARY KEY (slice, data, query_id)) WITHOUT ROWID;"
+	"PRAGMA user_version = 3;";
+
 sqlite3 *test_db_open(const char *path)
 {
 	sqlite3 *db = NULL;

@@ -1,7 +1,7 @@
 /* Test helpers for SQLite databases: open, run, read back exactly; and
- * the query log's schema version 1 as airlock wrote it, frozen here (not
- * taken from the migrations) so that upgrade and read-old-file tests
- * start from what old files really hold. */
+ * the query log's schema versions 1 and 3 as airlock wrote them, frozen
+ * here (not taken from the migrations) so that upgrade and read-old-file
+ * tests start from what old files really hold. */
 #ifndef TEST_SQLDB_H
 #define TEST_SQLDB_H
 
@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 
 extern const char test_schema_v1[];
+extern const char test_schema_v3[];
 
 /* path opened read-write (created if needed), waiting up to 5 s for locks. */
 sqlite3 *test_db_open(const char *path);

@@ -133,10 +133,10 @@ static void expect_schema(sqlite3 *db)
 	char out[1024];
 
 	assert_int_equal(test_db_scalar(db, "PRAGMA user_version"), AL_QLOG_SCHEMA_VERSION);
-	assert_int_equal(AL_QLOG_SCHEMA_VERSION, 3);
+	assert_int_equal(AL_QLOG_SCHEMA_VERSION, 4);
 	assert_string_equal(test_db_rows(db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
 				 out, sizeof(out)),
-			    "answer_idx\nanswers\nclient_idx\nincidents\nlog_gaps\nlog_slices\nqname_idx\nqueries\nseen_domains\n");
+			    "answer_ids\nanswers\nclient_ids\nincidents\nlog_gaps\nlog_slices\nqname_ids\nqueries\nseen_domains\n");
 	assert_string_equal(test_db_rows(db, COLUMNS("queries"), out, sizeof(out)),
 			    "id INTEGER PK, ts_us INTEGER NOT NULL, client TEXT NOT NULL,"
 			    " client_port INTEGER NOT NULL, zone TEXT NOT NULL,"
@@ -157,21 +157,20 @@ static void expect_schema(sqlite3 *db)
 	assert_string_equal(test_db_rows(db, COLUMNS("log_slices"), out, sizeof(out)),
 			    "slice INTEGER PK, first_id INTEGER NOT NULL, last_id INTEGER NOT NULL,"
 			    " first_us INTEGER NOT NULL, last_us INTEGER NOT NULL\n");
-	/* The index tables: clustered on their whole key, slice first. */
-	assert_string_equal(test_db_rows(db, COLUMNS("qname_idx"), out, sizeof(out)),
-			    "slice INTEGER NOT NULL PK, qname TEXT NOT NULL PK, query_id INTEGER NOT NULL PK\n");
-	assert_string_equal(test_db_rows(db, COLUMNS("client_idx"), out, sizeof(out)),
-			    "slice INTEGER NOT NULL PK, client TEXT NOT NULL PK, ts_us INTEGER NOT NULL PK,"
-			    " query_id INTEGER NOT NULL PK\n");
-	assert_string_equal(test_db_rows(db, COLUMNS("answer_idx"), out, sizeof(out)),
-			    "slice INTEGER NOT NULL PK, data TEXT NOT NULL PK, query_id INTEGER NOT NULL PK\n");
+	/* The index tables: clustered on (slice, key), a list of ids per key. */
+	assert_string_equal(test_db_rows(db, COLUMNS("qname_ids"), out, sizeof(out)),
+			    "slice INTEGER NOT NULL PK, qname TEXT NOT NULL PK, ids TEXT NOT NULL\n");
+	assert_string_equal(test_db_rows(db, COLUMNS("client_ids"), out, sizeof(out)),
+			    "slice INTEGER NOT NULL PK, client TEXT NOT NULL PK, ids TEXT NOT NULL\n");
+	assert_string_equal(test_db_rows(db, COLUMNS("answer_ids"), out, sizeof(out)),
+			    "slice INTEGER NOT NULL PK, data TEXT NOT NULL PK, ids TEXT NOT NULL\n");
 	assert_string_equal(test_db_rows(db, "SELECT group_concat(name, ',') FROM (SELECT name FROM pragma_table_list"
 				     " WHERE wr = 1 ORDER BY name)", out, sizeof(out)),
-			    "answer_idx,client_idx,qname_idx,seen_domains\n");
+			    "answer_ids,client_ids,qname_ids,seen_domains\n");
 	assert_string_equal(test_db_rows(db, "SELECT group_concat(name || ':' || pk, ',') FROM"
-				     " (SELECT name, pk FROM pragma_table_info('client_idx') ORDER BY pk)",
+				     " (SELECT name, pk FROM pragma_table_info('client_ids') ORDER BY cid)",
 				 out, sizeof(out)),
-			    "slice:1,client:2,ts_us:3,query_id:4\n");
+			    "slice:1,client:2,ids:0\n");
 	/* Only indexes that take their keys in order on the write path. */
 	assert_string_equal(test_db_rows(db, INDEXES("queries"), out, sizeof(out)), "ts_us\n");
 	assert_string_equal(test_db_rows(db, INDEXES("answers"), out, sizeof(out)), "query_id\n");
@@ -436,12 +435,20 @@ static void wait_rows(sqlite3 *db, const char *sql, const char *want)
 
 /* What the index tables hold, slice by slice, as one string. */
 #define SLICES "SELECT slice || ':' || first_id || '-' || last_id FROM log_slices ORDER BY slice"
-#define QNAME_IDX "SELECT slice, qname, query_id FROM qname_idx"
-#define CLIENT_IDX "SELECT slice, client, ts_us - 1795514400000000, query_id FROM client_idx"
-#define ANSWER_IDX "SELECT slice, data, query_id FROM answer_idx"
+
+/* The three index tables hold exactly these rows ("slice|key|ids\n"...). */
+static void expect_lists(sqlite3 *db, const char *qnames, const char *clients, const char *answers)
+{
+	char out[2048];
+
+	assert_string_equal(test_db_rows(db, "SELECT slice, qname, ids FROM qname_ids", out, sizeof(out)), qnames);
+	assert_string_equal(test_db_rows(db, "SELECT slice, client, ids FROM client_ids", out, sizeof(out)), clients);
+	assert_string_equal(test_db_rows(db, "SELECT slice, data, ids FROM answer_ids", out, sizeof(out)), answers);
+}
 
 /* Every slice_rows ids, the writer indexes a slice: each index table gets
- * the slice's rows sorted by its key; rows after the last slice wait. */
+ * a row per key of the slice's rows with their ids; rows after the last
+ * slice wait. */
 static void test_qlog_indexes_slices_as_rows_arrive(void **state)
 {
 	static const char *const rrs[] = {
@@ -478,20 +485,49 @@ static void test_qlog_indexes_slices_as_rows_arrive(void **state)
 	assert_string_equal(test_db_rows(db, "SELECT first_us - 1795514400000000, last_us - 1795514400000000"
 				     " FROM log_slices ORDER BY slice", out, sizeof(out)),
 			    "7|10\n3|6\n");
-	assert_string_equal(test_db_rows(db, QNAME_IDX, out, sizeof(out)),
-			    "1|a.example.|3\n1|b.example.|1\n1|b.example.|4\n1|www.example.|2\n"
-			    "2|a.example.|6\n2|b.example.|7\n2|www.example.|5\n2|www.example.|8\n");
-	assert_string_equal(test_db_rows(db, CLIENT_IDX, out, sizeof(out)),
-			    "1|127.0.2.1|9|2\n1|127.0.2.9|7|4\n1|127.0.2.9|10|1\n1|::1|8|3\n"
-			    "2|127.0.2.1|3|8\n2|127.0.2.1|6|5\n2|127.0.2.9|4|7\n2|::1|5|6\n");
-	assert_string_equal(test_db_rows(db, ANSWER_IDX, out, sizeof(out)),
-			    "1|192.0.2.7|2\n1|2001:db8::7|2\n"
-			    "2|192.0.2.7|5\n2|192.0.2.7|8\n2|2001:db8::7|5\n2|2001:db8::7|8\n");
-	/* CNAME targets are in answers, not in answer_idx: it serves address lookups. */
+	expect_lists(db,
+		     "1|a.example.|[3]\n1|b.example.|[1,4]\n1|www.example.|[2]\n"
+		     "2|a.example.|[6]\n2|b.example.|[7]\n2|www.example.|[5,8]\n",
+		     "1|127.0.2.1|[2]\n1|127.0.2.9|[1,4]\n1|::1|[3]\n"
+		     "2|127.0.2.1|[5,8]\n2|127.0.2.9|[7]\n2|::1|[6]\n",
+		     "1|192.0.2.7|[2]\n1|2001:db8::7|[2]\n"
+		     "2|192.0.2.7|[5,8]\n2|2001:db8::7|[5,8]\n");
+	/* CNAME targets are in answers, not in answer_ids: it serves address lookups. */
 	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM answers WHERE type = 5"), 3);
 	/* The answers table keeps both copies of the doubled record. */
 	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM answers WHERE query_id = 2"), 4);
 	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM queries"), 10);
+	sqlite3_close(db);
+}
+
+/* The rows of a slice written by an earlier connection (before a
+ * restart) are read back when the slice is indexed: its lists hold them
+ * with the rows written since. */
+static void test_qlog_indexes_rows_written_before_a_restart(void **state)
+{
+	struct fixture *f = *state;
+	struct al_qlog *log = log_open(f->path, 64, 1, 10);
+	struct al_qlog_stats st;
+	sqlite3 *db;
+	int i;
+
+	al_qlog_set_slice_rows(log, 4);
+	for (i = 0; i < 3; i++)
+		submit_named(log, T0 + i, i == 1 ? "b.example." : "a.example.");
+	wait_written(log, 3, &st);
+	al_qlog_close(log);
+	db = test_db_open(f->path);
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM log_slices"), 0);
+
+	log = log_open(f->path, 64, 1, 10);
+	al_qlog_set_slice_rows(log, 4);
+	for (i = 3; i < 8; i++)
+		submit_named(log, T0 + i, i % 2 ? "b.example." : "a.example.");
+	wait_written(log, 5, &st);
+	wait_rows(db, SLICES, "1:1-4\n2:5-8\n");
+	al_qlog_close(log);
+	expect_lists(db, "1|a.example.|[1,3]\n1|b.example.|[2,4]\n2|a.example.|[5,7]\n2|b.example.|[6,8]\n",
+		     "1|127.0.2.1|[1,2,3,4]\n2|127.0.2.1|[5,6,7,8]\n", "");
 	sqlite3_close(db);
 }
 
@@ -523,8 +559,8 @@ static void test_qlog_numbers_rows_after_the_last_slice(void **state)
 	sqlite3_close(db);
 }
 
-/* Retention drops a slice's index entries and its log_slices row, in
- * steps of at most 1000 entries, once none of its rows is left; a slice
+/* Retention drops a slice's index rows and its log_slices row, in steps
+ * of at most 1000 rows, once none of its queries rows is left; a slice
  * with a row left keeps them. */
 static void test_qlog_prunes_index_slices_left_without_rows(void **state)
 {
@@ -536,24 +572,27 @@ static void test_qlog_prunes_index_slices_left_without_rows(void **state)
 	struct timespec now;
 	struct al_logrec r;
 	int64_t now_us, day = (int64_t)86400 * 1000000;
+	char name[64];
 	sqlite3 *db;
 	int i;
 
 	clock_gettime(CLOCK_REALTIME, &now);
 	now_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
-	/* Written without retention: 2500 old rows, then 2500 recent ones. */
+	/* Written without retention: 2500 old rows, then 2500 recent ones,
+	 * each with a name of its own (a qname_ids row each). */
 	log = log_open(f->path, 8192, 100, 10);
 	al_qlog_set_slice_rows(log, 2500);
 	for (i = 0; i < 5000; i++) {
-		r = record(i < 2500 ? now_us - 3 * day + i : now_us - day / 2 + i, "127.0.2.1",
-			   i < 2500 ? "old.example." : "recent.example.");
+		snprintf(name, sizeof(name), "%s-%d.example.", i < 2500 ? "old" : "recent", i);
+		r = record(i < 2500 ? now_us - 3 * day + i : now_us - day / 2 + i, "127.0.2.1", name);
 		assert_int_equal(al_qlog_submit(log, &r), 0);
 	}
 	wait_written(log, 5000, &st);
 	db = test_db_open(f->path);
 	wait_rows(db, SLICES, "1:1-2500\n2:2501-5000\n");
 	al_qlog_close(log);
-	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM qname_idx WHERE slice = 1"), 2500);
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM qname_ids WHERE slice = 1"), 2500);
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM client_ids WHERE slice = 1"), 1);
 
 	if (al_qlog_open(f->path, &opts, &log, &err) != 0)
 		fail_msg("al_qlog_open: %s", err.msg);
@@ -562,10 +601,10 @@ static void test_qlog_prunes_index_slices_left_without_rows(void **state)
 	al_qlog_close(log);
 	assert_int_equal(st.pruned, 2500);
 	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM queries"), 2500);
-	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM qname_idx"), 2500);
-	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM client_idx"), 2500);
-	assert_int_equal(test_db_scalar(db, "SELECT min(slice) FROM qname_idx"), 2);
-	assert_int_equal(test_db_scalar(db, "SELECT min(slice) FROM client_idx"), 2);
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM qname_ids"), 2500);
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM client_ids"), 1);
+	assert_int_equal(test_db_scalar(db, "SELECT min(slice) FROM qname_ids"), 2);
+	assert_int_equal(test_db_scalar(db, "SELECT min(slice) FROM client_ids"), 2);
 	sqlite3_close(db);
 }
 
@@ -616,19 +655,18 @@ static const char *investigate(const char *path, char *out)
 	return out;
 }
 
-/* A version 1 file, made by the version 1 SQL: the migration drops the
- * three indexes and adds the slice tables, keeping every row; the writer
- * then indexes the rows already there as slices, and the CLI's lookups
- * give what they gave before. */
-static void test_qlog_migrates_version_1_file(void **state)
+/* An old file made by that version's SQL (schema_sql), with these rows
+ * and what extra_sql adds: the migrations keep every row; the writer
+ * indexes the rows already there as slices (the old slices again, from
+ * their rows), and the CLI's lookups give what they gave before. */
+static void expect_upgrade(struct fixture *f, const char *schema_sql, const char *extra_sql)
 {
-	struct fixture *f = *state;
 	struct al_qlog *log;
 	struct al_qlog_stats st;
 	char before[1024], after[1024], out[1024];
 	sqlite3 *db = test_db_open(f->path);
 
-	test_db_exec(db, test_schema_v1);
+	test_db_exec(db, schema_sql);
 	test_db_exec(db, "INSERT INTO queries VALUES"
 		    " (1, 1795514401000000, '10.0.2.15', 40001, 'inference', 'udp', 'example.com.', 1, 0, 'upstream', '', '127.0.0.1:53', 1500),"
 		    " (2, 1795514402000000, '10.0.2.16', 40002, 'inference', 'udp', 'www.example.com.', 28, 0, 'cache', '', '', 45),"
@@ -645,6 +683,7 @@ static void test_qlog_migrates_version_1_file(void **state)
 		    "INSERT INTO incidents VALUES"
 		    " (1, 1795514402000000, 'high', 'tunnel', 'inference', '10.0.2.16', 'www.example.com.', '{}', 2);"
 		    "INSERT INTO log_gaps VALUES (1, 1795514406000000, 1795514405500000, 1795514405600000, 7, 'queue full');");
+	test_db_exec(db, extra_sql);
 	sqlite3_close(db);
 	investigate(f->path, before);
 	assert_string_equal(before, "1:10.0.2.15:example.com.:example.com.:300,3:10.0.2.15:notexample.com.:notexample.com.:10,"
@@ -667,17 +706,33 @@ static void test_qlog_migrates_version_1_file(void **state)
 	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM answers"), 6);
 	assert_string_equal(test_db_rows(db, "SELECT id, query_id FROM incidents", out, sizeof(out)), "1|2\n");
 	assert_string_equal(test_db_rows(db, "SELECT id, rows_lost FROM log_gaps", out, sizeof(out)), "1|7\n");
-	assert_string_equal(test_db_rows(db, QNAME_IDX, out, sizeof(out)),
-			    "1|example.com.|1\n1|www.example.com.|2\n2|a.example.|4\n2|notexample.com.|3\n"
-			    "3|example.com.|5\n3|new.example.|6\n");
-	assert_string_equal(test_db_rows(db, ANSWER_IDX, out, sizeof(out)),
-			    "1|192.0.2.1|1\n1|2001:db8::1|2\n2|192.0.2.1|3\n2|192.0.2.2|3\n"
-			    "3|192.0.2.1|5\n");
-	assert_string_equal(test_db_rows(db, CLIENT_IDX, out, sizeof(out)),
-			    "1|10.0.2.15|1000000|1\n1|10.0.2.16|2000000|2\n2|10.0.2.15|3000000|3\n"
-			    "2|10.0.2.16|4000000|4\n3|10.0.2.15|5000000|5\n3|127.0.2.1|6000000|6\n");
+	expect_lists(db,
+		     "1|example.com.|[1]\n1|www.example.com.|[2]\n2|a.example.|[4]\n2|notexample.com.|[3]\n"
+		     "3|example.com.|[5]\n3|new.example.|[6]\n",
+		     "1|10.0.2.15|[1]\n1|10.0.2.16|[2]\n2|10.0.2.15|[3]\n"
+		     "2|10.0.2.16|[4]\n3|10.0.2.15|[5]\n3|127.0.2.1|[6]\n",
+		     "1|192.0.2.1|[1]\n1|2001:db8::1|[2]\n2|192.0.2.1|[3]\n2|192.0.2.2|[3]\n"
+		     "3|192.0.2.1|[5]\n");
 	sqlite3_close(db);
 	assert_string_equal(investigate(f->path, after), before);
+}
+
+/* Version 1: three random-order indexes, no slices. */
+static void test_qlog_migrates_version_1_file(void **state)
+{
+	expect_upgrade(*state, test_schema_v1, "");
+}
+
+/* Version 3: an index row per row (the CLI reads the file before the
+ * upgrade by scanning: it does not read version 3's index tables). */
+static void test_qlog_migrates_version_3_file(void **state)
+{
+	expect_upgrade(*state, test_schema_v3,
+		       "INSERT INTO log_slices VALUES (1, 1, 2, 1795514401000000, 1795514402000000);"
+		       "INSERT INTO qname_idx VALUES (1, 'example.com.', 1), (1, 'www.example.com.', 2);"
+		       "INSERT INTO client_idx VALUES (1, '10.0.2.15', 1795514401000000, 1),"
+		       " (1, '10.0.2.16', 1795514402000000, 2);"
+		       "INSERT INTO answer_idx VALUES (1, '192.0.2.1', 1), (1, '2001:db8::1', 2);");
 }
 
 static void test_qlog_keeps_query_with_malformed_reply(void **state)
@@ -1212,9 +1267,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_qlog_writes_address_and_cname_answers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_prunes_rows_past_retention_with_their_answers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_indexes_slices_as_rows_arrive, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_qlog_indexes_rows_written_before_a_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_numbers_rows_after_the_last_slice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_prunes_index_slices_left_without_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_migrates_version_1_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_qlog_migrates_version_3_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_keeps_query_with_malformed_reply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_writes_every_record_of_a_burst, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_writes_query_row_before_its_answers, setup, teardown),
