@@ -1,7 +1,7 @@
 /* The SQLite query log: see querylog.h.  The writer thread alone touches
- * the database; submitters only take the mutex to copy a record in.  The
- * schema, the index slices and retention are in querylog_store.c. */
-#include <arpa/inet.h>
+ * the database; submitters only take the mutex to copy a record in.  A
+ * batch's rows are written by querylog_rows.c; the schema, the index
+ * slices and retention are in querylog_store.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -15,9 +15,7 @@
 
 #include "airlock/log.h"
 #include "airlock/logwrite.h"
-#include "airlock/msg.h"
 #include "airlock/querylog.h"
-#include "airlock/rowbuf.h"
 #include "querylog_int.h"
 
 /* Records per transaction at most: fewer commits, fewer rewrites of the
@@ -29,56 +27,34 @@
 #define BUSY_MS 1000    /* how long a write waits for another process's lock */
 #define DROP_WARN_US (10 * 1000000LL) /* at most one drop warning this often */
 #define SEEN_MAX 4096   /* first sightings waiting for the writer */
-#define NAME_TEXT 1024  /* a name in presentation form, \DDD escapes and NUL included */
-
-/* A registered domain's first sighting, for seen_domains. */
-struct seen_rec {
-	char domain[256];
-	int64_t first_us;
-};
-
-/* The writer's statements, prepared once per connection. */
-enum { INS_INCIDENT, INS_GAP, INS_SEEN, NSTMTS };
-
-static const char *const stmt_sql[NSTMTS] = {
-	[INS_INCIDENT] = "INSERT INTO incidents (ts_us, severity, kind, zone, client, name, detail,"
-			 " query_id) VALUES (?,?,?,?,?,?,?,?)",
-	[INS_GAP] = "INSERT INTO log_gaps (ts_us, first_lost_us, last_lost_us, rows_lost, cause)"
-		    " VALUES (?,?,?,?,?)",
-	[INS_SEEN] = "INSERT INTO seen_domains (domain, first_seen_us) VALUES (?,?)"
-		     " ON CONFLICT(domain) DO UPDATE SET first_seen_us ="
-		     " min(first_seen_us, excluded.first_seen_us)",
-};
-
-struct gap {
-	uint64_t rows;
-	int64_t first_us, last_us;
-	int64_t since_us; /* mono_us() of the first row counted */
-};
 
 /* Why rows were lost: log_gaps.cause.  The submitter drops records for
  * the first two; the writer counts the rows of a file deleted under it;
  * the workers count the queries that response-rate limiting answered
  * without a row (al_qlog_unlogged). */
 enum gap_cause { GAP_QUEUE_FULL, GAP_UNAVAILABLE, GAP_DELETED, GAP_RATE_LIMITED, GAP_CAUSES };
+static const char *const cause_names[GAP_CAUSES] = {
+	[GAP_QUEUE_FULL] = "queue full",
+	[GAP_UNAVAILABLE] = "database unavailable",
+	[GAP_DELETED] = "database deleted",
+	[GAP_RATE_LIMITED] = "rate limited",
+};
 static const struct {
-	const char *name;
 	bool warn;       /* lost: airlockd's own log says so */
 	int64_t hold_us; /* counts are summed this long into one row (0: each batch has its own) */
 } causes[GAP_CAUSES] = {
-	[GAP_QUEUE_FULL] = { "queue full", true, 0 },
-	[GAP_UNAVAILABLE] = { "database unavailable", true, 0 },
-	[GAP_DELETED] = { "database deleted", true, 0 },
+	[GAP_QUEUE_FULL] = { true, 0 },
+	[GAP_UNAVAILABLE] = { true, 0 },
+	[GAP_DELETED] = { true, 0 },
 	/* Chosen, not lost: no warning, and one row per 10 s however long
 	 * the flood. */
-	[GAP_RATE_LIMITED] = { "rate limited", false, 10 * 1000000LL },
+	[GAP_RATE_LIMITED] = { false, 10 * 1000000LL },
 };
 
 struct al_qlog {
 	char *path;
 	sqlite3 *db; /* NULL while it cannot be opened */
-	sqlite3_stmt *sql[NSTMTS];
-	struct al_rowbuf *query_rows, *answer_rows;
+	struct qlog_rows *rows;   /* a batch's rows */
 	struct qlog_store *store; /* schema, slices, retention */
 	int fd;      /* the file the connection writes, read-only: to notice that path
 		      * was deleted or replaced, and its link count tells which */
@@ -101,20 +77,6 @@ struct al_qlog {
 	unsigned slice_rows;
 	struct al_qlog_stats st;
 };
-
-const char *al_action_name(enum al_action a)
-{
-	static const char *const names[] = { "cache", "upstream", "local", "blocked", "refused", "failed" };
-
-	return (unsigned)a < sizeof(names) / sizeof(names[0]) ? names[a] : "unknown";
-}
-
-const char *al_severity_name(enum al_severity s)
-{
-	static const char *const names[] = { "info", "warning", "high", "critical" };
-
-	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "unknown";
-}
 
 struct al_incident *al_incident_new(enum al_severity sev, const char *kind,
 				    const char *detail_json)
@@ -178,212 +140,6 @@ static void gap_add(struct gap *g, uint64_t rows, int64_t first_us, int64_t last
 	if (!g->rows || last_us > g->last_us)
 		g->last_us = last_us;
 	g->rows += rows;
-}
-
-/* One answer row per A, AAAA and CNAME record of the answer section. */
-struct answer_ctx {
-	struct al_qlog *log;
-	sqlite3_int64 query_id;
-	int rc;
-};
-
-static int add_answer(const uint8_t *pkt, const struct al_rr *rr, void *arg)
-{
-	struct answer_ctx *a = arg;
-	struct al_rowbuf *rb = a->log->answer_rows;
-	uint8_t wire[AL_MAX_NAME];
-	char name[NAME_TEXT], data[NAME_TEXT];
-	size_t off = rr->owner_off;
-	size_t len = rr->rdata_off + rr->rdlen;
-
-	if (rr->section != 1)
-		return 1; /* past the answer section: done */
-	if (rr->type == AL_TYPE_A && rr->rdlen == 4) {
-		struct al_ip ip = { .family = AF_INET };
-		memcpy(ip.bytes, pkt + rr->rdata_off, 4);
-		al_ip_format(&ip, data, sizeof(data));
-	} else if (rr->type == AL_TYPE_AAAA && rr->rdlen == 16)
-		inet_ntop(AF_INET6, pkt + rr->rdata_off, data, sizeof(data));
-	else if (rr->type == AL_TYPE_CNAME) {
-		size_t roff = rr->rdata_off;
-		if (al_msg_read_name(pkt, len, &roff, wire) < 0 ||
-		    al_msg_name_to_text(wire, data, sizeof(data)) < 0)
-			return 0;
-	} else
-		return 0;
-	if (al_msg_read_name(pkt, len, &off, wire) < 0 ||
-	    al_msg_name_to_text(wire, name, sizeof(name)) < 0)
-		return 0;
-	if (rr->type != AL_TYPE_CNAME) /* addresses only: what lookups by address need */
-		qlog_store_post(a->log->store, QLOG_ANSWER, data, a->query_id);
-	al_rowbuf_int(rb, a->query_id);
-	al_rowbuf_text(rb, name);
-	al_rowbuf_int(rb, rr->type);
-	al_rowbuf_text(rb, data);
-	al_rowbuf_int(rb, rr->ttl);
-	a->rc = al_rowbuf_end(rb);
-	return a->rc ? -1 : 0;
-}
-
-static int write_incident(struct al_qlog *log, const struct al_logrec *r,
-			  const struct al_incident *inc, const char *client, const char *qname,
-			  sqlite3_int64 query_id)
-{
-	sqlite3_stmt *st = log->sql[INS_INCIDENT];
-	int rc;
-
-	sqlite3_bind_int64(st, 1, r->time_us);
-	sqlite3_bind_text(st, 2, al_severity_name(inc->severity), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, inc->kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, r->zone, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, client, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, qname, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, inc->detail, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 8, query_id);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : -EIO;
-}
-
-/* A record's addresses and name as the rows hold them. */
-struct rec_text {
-	char client[AL_ADDRSTRLEN], upstream[AL_ADDRSTRLEN], qname[NAME_TEXT];
-};
-
-/* Every text of a row fits the rowbuf's room for one row: nothing is cut. */
-_Static_assert(2 * (NAME_TEXT - 1) < AL_ROWBUF_TEXT, "an answers row's name and data");
-_Static_assert(sizeof(struct rec_text) + sizeof(((struct al_logrec *)0)->zone) +
-		       sizeof(((struct al_logrec *)0)->reason) + 16 < AL_ROWBUF_TEXT,
-	       "a queries row's texts");
-
-static void rec_text(const struct al_logrec *r, struct rec_text *t)
-{
-	struct al_ip ip;
-
-	if (al_ip_from_sockaddr((const struct sockaddr *)&r->client, &ip) < 0)
-		memset(&ip, 0, sizeof(ip));
-	al_ip_format(&ip, t->client, sizeof(t->client));
-	t->upstream[0] = '\0';
-	if (r->upstream.ss_family != AF_UNSPEC)
-		al_sockaddr_format((const struct sockaddr *)&r->upstream, t->upstream, sizeof(t->upstream));
-	t->qname[0] = '\0';
-	if (r->qname_len && al_msg_name_to_text(r->qname, t->qname, sizeof(t->qname)) < 0)
-		t->qname[0] = '\0';
-}
-
-static int write_query(struct al_qlog *log, const struct al_logrec *r, int64_t id)
-{
-	struct al_rowbuf *rb = log->query_rows;
-	struct rec_text t;
-
-	rec_text(r, &t);
-	qlog_store_post(log->store, QLOG_QNAME, t.qname, id);
-	qlog_store_post(log->store, QLOG_CLIENT, t.client, id);
-	al_rowbuf_int(rb, id);
-	al_rowbuf_int(rb, r->time_us);
-	al_rowbuf_text(rb, t.client);
-	al_rowbuf_int(rb, al_sockaddr_port((const struct sockaddr *)&r->client));
-	al_rowbuf_text(rb, r->zone);
-	al_rowbuf_text(rb, r->tcp ? "tcp" : "udp");
-	al_rowbuf_text(rb, t.qname);
-	al_rowbuf_int(rb, r->qtype);
-	al_rowbuf_int(rb, r->rcode);
-	al_rowbuf_text(rb, al_action_name(r->action));
-	al_rowbuf_text(rb, r->reason);
-	al_rowbuf_text(rb, t.upstream);
-	al_rowbuf_int(rb, r->latency_us);
-	return al_rowbuf_end(rb);
-}
-
-static int write_answers(struct al_qlog *log, const struct al_logrec *r, int64_t id)
-{
-	struct answer_ctx a = { log, id, 0 };
-
-	if (r->reply)
-		al_msg_walk(r->reply, r->reply_len, add_answer, &a); /* malformed: no rows */
-	return a.rc;
-}
-
-static int write_incidents(struct al_qlog *log, const struct al_logrec *r, int64_t id)
-{
-	const struct al_incident *inc;
-	struct rec_text t;
-	int rc = 0;
-
-	if (!r->incident)
-		return 0;
-	rec_text(r, &t);
-	for (inc = r->incident; rc == 0 && inc; inc = inc->next)
-		rc = write_incident(log, r, inc, t.client, t.qname, id);
-	return rc;
-}
-
-static int write_gap(struct al_qlog *log, const struct gap *g, const char *cause)
-{
-	sqlite3_stmt *st = log->sql[INS_GAP];
-	int rc;
-
-	sqlite3_bind_int64(st, 1, now_us());
-	sqlite3_bind_int64(st, 2, g->first_us);
-	sqlite3_bind_int64(st, 3, g->last_us);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)g->rows);
-	sqlite3_bind_text(st, 5, cause, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : -EIO;
-}
-
-static int write_seen(struct al_qlog *log, const struct seen_rec *s)
-{
-	sqlite3_stmt *st = log->sql[INS_SEEN];
-	int rc;
-
-	sqlite3_bind_text(st, 1, s->domain, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, s->first_us);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : -EIO;
-}
-
-/* One transaction: the records, the first sightings, then a gap row per
- * cause of loss. */
-static int write_batch(struct al_qlog *log, const struct al_logrec *recs, size_t n,
-		       const struct seen_rec *seen, size_t nseen, const struct gap *gaps,
-		       struct al_err *err)
-{
-	int64_t id = 0; /* the first record's queries.id */
-	size_t i;
-	int c, rc = sqlite3_exec(log->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
-
-	if (rc == 0 && n)
-		rc = qlog_store_next_id(log->store, &id);
-	/* A table at a time: each query's row is in before its answers and
-	 * incidents, which point at it. */
-	for (i = 0; rc == 0 && i < n; i++)
-		rc = write_query(log, &recs[i], id + (int64_t)i);
-	if (rc == 0)
-		rc = al_rowbuf_flush(log->query_rows);
-	for (i = 0; rc == 0 && i < n; i++)
-		rc = write_answers(log, &recs[i], id + (int64_t)i);
-	if (rc == 0)
-		rc = al_rowbuf_flush(log->answer_rows);
-	for (i = 0; rc == 0 && i < n; i++)
-		rc = write_incidents(log, &recs[i], id + (int64_t)i);
-	for (i = 0; rc == 0 && i < nseen; i++)
-		rc = write_seen(log, &seen[i]);
-	for (c = 0; rc == 0 && c < GAP_CAUSES; c++)
-		if (gaps[c].rows)
-			rc = write_gap(log, &gaps[c], causes[c].name);
-	if (rc == 0 && sqlite3_exec(log->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-		rc = -EIO;
-	qlog_store_batch_end(log->store, id, n, rc == 0);
-	if (rc < 0) {
-		al_err_set(err, "%s", sqlite3_errmsg(log->db));
-		sqlite3_exec(log->db, "ROLLBACK", NULL, NULL, NULL);
-		al_rowbuf_clear(log->query_rows);
-		al_rowbuf_clear(log->answer_rows);
-	}
-	return rc;
 }
 
 /* Indexing keeps pace with writing, a step at a time between batches so
@@ -593,7 +349,8 @@ static int flush(struct al_qlog *log, struct batch *b, struct al_err *err)
 	}
 	if (!log->db && db_open(log, err) < 0)
 		return -EIO;
-	return write_batch(log, b->recs, b->n, b->seen, b->nseen, b->gaps, err);
+	return qlog_rows_write(log->rows, b->recs, b->n, b->seen, b->nseen, b->gaps, cause_names,
+			       GAP_CAUSES, now_us(), err);
 }
 
 /* Writes what take() took, if anything.  A batch that cannot be written
@@ -790,35 +547,20 @@ void al_qlog_get_stats(struct al_qlog *log, struct al_qlog_stats *out)
 
 static int prepare(struct al_qlog *log, struct al_err *err)
 {
-	size_t k;
-
-	for (k = 0; k < NSTMTS; k++)
-		if (sqlite3_prepare_v2(log->db, stmt_sql[k], -1, &log->sql[k], NULL) != SQLITE_OK)
-			return al_err_set(err, "%s", sqlite3_errmsg(log->db)), -EIO;
-	if (!(log->store = qlog_store_new(log->db, err)))
+	if (!(log->store = qlog_store_new(log->db, err)) ||
+	    !(log->rows = qlog_rows_new(log->db, log->store, err)))
 		return -EIO;
-	log->query_rows = al_rowbuf_new(log->db, "queries", "id, ts_us, client, client_port, zone,"
-					" transport, qname, qtype, rcode, action, reason, upstream, latency_us",
-					13, err);
-	log->answer_rows = al_rowbuf_new(log->db, "answers", "query_id, name, type, data, ttl", 5, err);
-	return log->query_rows && log->answer_rows ? 0 : -EIO;
+	return 0;
 }
 
 /* Closing the last connection checkpoints the WAL into the file it was
  * writing, even one that was renamed away, and removes the WAL. */
 static void db_close(struct al_qlog *log)
 {
-	size_t i;
-
-	for (i = 0; i < NSTMTS; i++) {
-		sqlite3_finalize(log->sql[i]);
-		log->sql[i] = NULL;
-	}
+	qlog_rows_free(log->rows);
+	log->rows = NULL;
 	qlog_store_free(log->store); /* a new connection starts the slice afresh */
 	log->store = NULL;
-	al_rowbuf_free(log->query_rows);
-	al_rowbuf_free(log->answer_rows);
-	log->query_rows = log->answer_rows = NULL;
 	sqlite3_close(log->db);
 	log->db = NULL;
 	/* Only now: closing any descriptor of the file would drop the POSIX

@@ -1,6 +1,7 @@
-/* What the query log's two files share: querylog.c (the queue, the writer
- * thread and the rows it writes) calls querylog_store.c (the schema,
- * the slices of index tables and retention) on the writer's connection. */
+/* What the query log's three files share: querylog.c (the queue and the
+ * writer thread) calls querylog_rows.c (a batch's rows) and
+ * querylog_store.c (the schema, the slices of index tables and
+ * retention) on the writer's connection. */
 #ifndef AIRLOCK_QUERYLOG_INT_H
 #define AIRLOCK_QUERYLOG_INT_H
 
@@ -18,6 +19,19 @@
 /* sqlite3_exec with SQLite's message in err, after "what: ".  Returns 0
  * or -EIO. */
 int qlog_exec(sqlite3 *db, const char *sql, struct al_err *err, const char *what);
+
+/* A registered domain's first sighting, for seen_domains. */
+struct seen_rec {
+	char domain[256];
+	int64_t first_us;
+};
+
+/* Queries the log could not keep, for one log_gaps row. */
+struct gap {
+	uint64_t rows;
+	int64_t first_us, last_us;
+	int64_t since_us; /* mono_us() of the first row counted */
+};
 
 /* The statements and the slice in progress of one connection. */
 struct qlog_store;
@@ -59,5 +73,21 @@ int qlog_store_slice_step(struct qlog_store *s, int64_t rows, bool *closed);
  * links to them, then the index entries of slices left without rows.
  * Returns the queries rows deleted. */
 int qlog_store_prune(struct qlog_store *s, int64_t cutoff);
+
+/* The statements that write a batch's rows on one connection (whose
+ * schema is current); store is told each row's index keys.  Returns NULL
+ * with the reason in err. */
+struct qlog_rows;
+struct qlog_rows *qlog_rows_new(sqlite3 *db, struct qlog_store *store, struct al_err *err);
+void qlog_rows_free(struct qlog_rows *w);
+/* One transaction: the n records (ids given after the last row), their
+ * answers and incidents, the nseen first sightings, then a log_gaps row,
+ * written at now_us, for each of the ncauses gaps with rows (causes[c]
+ * its cause).  Returns 0, or -EIO with the reason in err (rolled back:
+ * nothing written). */
+struct al_logrec;
+int qlog_rows_write(struct qlog_rows *w, const struct al_logrec *recs, size_t n,
+		    const struct seen_rec *seen, size_t nseen, const struct gap *gaps,
+		    const char *const *causes, size_t ncauses, int64_t now_us, struct al_err *err);
 
 #endif
