@@ -198,10 +198,31 @@ rows=$(sql "SELECT COUNT(*) FROM queries")
 answer_rows=$(sql "SELECT COUNT(*) FROM answers")
 gap_rows=$(sql "SELECT COUNT(*) FROM log_gaps")
 rows_lost=$(sql "SELECT COALESCE(SUM(rows_lost), 0) FROM log_gaps")
-# Index slices (schema version 2; an airlockd of version 1 has none).
+# Index slices (from schema version 3; an older airlockd has none).
 slices="n/a (schema version $(sql "PRAGMA user_version"))"
 if (($(sql "SELECT COUNT(*) FROM sqlite_master WHERE name = 'log_slices'") == 1)); then
 	slices=$(sql "SELECT COUNT(*) || ', covering ' || COALESCE(MAX(last_id), 0) || ' ids' FROM log_slices")
+fi
+# Posting lists (schema version 4): the lists of the slices hold every row of
+# their slice once, and every address answer once (a query's same address once).
+lists="n/a (schema version $(sql "PRAGMA user_version"))"
+if (($(sql "SELECT COUNT(*) FROM sqlite_master WHERE name = 'qname_ids'") == 1)); then
+	lists=$(sql "WITH s(last) AS (SELECT COALESCE(MAX(last_id), 0) FROM log_slices),
+		e(t, slice, k, id) AS (
+			SELECT 'qname', x.slice, '', j.value FROM qname_ids x, json_each(x.ids) j
+			UNION ALL SELECT 'client', x.slice, '', j.value FROM client_ids x, json_each(x.ids) j
+			UNION ALL SELECT 'answer', x.slice, x.data, j.value FROM answer_ids x, json_each(x.ids) j),
+		got(t, n, d, outside) AS (SELECT t, COUNT(*), COUNT(DISTINCT k || ' ' || id),
+			SUM(id NOT BETWEEN l.first_id AND l.last_id) FROM e JOIN log_slices l USING (slice) GROUP BY t),
+		want(q, a) AS (SELECT (SELECT COUNT(*) FROM queries, s WHERE id <= last),
+			(SELECT COUNT(*) FROM (SELECT DISTINCT query_id, data FROM answers, s WHERE query_id <= last AND type IN (1, 28))))
+		SELECT CASE WHEN (SELECT COUNT(*) FROM got) = 3 AND (SELECT COUNT(*) FROM got
+				WHERE n != d OR outside != 0 OR n != (CASE t WHEN 'answer' THEN a ELSE q END)) = 0
+			THEN 'every row once (' || q || ' rows, ' || a || ' addresses)'
+			ELSE 'MISMATCH: ' || (SELECT group_concat(t || ' ' || n || ' ids, ' || d || ' distinct, ' || outside || ' outside', '; ') FROM got)
+				|| ' for ' || q || ' rows, ' || a || ' addresses' END
+		FROM want")
+	[[ $lists != MISMATCH* ]] || fail "the slices' posting lists do not match their rows: $lists" airlockd-on
 fi
 # Every reply sent is a row or counted in a gap: never fewer than dnsperf received.
 ((rows + rows_lost >= answered_on)) ||
@@ -272,6 +293,7 @@ report() {
 	echo "| rows in log_gaps | $gap_rows | 0: $gap_target |"
 	echo "| rows_lost (sum over log_gaps) | $rows_lost | |"
 	echo "| index slices (log_slices) | $slices | |"
+	echo "| ids in the slices' posting lists | $lists | |"
 	echo "| database bytes (db + -wal + -shm after exit) | $db_bytes | |"
 	echo "| bytes per million queries | $bytes_per_m | |"
 	echo "| SIGTERM to exit (writing what was queued) | ${STOP_SECONDS}s | |"

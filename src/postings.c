@@ -131,7 +131,10 @@ int al_postings_add(struct al_postings *p, const char *key, int64_t id)
 		return 0;
 	if (l->n == l->cap) {
 		uint32_t cap = l->cap ? l->cap * 2 : 4;
-		int64_t *ids = realloc(l->ids, cap * sizeof(*ids));
+		int64_t *ids;
+		if (l->cap > UINT32_MAX / 2)
+			return -ENOMEM;
+		ids = realloc(l->ids, (size_t)cap * sizeof(*ids));
 		if (!ids)
 			return -ENOMEM;
 		l->ids = ids;

@@ -113,8 +113,8 @@ struct closing {
 };
 
 /* The store's statements, prepared once per connection. */
-enum { TAIL, ADD_SLICE, LOAD_QUERIES, LOAD_ANSWERS, ANY_EXPIRED, PRUNE_ANSWERS, PRUNE_INCIDENTS,
-       PRUNE_QUERIES, OLDEST_SLICE, DROP_SLICE, NSTMTS };
+enum { TAIL, ADD_SLICE, LOAD_QUERIES, LOAD_ANSWERS, ANY_EXPIRED, EXPIRED_MAX_ID, PRUNE_ANSWERS,
+       PRUNE_INCIDENTS, PRUNE_QUERIES, OLDEST_SLICE, DROP_SLICE, NSTMTS };
 
 /* The PRUNE_ROWS oldest expired queries; their answers and the incidents'
  * links to them go first, in the same transaction (the writer's
@@ -134,6 +134,7 @@ static const char *const stmt_sql[NSTMTS] = {
 	[LOAD_ANSWERS] = "SELECT query_id, data FROM answers WHERE query_id BETWEEN ?1 AND ?2"
 			 " AND type IN (1, 28) ORDER BY query_id",
 	[ANY_EXPIRED] = "SELECT 1 FROM queries WHERE ts_us < ?1 LIMIT 1",
+	[EXPIRED_MAX_ID] = "SELECT max(id) FROM " EXPIRED,
 	[PRUNE_ANSWERS] = "DELETE FROM answers WHERE query_id IN " EXPIRED,
 	[PRUNE_INCIDENTS] = "UPDATE incidents SET query_id = NULL WHERE query_id IN " EXPIRED,
 	[PRUNE_QUERIES] = "DELETE FROM queries WHERE id IN " EXPIRED,
@@ -314,7 +315,10 @@ static int posts_cover(struct qlog_store *s, const struct closing *c, int64_t ro
 		return -EIO;
 	s->post_short = upto < t.max_id;
 	for (i = 0; i < c->step; i++) /* already in their tables */
-		al_postings_take(s->post[i], c->last, NULL, NULL);
+		if (al_postings_take(s->post[i], c->last, NULL, NULL) < 0) {
+			posts_clear(s);
+			return -EIO;
+		}
 	return 0;
 }
 
@@ -427,9 +431,15 @@ int qlog_store_slice_step(struct qlog_store *s, int64_t rows, bool *closed)
 }
 
 /* One transaction: the PRUNE_ROWS oldest expired queries rows, their
- * answers, the incidents' links to them.  Returns the queries deleted. */
+ * answers, the incidents' links to them.  Returns the queries deleted.
+ * Rows of the tail can expire too (a quiet log, whose tail never spans
+ * a slice): the posting lists then hold ids of rows that are gone, and
+ * that the next rows may take again (ids restart after the last slice
+ * when the tail is empty), so they are dropped, to be read back from
+ * the rows left when the slice closes. */
 static int prune_queries(struct qlog_store *s, int64_t cutoff)
 {
+	sqlite3_int64 max_id = 0;
 	int n = 0, k, ok;
 
 	sqlite3_bind_int64(s->sql[ANY_EXPIRED], 1, cutoff);
@@ -438,6 +448,12 @@ static int prune_queries(struct qlog_store *s, int64_t cutoff)
 	if (!ok) /* nothing expired: the incidents are not even read */
 		return 0;
 	ok = sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+	if (ok) {
+		sqlite3_bind_int64(s->sql[EXPIRED_MAX_ID], 1, cutoff);
+		ok = sqlite3_step(s->sql[EXPIRED_MAX_ID]) == SQLITE_ROW;
+		max_id = ok ? sqlite3_column_int64(s->sql[EXPIRED_MAX_ID], 0) : 0;
+		sqlite3_reset(s->sql[EXPIRED_MAX_ID]);
+	}
 	for (k = PRUNE_ANSWERS; ok && k <= PRUNE_QUERIES; k++) { /* the same rows each time */
 		sqlite3_bind_int64(s->sql[k], 1, cutoff);
 		ok = sqlite3_step(s->sql[k]) == SQLITE_DONE;
@@ -449,6 +465,8 @@ static int prune_queries(struct qlog_store *s, int64_t cutoff)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 		return 0;
 	}
+	if (max_id >= s->posted_from)
+		posts_clear(s);
 	return n;
 }
 

@@ -102,6 +102,15 @@ static void attach_reply(struct al_logrec *r, const uint8_t *pkt, size_t len)
 }
 
 /* Polls the stats until the writer has committed n rows (10 s at most). */
+/* Now, UTC microseconds: for rows that retention must see as old or new. */
+static int64_t wall_now_us(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	return (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+}
+
 static void wait_written(struct al_qlog *log, uint64_t n, struct al_qlog_stats *st)
 {
 	struct timespec ms = { 0, 1000000 };
@@ -379,7 +388,7 @@ static void test_qlog_prunes_rows_past_retention_with_their_answers(void **state
 	struct al_qlog *log = NULL;
 	struct al_qlog_stats st;
 	struct al_err err = { "" };
-	struct timespec now, ms = { 0, 1000000 };
+	struct timespec ms = { 0, 1000000 };
 	struct al_logrec r;
 	uint8_t pkt[512];
 	size_t n = test_reply(pkt, sizeof(pkt), 7, "old.example.", AL_TYPE_A, 0, 0, rrs);
@@ -388,8 +397,7 @@ static void test_qlog_prunes_rows_past_retention_with_their_answers(void **state
 	sqlite3 *db;
 	int i;
 
-	clock_gettime(CLOCK_REALTIME, &now);
-	now_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+	now_us = wall_now_us();
 	if (al_qlog_open(f->path, &opts, &log, &err) != 0)
 		fail_msg("al_qlog_open: %s", err.msg);
 	for (i = 0; i < 3; i++) {
@@ -531,6 +539,44 @@ static void test_qlog_indexes_rows_written_before_a_restart(void **state)
 	sqlite3_close(db);
 }
 
+/* Rows of the tail that retention deletes leave the lists collected in
+ * memory: the next rows take their ids again (nothing is left after the
+ * last slice), and a list must not give them the old rows' names. */
+static void test_qlog_lists_forget_pruned_rows_of_the_tail(void **state)
+{
+	struct fixture *f = *state;
+	struct al_qlog_opts opts = { 64, 1, 10, 1 }; /* keep one day */
+	struct al_qlog *log;
+	struct al_qlog_stats st;
+	struct al_err err = { "" };
+	int64_t now_us;
+	sqlite3 *db;
+	int i;
+
+	now_us = wall_now_us();
+	if (al_qlog_open(f->path, &opts, &log, &err) != 0)
+		fail_msg("al_qlog_open: %s", err.msg);
+	al_qlog_set_slice_rows(log, 4);
+	for (i = 0; i < 3; i++)
+		submit_named(log, now_us - (int64_t)3 * 86400 * 1000000 + i, "old.example.");
+	wait_written(log, 3, &st);
+	for (i = 0; i < 5000 && st.pruned < 3; i++) {
+		struct timespec ms = { 0, 2000000 };
+		nanosleep(&ms, NULL);
+		al_qlog_get_stats(log, &st);
+	}
+	assert_int_equal(st.pruned, 3);
+	for (i = 0; i < 4; i++)
+		submit_named(log, now_us + i, "new.example.");
+	wait_written(log, 7, &st);
+	db = test_db_open(f->path);
+	wait_rows(db, SLICES, "1:1-4\n");
+	al_qlog_close(log);
+	expect_lists(db, "1|new.example.|[1,2,3,4]\n", "1|127.0.2.1|[1,2,3,4]\n", "");
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM queries WHERE qname = 'new.example.'"), 4);
+	sqlite3_close(db);
+}
+
 /* Were every row pruned, SQLite would number new rows from 1 again, below
  * the slices: they would be neither in a slice nor in the tail.  The
  * writer numbers them after the last slice. */
@@ -569,15 +615,13 @@ static void test_qlog_prunes_index_slices_left_without_rows(void **state)
 	struct al_qlog *log;
 	struct al_qlog_stats st;
 	struct al_err err = { "" };
-	struct timespec now;
 	struct al_logrec r;
 	int64_t now_us, day = (int64_t)86400 * 1000000;
 	char name[64];
 	sqlite3 *db;
 	int i;
 
-	clock_gettime(CLOCK_REALTIME, &now);
-	now_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+	now_us = wall_now_us();
 	/* Written without retention: 2500 old rows, then 2500 recent ones,
 	 * each with a name of its own (a qname_ids row each). */
 	log = log_open(f->path, 8192, 100, 10);
@@ -1268,6 +1312,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_qlog_prunes_rows_past_retention_with_their_answers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_indexes_slices_as_rows_arrive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_indexes_rows_written_before_a_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_qlog_lists_forget_pruned_rows_of_the_tail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_numbers_rows_after_the_last_slice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_prunes_index_slices_left_without_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_migrates_version_1_file, setup, teardown),
