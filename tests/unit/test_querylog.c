@@ -1228,6 +1228,82 @@ static void test_qlog_records_loss_while_unavailable(void **state)
 	sqlite3_close(locker);
 }
 
+/* Whatever happens between slices (batches that fail and are written
+ * again while another process holds the lock, restarts with rows in the
+ * tail), each slice's lists name each of its rows once, under the row's
+ * own name, client and addresses, and no row outside the slice. */
+static void test_qlog_lists_hold_every_row_once(void **state)
+{
+	static const char *const rrs[] = { "AN x.example. 60 IN A 192.0.2.1",
+					   "AN x.example. 60 IN AAAA 2001:db8::1", NULL };
+	struct fixture *f = *state;
+	struct al_qlog_stats st;
+	struct al_logrec r;
+	uint8_t pkt[512];
+	size_t n = test_reply(pkt, sizeof(pkt), 7, "x.example.", AL_TYPE_A, 0, 0, rrs);
+	char client[32], name[64], out[256];
+	sqlite3 *db, *locker = NULL;
+	int round, i, id = 0;
+
+	for (round = 0; round < 3; round++) {
+		struct al_qlog *log = log_open(f->path, 256, 5, 10);
+
+		al_qlog_set_slice_rows(log, 7);
+		for (i = 0; i < 40; i++, id++) {
+			if (round == 1 && i == 10) {
+				locker = test_db_open(f->path);
+				test_db_exec(locker, "BEGIN IMMEDIATE");
+			}
+			snprintf(client, sizeof(client), "127.0.2.%d", id % 5 + 1);
+			snprintf(name, sizeof(name), "n%d.example.", id % 9);
+			r = record(T0 + id, client, name);
+			if (id % 3 == 0)
+				attach_reply(&r, pkt, n);
+			assert_int_equal(al_qlog_submit(log, &r), 0);
+			if (locker) {
+				wait_failing(log, true, &st);
+				test_db_exec(locker, "COMMIT");
+				sqlite3_close(locker);
+				locker = NULL;
+			}
+		}
+		wait_written(log, 40, &st);
+		if (round == 2) {
+			db = test_db_open(f->path);
+			wait_rows(db, "SELECT max(last_id) FROM log_slices", "119\n");
+			sqlite3_close(db);
+		}
+		al_qlog_close(log);
+	}
+
+	db = test_db_open(f->path);
+	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM queries"), 120);
+	/* Every row of the 17 slices once, in a list of its own name and client. */
+	assert_string_equal(test_db_rows(db, "SELECT count(*), count(DISTINCT j.value), sum(q.qname = x.qname)"
+				     " FROM qname_ids x JOIN log_slices l USING (slice), json_each(x.ids) j"
+				     " JOIN queries q ON q.id = j.value WHERE j.value BETWEEN l.first_id AND l.last_id",
+				 out, sizeof(out)), "119|119|119\n");
+	assert_string_equal(test_db_rows(db, "SELECT count(*), count(DISTINCT j.value), sum(q.client = x.client)"
+				     " FROM client_ids x JOIN log_slices l USING (slice), json_each(x.ids) j"
+				     " JOIN queries q ON q.id = j.value WHERE j.value BETWEEN l.first_id AND l.last_id",
+				 out, sizeof(out)), "119|119|119\n");
+	/* Every address answer once (ids 1, 4, ..., 118: 40 replies, two addresses each). */
+	assert_string_equal(test_db_rows(db, "SELECT count(*), count(DISTINCT x.data || ' ' || j.value),"
+				     " sum(EXISTS (SELECT 1 FROM answers a WHERE a.query_id = j.value AND a.data = x.data))"
+				     " FROM answer_ids x JOIN log_slices l USING (slice), json_each(x.ids) j"
+				     " WHERE j.value BETWEEN l.first_id AND l.last_id", out, sizeof(out)), "80|80|80\n");
+	/* And nothing outside its slice. */
+	assert_int_equal(test_db_scalar(db, "SELECT (SELECT count(*) FROM qname_ids)"
+				 " + (SELECT count(*) FROM client_ids) + (SELECT count(*) FROM answer_ids)"),
+			 test_db_scalar(db, "SELECT (SELECT count(*) FROM qname_ids JOIN log_slices USING (slice))"
+				 " + (SELECT count(*) FROM client_ids JOIN log_slices USING (slice))"
+				 " + (SELECT count(*) FROM answer_ids JOIN log_slices USING (slice))"));
+	assert_int_equal(test_db_scalar(db, "SELECT (SELECT sum(json_array_length(ids)) FROM qname_ids)"
+				 " + (SELECT sum(json_array_length(ids)) FROM client_ids)"
+				 " + (SELECT sum(json_array_length(ids)) FROM answer_ids)"), 119 + 119 + 80);
+	sqlite3_close(db);
+}
+
 /* Log rotation by rename: rows so far stay in the renamed file, complete
  * and valid; the next batch starts a new file at the configured path. */
 static void test_qlog_starts_new_file_after_rename(void **state)
@@ -1330,6 +1406,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_qlog_writes_chained_incidents_and_first_sightings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_keeps_batch_while_database_locked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_records_loss_while_unavailable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_qlog_lists_hold_every_row_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_starts_new_file_after_rename, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_starts_new_file_after_delete, setup, teardown),
 	};
