@@ -38,7 +38,8 @@ struct opts {
 };
 
 struct result {
-	unsigned long rows, answer_rows, gap_rows, rows_lost, dropped, slices, slice_step_max_us;
+	unsigned long rows, answer_rows, gap_rows, rows_lost, dropped, slices, slices_read_back,
+		slice_step_max_us;
 	double elapsed_s, submit_s, cpu_s;
 	long long db_bytes, wal_bytes;
 };
@@ -66,9 +67,10 @@ static void usage(FILE *f)
 		"until the last submit), rows_per_s = rows / elapsed_s, dropped (submit refused),\n"
 		"gap_rows and rows_lost (log_gaps), db_bytes (file + -wal after close; wal_bytes\n"
 		"alone), bytes_per_million = db_bytes per million rows, cpu_s (both threads),\n"
-		"slices (index slices in the database) and slice_step_max_ms (the longest step of\n"
-		"indexing one, until the queue was empty: one index table, in its own transaction,\n"
-		"during which the writer takes no records).\n",
+		"slices (index slices in the database), slices_read_back (how often the writer read\n"
+		"a slice's rows back instead of using the lists it collected as it wrote them) and\n"
+		"slice_step_max_ms (the longest step of indexing one, until the queue was empty: one\n"
+		"index table, in its own transaction, during which the writer takes no records).\n",
 		DEFAULT_ROWS, AL_QLOG_SLICE_ROWS);
 }
 
@@ -350,6 +352,7 @@ static int run(const struct opts *o, const char *dir, int throttle, struct resul
 	al_qlog_get_stats(log, &st);
 	al_qlog_close(log);
 	res->slice_step_max_us = st.slice_step_max_us;
+	res->slices_read_back = st.slices_read_back;
 	res->elapsed_s = now_s() - t0;
 	res->cpu_s = cpu_s() - c0;
 	res->db_bytes = file_bytes(path);
@@ -370,12 +373,12 @@ static void print(const char *mode, const struct result *r)
 
 	printf("run=%s rows=%lu answer_rows=%lu elapsed_s=%.3f submit_s=%.3f rows_per_s=%.0f"
 	       " dropped=%lu gap_rows=%lu rows_lost=%lu db_bytes=%lld wal_bytes=%lld"
-	       " bytes_per_million=%.0f cpu_s=%.3f slices=%lu slice_step_max_ms=%.1f\n",
+	       " bytes_per_million=%.0f cpu_s=%.3f slices=%lu slices_read_back=%lu slice_step_max_ms=%.1f\n",
 	       mode, r->rows, r->answer_rows, r->elapsed_s, r->submit_s,
 	       r->elapsed_s > 0 ? r->rows / r->elapsed_s : 0.0, r->dropped, r->gap_rows,
 	       r->rows_lost, bytes, r->wal_bytes,
 	       r->rows ? (double)bytes * 1e6 / (double)r->rows : 0.0, r->cpu_s, r->slices,
-	       r->slice_step_max_us / 1000.0);
+	       r->slices_read_back, r->slice_step_max_us / 1000.0);
 	fflush(stdout);
 }
 

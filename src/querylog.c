@@ -151,7 +151,7 @@ static void index_slices(struct al_qlog *log, size_t n)
 {
 	size_t steps, i;
 	int64_t rows, t0;
-	bool closed;
+	bool closed, read_back;
 
 	pthread_mutex_lock(&log->mu);
 	rows = log->slice_rows;
@@ -159,11 +159,12 @@ static void index_slices(struct al_qlog *log, size_t n)
 	steps = 1 + n * (size_t)QLOG_SLICE_STEPS / (size_t)rows;
 	for (i = 0; i < steps; i++) {
 		t0 = mono_us();
-		if (qlog_store_slice_step(log->store, rows, &closed) < 0)
+		if (qlog_store_slice_step(log->store, rows, &closed, &read_back) < 0)
 			break;
 		t0 = mono_us() - t0;
 		pthread_mutex_lock(&log->mu);
 		log->st.slices += closed;
+		log->st.slices_read_back += read_back;
 		if ((uint64_t)t0 > log->st.slice_step_max_us)
 			log->st.slice_step_max_us = (uint64_t)t0;
 		pthread_mutex_unlock(&log->mu);

@@ -62,9 +62,10 @@ void qlog_store_batch_end(struct qlog_store *s, int64_t first_id, size_t n, bool
 /* One step of closing a slice: a new slice once the tail spans rows ids
  * from its first row, then one index table per step, each in its own
  * transaction.  Returns 0 when a step was done (*closed: it was the
- * slice's last), -EAGAIN when there is nothing to index, -EIO when the
- * step failed (it is tried again at the next call). */
-int qlog_store_slice_step(struct qlog_store *s, int64_t rows, bool *closed);
+ * slice's last; *read_back: the slice's lists had to be read back from
+ * the rows in this step), -EAGAIN when there is nothing to index, -EIO
+ * when the step failed (it is tried again at the next call). */
+int qlog_store_slice_step(struct qlog_store *s, int64_t rows, bool *closed, bool *read_back);
 /* The steps that close one slice: one per index table. */
 #define QLOG_SLICE_STEPS NIDX
 

@@ -106,9 +106,10 @@ static const char tail_sql[] =
 	" SELECT slice + 1, last_id + 1, ifnull((SELECT max(id) FROM queries), 0),"
 	" ifnull((SELECT min(id) FROM queries WHERE id > last_id), last_id + 1) FROM s";
 
-/* A slice being closed, one index table per writer wake-up. */
+/* A slice being closed, one index table per writer wake-up: ids first
+ * to last, the first of which with a row is first_row. */
 struct closing {
-	sqlite3_int64 slice, first, last;
+	sqlite3_int64 slice, first, last, first_row;
 	unsigned step; /* the next index table; NIDX: none in progress */
 };
 
@@ -154,7 +155,8 @@ struct qlog_store {
 	sqlite3_stmt *sql[NSTMTS];
 	sqlite3_stmt *idx[NIDX][IDX_STMTS];
 	struct al_postings *post[NIDX];
-	int64_t posted_from; /* every row from this id on is in post[]; INT64_MAX: none is */
+	int64_t posted_from; /* every row written from this id on is in post[], or already in
+			      * its slice's tables; INT64_MAX: none is */
 	bool post_failed;    /* an id could not be added in this batch */
 	bool post_short;     /* post[] lacks rows after the slice being closed */
 	struct closing closing;
@@ -300,14 +302,16 @@ static int posts_load(struct qlog_store *s, sqlite3_int64 first, sqlite3_int64 l
  * started after them, or a write failed).  The tail after the slice is
  * loaded with it, unless it is long (an upgraded log): then each slice
  * loads its own rows and the lists are dropped once it is closed. */
-static int posts_cover(struct qlog_store *s, const struct closing *c, int64_t rows)
+static int posts_cover(struct qlog_store *s, const struct closing *c, int64_t rows, bool *read_back)
 {
 	sqlite3_int64 upto;
 	struct tail t;
 	unsigned i;
 
-	if (s->posted_from <= c->first)
+	*read_back = false;
+	if (s->posted_from <= (c->first_row > c->first ? c->first_row : c->first))
 		return 0;
+	*read_back = true;
 	if (read_tail(s->sql[TAIL], &t) < 0)
 		return -EIO;
 	upto = t.max_id - c->last > rows ? c->last : t.max_id;
@@ -383,6 +387,7 @@ int al_qlog_index_tail(struct sqlite3 *db, int64_t last_id, struct al_err *err)
 		c.slice = t.slice;
 		c.first = t.after_slices;
 		c.last = last_id;
+		c.first_row = t.first_row;
 		rc = c.first <= c.last ? posts_load(s, c.first, c.last) : 0;
 		for (i = 0; rc == 0 && c.first <= c.last && i < NIDX; i++)
 			rc = slice_fill(s, &c, i);
@@ -398,7 +403,7 @@ out:
 	return rc;
 }
 
-int qlog_store_slice_step(struct qlog_store *s, int64_t rows, bool *closed)
+int qlog_store_slice_step(struct qlog_store *s, int64_t rows, bool *closed, bool *read_back)
 {
 	struct closing *c = &s->closing;
 	struct tail t;
@@ -412,9 +417,10 @@ int qlog_store_slice_step(struct qlog_store *s, int64_t rows, bool *closed)
 		c->slice = t.slice;
 		c->first = t.after_slices;
 		c->last = t.first_row + rows - 1;
+		c->first_row = t.first_row;
 		c->step = 0;
 	}
-	if (posts_cover(s, c, rows) < 0)
+	if (posts_cover(s, c, rows, read_back) < 0)
 		return -EIO;
 	if (sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		return -EIO;
@@ -427,6 +433,8 @@ int qlog_store_slice_step(struct qlog_store *s, int64_t rows, bool *closed)
 	*closed = ++c->step == NIDX;
 	if (*closed && s->post_short)
 		posts_clear(s);
+	else if (*closed && s->posted_from <= c->last)
+		s->posted_from = c->last + 1; /* the lists hold only later rows now */
 	return 0;
 }
 

@@ -90,6 +90,9 @@ struct al_qlog_stats {
 	uint64_t submitted, written, dropped, gap_rows, write_errors, pruned;
 	uint64_t seen_written, seen_dropped; /* first sightings of domains */
 	uint64_t slices;            /* slices indexed */
+	uint64_t slices_read_back;  /* times a slice's lists were read back from the rows, not
+				     * collected as they were written (rows from before the
+				     * connection, a failed write, retention in the tail) */
 	uint64_t slice_step_max_us; /* the longest step (one index table) */
 	size_t queued;
 	bool failing; /* the last write failed; it is tried again every second */

@@ -102,6 +102,20 @@ static void attach_reply(struct al_logrec *r, const uint8_t *pkt, size_t len)
 }
 
 /* Polls the stats until the writer has committed n rows (10 s at most). */
+/* Polls the stats until retention has deleted exactly n rows (10 s at most). */
+static void wait_pruned(struct al_qlog *log, uint64_t n, struct al_qlog_stats *st)
+{
+	struct timespec ms = { 0, 2000000 };
+	int i;
+
+	al_qlog_get_stats(log, st);
+	for (i = 0; i < 5000 && st->pruned < n; i++) {
+		nanosleep(&ms, NULL);
+		al_qlog_get_stats(log, st);
+	}
+	assert_int_equal(st->pruned, n);
+}
+
 /* Now, UTC microseconds: for rows that retention must see as old or new. */
 static int64_t wall_now_us(void)
 {
@@ -487,7 +501,9 @@ static void test_qlog_indexes_slices_as_rows_arrive(void **state)
 	wait_written(log, 10, &st);
 	db = test_db_open(f->path);
 	wait_rows(db, SLICES, "1:1-4\n2:5-8\n");
+	al_qlog_get_stats(log, &st);
 	al_qlog_close(log);
+	assert_int_equal(st.slices_read_back, 0); /* the lists collected as the rows were written */
 
 	/* ts_us went backwards: first_us and last_us are the extremes. */
 	assert_string_equal(test_db_rows(db, "SELECT first_us - 1795514400000000, last_us - 1795514400000000"
@@ -533,7 +549,12 @@ static void test_qlog_indexes_rows_written_before_a_restart(void **state)
 		submit_named(log, T0 + i, i % 2 ? "b.example." : "a.example.");
 	wait_written(log, 5, &st);
 	wait_rows(db, SLICES, "1:1-4\n2:5-8\n");
+	al_qlog_get_stats(log, &st);
 	al_qlog_close(log);
+	/* Slice 1 from the rows (three came before the restart), slice 2 from
+	 * the lists collected since. */
+	assert_int_equal(st.slices, 2);
+	assert_int_equal(st.slices_read_back, 1);
 	expect_lists(db, "1|a.example.|[1,3]\n1|b.example.|[2,4]\n2|a.example.|[5,7]\n2|b.example.|[6,8]\n",
 		     "1|127.0.2.1|[1,2,3,4]\n2|127.0.2.1|[5,6,7,8]\n", "");
 	sqlite3_close(db);
@@ -560,12 +581,7 @@ static void test_qlog_lists_forget_pruned_rows_of_the_tail(void **state)
 	for (i = 0; i < 3; i++)
 		submit_named(log, now_us - (int64_t)3 * 86400 * 1000000 + i, "old.example.");
 	wait_written(log, 3, &st);
-	for (i = 0; i < 5000 && st.pruned < 3; i++) {
-		struct timespec ms = { 0, 2000000 };
-		nanosleep(&ms, NULL);
-		al_qlog_get_stats(log, &st);
-	}
-	assert_int_equal(st.pruned, 3);
+	wait_pruned(log, 3, &st);
 	for (i = 0; i < 4; i++)
 		submit_named(log, now_us + i, "new.example.");
 	wait_written(log, 7, &st);
@@ -574,6 +590,43 @@ static void test_qlog_lists_forget_pruned_rows_of_the_tail(void **state)
 	al_qlog_close(log);
 	expect_lists(db, "1|new.example.|[1,2,3,4]\n", "1|127.0.2.1|[1,2,3,4]\n", "");
 	assert_int_equal(test_db_scalar(db, "SELECT count(*) FROM queries WHERE qname = 'new.example.'"), 4);
+	sqlite3_close(db);
+}
+
+/* Retention deleting rows of a closed slice leaves the lists of the next
+ * one alone: they are collected as the rows are written, not read back.
+ * (Retention drops the first slice whole, so the next is number 1 again
+ * and starts at id 1, below its first row.) */
+static void test_qlog_lists_survive_retention_of_older_slices(void **state)
+{
+	struct fixture *f = *state;
+	struct al_qlog_opts opts = { 64, 6, 1000, 1 }; /* batches of 6 rows; keep one day */
+	struct al_qlog *log;
+	struct al_qlog_stats st;
+	struct al_err err = { "" };
+	int64_t now_us = wall_now_us();
+	sqlite3 *db;
+	int i;
+
+	if (al_qlog_open(f->path, &opts, &log, &err) != 0)
+		fail_msg("al_qlog_open: %s", err.msg);
+	al_qlog_set_slice_rows(log, 4);
+	/* One batch: four expired rows (slice 1), two recent ones (the tail).
+	 * Slice 1 closes, then retention deletes its rows. */
+	for (i = 0; i < 6; i++)
+		submit_named(log, i < 4 ? now_us - (int64_t)3 * 86400 * 1000000 + i : now_us + i,
+			     i < 4 ? "old.example." : "new.example.");
+	wait_written(log, 6, &st);
+	wait_pruned(log, 4, &st);
+	for (i = 6; i < 8; i++)
+		submit_named(log, now_us + i, "new.example.");
+	db = test_db_open(f->path);
+	wait_rows(db, SLICES, "1:1-8\n");
+	al_qlog_get_stats(log, &st);
+	al_qlog_close(log);
+	assert_int_equal(st.slices, 2);
+	assert_int_equal(st.slices_read_back, 0);
+	expect_lists(db, "1|new.example.|[5,6,7,8]\n", "1|127.0.2.1|[5,6,7,8]\n", "");
 	sqlite3_close(db);
 }
 
@@ -1389,6 +1442,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_qlog_indexes_slices_as_rows_arrive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_indexes_rows_written_before_a_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_lists_forget_pruned_rows_of_the_tail, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_qlog_lists_survive_retention_of_older_slices, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_numbers_rows_after_the_last_slice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_prunes_index_slices_left_without_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_migrates_version_1_file, setup, teardown),
