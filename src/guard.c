@@ -184,8 +184,9 @@ size_t al_guard_size(const struct al_guard *g)
 }
 
 /* The domain's slot, found or taken (evicting the least recently seen of
- * the probed slots): a flood of new domains only recycles slots. */
-static struct dom *slot(struct al_guard *g, uint64_t key, bool take)
+ * the probed slots): a flood of new domains only recycles slots.  *forgot
+ * says whether the slot taken held a domain seen within the window. */
+static struct dom *slot(struct al_guard *g, uint64_t key, bool take, uint64_t now, bool *forgot)
 {
 	struct dom *victim = NULL, *d;
 	size_t i, at = (size_t)key & g->mask;
@@ -203,6 +204,7 @@ static struct dom *slot(struct al_guard *g, uint64_t key, bool take)
 	}
 	if (!take)
 		return NULL;
+	*forgot = victim->key && now - victim->last_ms < g->window_ms;
 	memset(victim, 0, sizeof(*victim));
 	victim->key = key;
 	return victim;
@@ -297,7 +299,7 @@ int al_guard_check(struct al_guard *g, const psl_ctx_t *psl, const struct al_zon
 	for (off = 0, n = v->f.labels; n > 0; n--)
 		off += (size_t)q->qname_lc[off] + 1;
 	v->domain_key = al_hash(q->qname_lc + off, q->qname_len - off, g->seed) | 1;
-	d = slot(g, v->domain_key, true);
+	d = slot(g, v->domain_key, true, now_ms, &v->forgot);
 	roll(g, d, now_ms);
 	d->last_ms = now_ms;
 	d->queries++;
@@ -333,7 +335,7 @@ int al_guard_check(struct al_guard *g, const psl_ctx_t *psl, const struct al_zon
 
 void al_guard_note_rcode(struct al_guard *g, uint64_t domain_key, int rcode, uint64_t now_ms)
 {
-	struct dom *d = slot(g, domain_key, false);
+	struct dom *d = slot(g, domain_key, false, now_ms, NULL);
 
 	if (d && rcode == AL_RCODE_NXDOMAIN && now_ms - d->window_ms < g->window_ms)
 		d->nx++;

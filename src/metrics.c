@@ -554,6 +554,7 @@ static const struct {
 	S(public_answer_refused, "airlock_public_answer_refused_total", "Protected names answered publicly upstream: refused."),
 	S(private_path_down, "airlock_private_path_down_total", "Protected names whose upstreams failed: SERVFAIL."),
 	S(rebinding_refused, "airlock_rebinding_refused_total", "Public names answered with an internal address: REFUSED."),
+	S(tunnel_forgot, "airlock_guard_tunnel_domains_forgotten_total", "Domains the tunnel detector forgot while their window ran, to make room for a new one: guard.max_domains is too small for the traffic, or a flood of domains hides one."),
 	S(seen_full, "airlock_new_domains_not_remembered_total", "Newly seen domains not remembered: new_domains.max_domains reached."),
 	S(upstream_tcp, "airlock_upstream_tcp_queries_total", "Upstream tries over TCP (after a truncated UDP reply)."),
 	S(upstream_mismatch, "airlock_upstream_mismatched_replies_total", "Upstream replies ignored: wrong address, ID or question."),

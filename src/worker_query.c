@@ -487,6 +487,8 @@ static bool judge(struct al_worker *w, struct al_client *c, const struct al_quer
 
 	if (al_guard_check(w->guard, w->cfg->psl, zone, q, now_ms(w), &v) < 0)
 		return false;
+	if (v.forgot)
+		AL_STAT_INC(w->stats.tunnel_forgot);
 	vs->guard_key = v.domain_key;
 	if (!v.over && !v.cap)
 		return false;

@@ -35,6 +35,7 @@
 	X(rebinding_refused, "public name with an internal address: REFUSED")  \
 	X(tunnel_blocked, "blocked by the tunnel detector")                    \
 	X(tunnel_alerts, "tunnel suspected, answered (alert mode)")            \
+	X(tunnel_forgot, "tunnel detector: a domain in its window forgotten for room (guard.max_domains)") \
 	X(new_domain_blocked, "newly seen domain: blocked")                    \
 	X(new_domain_alerts, "newly seen domain: answered (alert mode)")       \
 	X(seen_full, "newly seen domain not remembered: new_domains.max_domains reached") \

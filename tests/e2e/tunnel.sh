@@ -79,4 +79,19 @@ exact.example.|blocked|list block: =exact.example" \
     "$(sql "SELECT qname, action, reason FROM queries WHERE reason LIKE 'list %' ORDER BY id")"
 expect_int "the blocked incident's score" -ge 1 \
     "$(sql "SELECT CAST(json_extract(detail, '\$.score') AS INTEGER) FROM incidents WHERE kind = 'tunnel_blocked'")"
+
+# A table too small for the traffic says so: 40 registered domains within
+# one window through one thread's table of 32 slots (guard.max_domains 16).
+# Each domain past the 32nd takes the slot of one still in its window.
+cp "$T/airlock.json" "$T/small.json"
+add_json "$T/small.json" "{\"threads\": 1, \"guard\": {\"max_domains\": 16}, \"metrics\": {\"port\": $MPORT}}"
+start_airlockd "$T/small.json" "$LPORT" airlockd-small
+expect_eq "domains forgotten before any query" 0 "$(scrape_value "$MPORT" airlock_guard_tunnel_domains_forgotten_total)"
+for i in $(seq 1 40); do
+    q 127.0.2.9 "www.d$i.example" A >"$T/d$i"
+    expect_answer "$T/d$i" A 192.0.2.1 "domain $i of 40"
+done
+expect_int "domains forgotten for room" -ge 8 "$(scrape_value "$MPORT" airlock_guard_tunnel_domains_forgotten_total)"
+kill -TERM "$AL_PID"
+wait_exit "$AL_PID" 5000
 pass

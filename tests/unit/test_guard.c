@@ -328,6 +328,40 @@ static void test_guard_explains_its_verdict(void **state)
 	al_guard_free(g);
 }
 
+/* A domain is "forgotten" only when its slot goes to another while its
+ * window still runs; an idle one makes room silently. */
+static void test_guard_says_when_it_forgets_a_domain(void **state)
+{
+	struct al_guard *g;
+	struct al_guard_verdict v;
+	struct al_query q;
+	char name[64];
+	int i;
+	(void)state;
+
+	assert_int_equal(al_guard_new(8, 60000, &g), 0); /* 16 slots */
+	for (i = 0; i < 16; i++) {
+		snprintf(name, sizeof(name), "x.d%d.example.", i);
+		query(&q, name, 1);
+		assert_int_equal(al_guard_check(g, psl, &zone, &q, 1000 + (uint64_t)i, &v), 0);
+		assert_false(v.forgot);
+	}
+	/* Full: the 17th takes the slot of d0, seen 1 s ago. */
+	query(&q, "x.d16.example.", 1);
+	assert_int_equal(al_guard_check(g, psl, &zone, &q, 2000, &v), 0);
+	assert_true(v.forgot);
+	/* A domain seen again keeps its slot and counts. */
+	query(&q, "x.d15.example.", 1);
+	assert_int_equal(al_guard_check(g, psl, &zone, &q, 2001, &v), 0);
+	assert_false(v.forgot);
+	assert_int_equal(v.d.queries, 2);
+	/* A window later every other domain is idle: room without forgetting. */
+	query(&q, "x.d17.example.", 1);
+	assert_int_equal(al_guard_check(g, psl, &zone, &q, 2001 + 60000, &v), 0);
+	assert_false(v.forgot);
+	al_guard_free(g);
+}
+
 /* A flood of random registered domains only recycles the fixed table. */
 static void test_guard_memory_is_fixed_under_flood(void **state)
 {
@@ -336,7 +370,7 @@ static void test_guard_memory_is_fixed_under_flood(void **state)
 	struct al_query q;
 	char name[64];
 	size_t before;
-	int i;
+	int i, forgot = 0;
 	(void)state;
 
 	assert_int_equal(al_guard_new(1000, 60000, &g), 0);
@@ -346,8 +380,13 @@ static void test_guard_memory_is_fixed_under_flood(void **state)
 		snprintf(name, sizeof(name), "x.r%08x.example.", (unsigned)i * 2654435761u);
 		query(&q, name, 1);
 		assert_int_equal(al_guard_check(g, psl, &zone, &q, 1000 + (uint64_t)i, &v), 0);
+		forgot += v.forgot;
 	}
 	assert_int_equal(al_guard_size(g), before);
+	/* 2048 slots, 200 000 domains within 60 s windows: once the table is
+	 * full, nearly every new domain pushes out one still in its window. */
+	assert_true(forgot > 190000);
+	assert_true(forgot < 200000 - 1000);
 	/* The newest domain is tracked: its second query counts two. */
 	assert_int_equal(al_guard_check(g, psl, &zone, &q, 1000 + 200000, &v), 0);
 	assert_int_equal(v.d.queries, 2);
@@ -367,6 +406,7 @@ int main(void)
 		cmocka_unit_test(test_guard_counts_nxdomain_share),
 		cmocka_unit_test(test_guard_daily_cap_is_a_hard_limit),
 		cmocka_unit_test(test_guard_explains_its_verdict),
+		cmocka_unit_test(test_guard_says_when_it_forgets_a_domain),
 		cmocka_unit_test(test_guard_memory_is_fixed_under_flood),
 	};
 

@@ -227,6 +227,7 @@ static void test_metrics_process_log_guard_and_stats(void **state)
 	s.tunnel_blocked = 3;
 	s.block_listed = 2;
 	s.new_domain_alerts = 5;
+	s.tunnel_forgot = 13;
 	s.queries = 11;
 	out = render(&w, 1, &s, &p);
 	expect_no(out, "airlock_log_rows_written_total");
@@ -239,6 +240,7 @@ static void test_metrics_process_log_guard_and_stats(void **state)
 	expect_line(out, "airlock_guard_blocked_total{kind=\"tunnel\"} 3");
 	expect_line(out, "airlock_guard_blocked_total{kind=\"block_list\"} 2");
 	expect_line(out, "airlock_guard_alerts_total{kind=\"new_domain\"} 5");
+	expect_line(out, "airlock_guard_tunnel_domains_forgotten_total 13");
 	expect_line(out, "airlock_tcp_connections_total 7");
 	expect_line(out, "airlock_queries_received_total 11");
 	free(out);
