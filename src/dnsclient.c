@@ -124,7 +124,7 @@ static int show_rr(const uint8_t *pkt, const struct al_rr *rr, void *arg)
 {
 	struct al_dnsreply *r = arg;
 	uint8_t wire[AL_MAX_NAME];
-	char text[sizeof(r->answers[0]) - 8];
+	char text[sizeof(r->answers[0].text) - 8];
 	size_t off = rr->rdata_off;
 	char *slot;
 
@@ -132,7 +132,7 @@ static int show_rr(const uint8_t *pkt, const struct al_rr *rr, void *arg)
 		return 1;
 	if (r->nanswers >= AL_DNSCLIENT_ANSWERS)
 		return 0;
-	slot = r->answers[r->nanswers];
+	slot = r->answers[r->nanswers].text;
 	if (rr->type == AL_TYPE_A && rr->rdlen == 4) {
 		strcpy(slot, "A ");
 		inet_ntop(AF_INET, pkt + rr->rdata_off, slot + 2, 64);
@@ -141,11 +141,11 @@ static int show_rr(const uint8_t *pkt, const struct al_rr *rr, void *arg)
 		inet_ntop(AF_INET6, pkt + rr->rdata_off, slot + 5, 64);
 	} else if (rr->type == AL_TYPE_CNAME && al_msg_read_name(pkt, rr->rdata_off + rr->rdlen, &off, wire) >= 0 &&
 		   al_msg_name_to_text(wire, text, sizeof(text)) >= 0) {
-		snprintf(slot, sizeof(r->answers[0]), "CNAME %s", text);
+		snprintf(slot, sizeof(r->answers[0].text), "CNAME %s", text);
 	} else {
 		return 0;
 	}
-	r->nanswers++;
+	r->answers[r->nanswers++].type = rr->type;
 	return 0;
 }
 

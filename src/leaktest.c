@@ -118,7 +118,7 @@ static void show(const struct al_dnsreply *r, int rc, char *out, size_t len)
 	}
 	off = (size_t)snprintf(out, len, "%s", al_rcode_name(r->rcode, rb, sizeof(rb)));
 	for (i = 0; i < r->nanswers && off < len; i++)
-		off += (size_t)snprintf(out + off, len - off, "%s%s", i ? ", " : ": ", r->answers[i]);
+		off += (size_t)snprintf(out + off, len - off, "%s%s", i ? ", " : ": ", r->answers[i].text);
 }
 
 static bool has_address(const struct al_dnsreply *r)
@@ -126,7 +126,7 @@ static bool has_address(const struct al_dnsreply *r)
 	unsigned i;
 
 	for (i = 0; i < r->nanswers; i++)
-		if (!strncmp(r->answers[i], "A ", 2) || !strncmp(r->answers[i], "AAAA ", 5))
+		if (r->answers[i].type == AL_TYPE_A || r->answers[i].type == AL_TYPE_AAAA)
 			return true;
 	return false;
 }

@@ -17,10 +17,16 @@
 
 #define AL_DNSCLIENT_ANSWERS 16
 
+/* An A, AAAA or CNAME record of the answer section. */
+struct al_dnsanswer {
+	uint16_t type;  /* AL_TYPE_A, AL_TYPE_AAAA or AL_TYPE_CNAME */
+	char text[300]; /* for people: "A 10.0.2.10", "CNAME x.privatelink..." */
+};
+
 struct al_dnsreply {
 	int rcode;
-	unsigned nanswers;                     /* A, AAAA and CNAME records shown */
-	char answers[AL_DNSCLIENT_ANSWERS][300]; /* "A 10.0.2.10", "CNAME x.privatelink..." */
+	unsigned nanswers; /* A, AAAA and CNAME records, in reply order */
+	struct al_dnsanswer answers[AL_DNSCLIENT_ANSWERS];
 	uint8_t msg[AL_MAX_MSG];
 	size_t len;
 };

@@ -76,8 +76,10 @@ static void test_dnsclient_parses_the_matching_reply(void **state)
 	close(r.fd);
 	assert_string_equal(al_rcode_name(out.rcode, rb, sizeof(rb)), "NOERROR");
 	assert_int_equal(out.nanswers, 2);
-	assert_string_equal(out.answers[0], "CNAME y.example.");
-	assert_string_equal(out.answers[1], "A 10.0.2.10");
+	assert_string_equal(out.answers[0].text, "CNAME y.example.");
+	assert_int_equal(out.answers[0].type, AL_TYPE_CNAME);
+	assert_string_equal(out.answers[1].text, "A 10.0.2.10");
+	assert_int_equal(out.answers[1].type, AL_TYPE_A);
 	assert_string_equal(al_rcode_name(23, rb, sizeof(rb)), "RCODE23");
 }
 
