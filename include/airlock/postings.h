@@ -26,10 +26,12 @@ int al_postings_add(struct al_postings *p, const char *key, int64_t id);
  * call.  Nonzero stops the walk. */
 typedef int (*al_postings_fn)(const char *key, const char *ids, void *arg);
 
-/* Calls fn for each key with ids up to last, then removes those ids (and
- * the keys left without any).  fn NULL: only removes them.  When fn stops
- * the walk, or memory runs out (-ENOMEM), nothing is removed: returns
- * fn's value or -ENOMEM, else 0. */
+/* Calls fn for each key with ids up to last, then removes those ids.  A
+ * key left without ids keeps its memory until the next take, for the
+ * next slice, where most keys come back; one still without ids then is
+ * freed.  fn NULL: only removes them.  When fn stops the walk, or memory
+ * runs out (-ENOMEM), nothing is removed: returns fn's value or -ENOMEM,
+ * else 0. */
 int al_postings_take(struct al_postings *p, int64_t last, al_postings_fn fn, void *arg);
 
 /* Removes every key. */
