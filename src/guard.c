@@ -185,7 +185,7 @@ size_t al_guard_size(const struct al_guard *g)
 
 /* The domain's slot, found or taken (evicting the least recently seen of
  * the probed slots): a flood of new domains only recycles slots.  *forgot
- * says whether the slot taken held a domain seen within the window. */
+ * says whether the slot taken held a domain whose window still ran. */
 static struct dom *slot(struct al_guard *g, uint64_t key, bool take, uint64_t now, bool *forgot)
 {
 	struct dom *victim = NULL, *d;
@@ -204,7 +204,7 @@ static struct dom *slot(struct al_guard *g, uint64_t key, bool take, uint64_t no
 	}
 	if (!take)
 		return NULL;
-	*forgot = victim->key && now - victim->last_ms < g->window_ms;
+	*forgot = victim->key && now - victim->window_ms < g->window_ms;
 	memset(victim, 0, sizeof(*victim));
 	victim->key = key;
 	return victim;

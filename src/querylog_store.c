@@ -223,7 +223,10 @@ static int read_tail(sqlite3_stmt *st, struct tail *t)
 
 /* Query ids are given here, never below the end of the last slice: were
  * every row pruned, SQLite would start again from 1, below the slices,
- * and new rows would be neither in a slice nor in the tail. */
+ * and new rows would be neither in a slice nor in the tail.  Nor in the
+ * range of the slice being closed (not in log_slices until its last
+ * step): its index tables already written hold the ids of its rows,
+ * which retention may delete meanwhile. */
 int qlog_store_next_id(struct qlog_store *s, int64_t *id)
 {
 	struct tail t;
@@ -231,6 +234,8 @@ int qlog_store_next_id(struct qlog_store *s, int64_t *id)
 	if (read_tail(s->sql[TAIL], &t) < 0)
 		return -EIO;
 	*id = t.max_id + 1 > t.after_slices ? t.max_id + 1 : t.after_slices;
+	if (s->closing.step < NIDX && *id <= s->closing.last)
+		*id = s->closing.last + 1;
 	return 0;
 }
 

@@ -60,8 +60,8 @@ struct al_guard_verdict {
 	bool over;           /* the score reached the zone's threshold */
 	bool cap;            /* the domain's daily volume passed the zone's cap */
 	bool report;         /* first verdict against this domain, zone and window */
-	bool forgot;         /* a new domain whose slot held another one still in its window:
-			      * that domain's counts are gone (a full table) */
+	bool forgot;         /* a new domain whose slot held another one whose window still
+			      * ran: that domain's counts are gone (a full table) */
 };
 
 struct al_guard;

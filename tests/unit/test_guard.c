@@ -360,6 +360,19 @@ static void test_guard_says_when_it_forgets_a_domain(void **state)
 	assert_int_equal(al_guard_check(g, psl, &zone, &q, 2001 + 60000, &v), 0);
 	assert_false(v.forgot);
 	al_guard_free(g);
+
+	/* What counts is the window, not the last query: domains seen again
+	 * late in their window lose nothing once it has ended. */
+	assert_int_equal(al_guard_new(8, 60000, &g), 0);
+	for (i = 0; i < 32; i++) {
+		snprintf(name, sizeof(name), "x.d%d.example.", i % 16);
+		query(&q, name, 1);
+		assert_int_equal(al_guard_check(g, psl, &zone, &q, 1000 + (uint64_t)(i / 16) * 59000, &v), 0);
+	}
+	query(&q, "x.late.example.", 1);
+	assert_int_equal(al_guard_check(g, psl, &zone, &q, 1000 + 61000, &v), 0);
+	assert_false(v.forgot);
+	al_guard_free(g);
 }
 
 /* A flood of random registered domains only recycles the fixed table. */

@@ -101,20 +101,24 @@ static void attach_reply(struct al_logrec *r, const uint8_t *pkt, size_t len)
 	r->reply_len = (uint16_t)len;
 }
 
-/* Polls the stats until the writer has committed n rows (10 s at most). */
-/* Polls the stats until retention has deleted exactly n rows (10 s at most). */
-static void wait_pruned(struct al_qlog *log, uint64_t n, struct al_qlog_stats *st)
+/* Polls the stats until retention has deleted exactly pruned rows and
+ * the writer has counted exactly slices slices (10 s at most). */
+static void wait_counts(struct al_qlog *log, uint64_t pruned, uint64_t slices,
+			struct al_qlog_stats *st)
 {
 	struct timespec ms = { 0, 2000000 };
 	int i;
 
 	al_qlog_get_stats(log, st);
-	for (i = 0; i < 5000 && st->pruned < n; i++) {
+	for (i = 0; i < 5000 && (st->pruned < pruned || st->slices < slices); i++) {
 		nanosleep(&ms, NULL);
 		al_qlog_get_stats(log, st);
 	}
-	assert_int_equal(st->pruned, n);
+	assert_int_equal(st->pruned, pruned);
+	assert_int_equal(st->slices, slices);
 }
+
+#define DAY_US ((int64_t)86400 * 1000000)
 
 /* Now, UTC microseconds: for rows that retention must see as old or new. */
 static int64_t wall_now_us(void)
@@ -125,6 +129,7 @@ static int64_t wall_now_us(void)
 	return (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
 }
 
+/* Polls the stats until the writer has committed n rows (10 s at most). */
 static void wait_written(struct al_qlog *log, uint64_t n, struct al_qlog_stats *st)
 {
 	struct timespec ms = { 0, 1000000 };
@@ -406,7 +411,7 @@ static void test_qlog_prunes_rows_past_retention_with_their_answers(void **state
 	struct al_logrec r;
 	uint8_t pkt[512];
 	size_t n = test_reply(pkt, sizeof(pkt), 7, "old.example.", AL_TYPE_A, 0, 0, rrs);
-	int64_t now_us, day = (int64_t)86400 * 1000000;
+	int64_t now_us, day = DAY_US;
 	char out[256];
 	sqlite3 *db;
 	int i;
@@ -501,7 +506,7 @@ static void test_qlog_indexes_slices_as_rows_arrive(void **state)
 	wait_written(log, 10, &st);
 	db = test_db_open(f->path);
 	wait_rows(db, SLICES, "1:1-4\n2:5-8\n");
-	al_qlog_get_stats(log, &st);
+	wait_counts(log, 0, 2, &st);
 	al_qlog_close(log);
 	assert_int_equal(st.slices_read_back, 0); /* the lists collected as the rows were written */
 
@@ -549,11 +554,10 @@ static void test_qlog_indexes_rows_written_before_a_restart(void **state)
 		submit_named(log, T0 + i, i % 2 ? "b.example." : "a.example.");
 	wait_written(log, 5, &st);
 	wait_rows(db, SLICES, "1:1-4\n2:5-8\n");
-	al_qlog_get_stats(log, &st);
+	wait_counts(log, 0, 2, &st);
 	al_qlog_close(log);
 	/* Slice 1 from the rows (three came before the restart), slice 2 from
 	 * the lists collected since. */
-	assert_int_equal(st.slices, 2);
 	assert_int_equal(st.slices_read_back, 1);
 	expect_lists(db, "1|a.example.|[1,3]\n1|b.example.|[2,4]\n2|a.example.|[5,7]\n2|b.example.|[6,8]\n",
 		     "1|127.0.2.1|[1,2,3,4]\n2|127.0.2.1|[5,6,7,8]\n", "");
@@ -579,9 +583,9 @@ static void test_qlog_lists_forget_pruned_rows_of_the_tail(void **state)
 		fail_msg("al_qlog_open: %s", err.msg);
 	al_qlog_set_slice_rows(log, 4);
 	for (i = 0; i < 3; i++)
-		submit_named(log, now_us - (int64_t)3 * 86400 * 1000000 + i, "old.example.");
+		submit_named(log, now_us - 3 * DAY_US + i, "old.example.");
 	wait_written(log, 3, &st);
-	wait_pruned(log, 3, &st);
+	wait_counts(log, 3, 0, &st);
 	for (i = 0; i < 4; i++)
 		submit_named(log, now_us + i, "new.example.");
 	wait_written(log, 7, &st);
@@ -593,6 +597,47 @@ static void test_qlog_lists_forget_pruned_rows_of_the_tail(void **state)
 	sqlite3_close(db);
 }
 
+/* Retention emptying the tail while a slice is being closed (between its
+ * steps): new rows do not take the ids of its range, which the index
+ * tables already written for it name. */
+static void test_qlog_gives_no_id_of_a_slice_being_closed(void **state)
+{
+	struct fixture *f = *state;
+	struct al_qlog_opts opts = { 64, 1, 10, 1 }; /* keep one day */
+	struct al_qlog *log = log_open(f->path, 64, 1, 10);
+	struct al_qlog_stats st;
+	struct al_err err = { "" };
+	int64_t now_us = wall_now_us();
+	char out[256];
+	sqlite3 *db;
+	int i;
+
+	/* Four rows of three days ago, no retention, no slice yet. */
+	for (i = 0; i < 4; i++)
+		submit_named(log, now_us - 3 * DAY_US + i, "old.example.");
+	wait_written(log, 4, &st);
+	al_qlog_close(log);
+	/* Again with retention, four ids a slice: the first wake-up takes the
+	 * first step of slice 1 (1-4), then retention deletes its rows. */
+	if (al_qlog_open(f->path, &opts, &log, &err) != 0)
+		fail_msg("al_qlog_open: %s", err.msg);
+	al_qlog_set_slice_rows(log, 4);
+	wait_counts(log, 4, 0, &st);
+	for (i = 0; i < 2; i++)
+		submit_named(log, now_us + i, "new.example.");
+	wait_written(log, 2, &st);
+	al_qlog_close(log);
+	db = test_db_open(f->path);
+	assert_string_equal(test_db_rows(db, "SELECT id, qname FROM queries", out, sizeof(out)),
+			    "5|new.example.\n6|new.example.\n");
+	/* No list names them under another key. */
+	assert_int_equal(test_db_scalar(db, "SELECT (SELECT count(*) FROM qname_ids x, json_each(x.ids) j"
+				 " WHERE j.value > 4 AND x.qname != 'new.example.')"
+				 " + (SELECT count(*) FROM qname_ids x, json_each(x.ids) j WHERE j.value <= 4"
+				 " AND x.qname != 'old.example.')"), 0);
+	sqlite3_close(db);
+}
+
 /* Retention deleting rows of a closed slice leaves the lists of the next
  * one alone: they are collected as the rows are written, not read back.
  * (Retention drops the first slice whole, so the next is number 1 again
@@ -600,11 +645,12 @@ static void test_qlog_lists_forget_pruned_rows_of_the_tail(void **state)
 static void test_qlog_lists_survive_retention_of_older_slices(void **state)
 {
 	struct fixture *f = *state;
-	struct al_qlog_opts opts = { 64, 6, 1000, 1 }; /* batches of 6 rows; keep one day */
+	struct al_qlog_opts opts = { 64, 6, 60000, 1 }; /* batches of 6 rows; keep one day */
 	struct al_qlog *log;
 	struct al_qlog_stats st;
 	struct al_err err = { "" };
 	int64_t now_us = wall_now_us();
+	char out[64];
 	sqlite3 *db;
 	int i;
 
@@ -614,17 +660,20 @@ static void test_qlog_lists_survive_retention_of_older_slices(void **state)
 	/* One batch: four expired rows (slice 1), two recent ones (the tail).
 	 * Slice 1 closes, then retention deletes its rows. */
 	for (i = 0; i < 6; i++)
-		submit_named(log, i < 4 ? now_us - (int64_t)3 * 86400 * 1000000 + i : now_us + i,
+		submit_named(log, i < 4 ? now_us - 3 * DAY_US + i : now_us + i,
 			     i < 4 ? "old.example." : "new.example.");
 	wait_written(log, 6, &st);
-	wait_pruned(log, 4, &st);
+	wait_counts(log, 4, 1, &st);
 	for (i = 6; i < 8; i++)
 		submit_named(log, now_us + i, "new.example.");
+	/* Fewer than a batch, and batch_ms is long: each flush wakes the
+	 * writer, which writes them, then takes a slice step or more. */
 	db = test_db_open(f->path);
-	wait_rows(db, SLICES, "1:1-8\n");
-	al_qlog_get_stats(log, &st);
+	for (i = 0; i < 50 && strcmp(test_db_rows(db, SLICES, out, sizeof(out)), "1:1-8\n") != 0; i++)
+		assert_int_equal(al_qlog_flush(log, 10000), 0);
+	assert_string_equal(out, "1:1-8\n");
+	wait_counts(log, 4, 2, &st);
 	al_qlog_close(log);
-	assert_int_equal(st.slices, 2);
 	assert_int_equal(st.slices_read_back, 0);
 	expect_lists(db, "1|new.example.|[5,6,7,8]\n", "1|127.0.2.1|[5,6,7,8]\n", "");
 	sqlite3_close(db);
@@ -669,7 +718,7 @@ static void test_qlog_prunes_index_slices_left_without_rows(void **state)
 	struct al_qlog_stats st;
 	struct al_err err = { "" };
 	struct al_logrec r;
-	int64_t now_us, day = (int64_t)86400 * 1000000;
+	int64_t now_us, day = DAY_US;
 	char name[64];
 	sqlite3 *db;
 	int i;
@@ -1443,6 +1492,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_qlog_indexes_rows_written_before_a_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_lists_forget_pruned_rows_of_the_tail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_lists_survive_retention_of_older_slices, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_qlog_gives_no_id_of_a_slice_being_closed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_numbers_rows_after_the_last_slice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_prunes_index_slices_left_without_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qlog_migrates_version_1_file, setup, teardown),
