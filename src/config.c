@@ -348,14 +348,20 @@ char *config_relative(const char *cfgpath, const char *name)
 	return out;
 }
 
-static int get_file(struct al_jctx *c, const cJSON *v, const char *where, char **out)
+int config_file(struct al_jctx *c, const cJSON *v, const char *where, const char *example,
+		size_t max, char **out)
 {
 	char shown[80];
 
 	if (!cJSON_IsString(v) || !v->valuestring[0])
-		return al_json_fail(c, where, "%s is not a file name (expected e.g. \"zones/private-endpoints.zone\")",
-				    al_json_show(v, shown, sizeof(shown)));
-	return (*out = config_relative(c->file, v->valuestring)) ? 0 : -ENOMEM;
+		return al_json_fail(c, where, "%s is not a file name (expected e.g. \"%s\")",
+				    al_json_show(v, shown, sizeof(shown)), example);
+	if (!(*out = config_relative(c->file, v->valuestring)))
+		return -ENOMEM;
+	if (max && strlen(*out) > max)
+		return al_json_fail(c, where, "\"%s\" is %zu bytes long (expected at most %zu: the limit of a unix socket path; use a shorter one)",
+				    *out, strlen(*out), max);
+	return 0;
 }
 
 static int get_endpoint_policy(struct al_jctx *c, const cJSON *root, struct al_config *cfg)
@@ -368,7 +374,7 @@ static int get_endpoint_policy(struct al_jctx *c, const cJSON *root, struct al_c
 	if ((rc = al_json_section(c, root, "endpoints", keys, &s)) < 0 || !s)
 		return rc;
 	if ((v = cJSON_GetObjectItemCaseSensitive(s, "catalog")) &&
-	    (rc = get_file(c, v, "endpoints.catalog", &cfg->catalog_path)) < 0)
+	    (rc = config_file(c, v, "endpoints.catalog", "ai-endpoints.json", 0, &cfg->catalog_path)) < 0)
 		return rc;
 	if ((rc = get_cidrs(c, s, "private_cidrs", "endpoints", &cfg->private_cidrs, &cfg->nprivate)) < 0 ||
 	    (rc = al_json_choice(c, s, "on_public_answer", "endpoints", answers, &pick)) < 0)
@@ -393,7 +399,7 @@ static int get_files(struct al_jctx *c, const cJSON *section, const char *key, c
 	al_json_join(where, sizeof(where), path, key);
 	cJSON_ArrayForEach(it, arr) {
 		al_json_index(ipath, sizeof(ipath), where, i++);
-		if ((rc = get_file(c, it, ipath, &(*out)[*n])) < 0)
+		if ((rc = config_file(c, it, ipath, "zones/private-endpoints.zone", 0, &(*out)[*n])) < 0)
 			return rc;
 		(*n)++;
 	}

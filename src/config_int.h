@@ -11,6 +11,12 @@
 
 /* A file named in the config, relative to the config file's directory. */
 char *config_relative(const char *cfgpath, const char *name);
+/* The file name at v (where: its JSON path; example: one to show in the
+ * error), relative to the config file's directory, in *out (malloc'd);
+ * at most max bytes (a unix socket's limit; 0: none).  Returns 0,
+ * -ENOMEM or the error al_json_fail gives. */
+int config_file(struct al_jctx *c, const cJSON *v, const char *where, const char *example,
+		size_t max, char **out);
 
 /* The service sections: cache, timeouts, limits, edns, threads, log,
  * metrics, dnstap, control.  Needs cfg->listen parsed first. */

@@ -141,15 +141,9 @@ static int get_control(struct al_jctx *c, const cJSON *root, struct al_config *c
 	v = cJSON_GetObjectItemCaseSensitive(s, "path");
 	if (!v)
 		return al_json_fail(c, "control.path", "missing (expected the socket's file name, e.g. \"/run/airlock/control.sock\")");
-	if (!cJSON_IsString(v) || !v->valuestring[0])
-		return al_json_fail(c, "control.path", "%s is not a file name (expected e.g. \"/run/airlock/control.sock\")",
-				    al_json_show(v, shown, sizeof(shown)));
-	if (!(cfg->control_path = config_relative(c->file, v->valuestring)))
-		return -ENOMEM;
-	if (strlen(cfg->control_path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
-		return al_json_fail(c, "control.path", "\"%s\" is %zu bytes long (expected at most %zu: a Unix socket's limit; choose a shorter path)",
-				    cfg->control_path, strlen(cfg->control_path),
-				    sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+	if ((rc = config_file(c, v, "control.path", "/run/airlock/control.sock",
+			      sizeof(((struct sockaddr_un *)0)->sun_path) - 1, &cfg->control_path)) < 0)
+		return rc;
 	v = cJSON_GetObjectItemCaseSensitive(s, "mode");
 	if (v) {
 		mode = cJSON_IsString(v) && strlen(v->valuestring) - 1 < 4 &&
@@ -172,24 +166,6 @@ static int get_control(struct al_jctx *c, const cJSON *root, struct al_config *c
 	return 0;
 }
 
-/* dnstap.socket or dnstap.file: a name, relative to the config file; a
- * socket's at most max bytes (0: no limit). */
-static int get_dnstap_path(struct al_jctx *c, const cJSON *v, const char *where,
-			   const char *example, size_t max, char **out)
-{
-	char shown[80];
-
-	if (!cJSON_IsString(v) || !v->valuestring[0])
-		return al_json_fail(c, where, "%s is not a file name (expected e.g. \"%s\")",
-				    al_json_show(v, shown, sizeof(shown)), example);
-	if (!(*out = config_relative(c->file, v->valuestring)))
-		return -ENOMEM;
-	if (max && strlen(*out) > max)
-		return al_json_fail(c, where, "\"%s\" is %zu bytes long (expected at most %zu: the limit of a unix socket path; use a shorter one)",
-				    *out, strlen(*out), max);
-	return 0;
-}
-
 /* dnstap: every query and reply to a collector's socket or to a file. */
 static int get_dnstap(struct al_jctx *c, const cJSON *root, struct al_config *cfg)
 {
@@ -208,9 +184,9 @@ static int get_dnstap(struct al_jctx *c, const cJSON *root, struct al_config *cf
 		return al_json_fail(c, "dnstap", "has both socket and file (expected one of them: \"socket\" for a collector such as Vector, \"file\" for a Frame Streams file)");
 	if (!sock && !file)
 		return al_json_fail(c, "dnstap", "has neither socket nor file (expected e.g. \"socket\": \"/run/vector/dnstap.sock\" or \"file\": \"/var/lib/airlock/dnstap.fstrm\")");
-	if ((sock && (rc = get_dnstap_path(c, sock, "dnstap.socket", "/run/vector/dnstap.sock",
+	if ((sock && (rc = config_file(c, sock, "dnstap.socket", "/run/vector/dnstap.sock",
 					   sizeof(un.sun_path) - 1, &d->socket)) < 0) ||
-	    (file && (rc = get_dnstap_path(c, file, "dnstap.file", "/var/lib/airlock/dnstap.fstrm",
+	    (file && (rc = config_file(c, file, "dnstap.file", "/var/lib/airlock/dnstap.fstrm",
 					   0, &d->file)) < 0))
 		return rc;
 	if ((rc = al_json_string(c, s, "identity", "dnstap", "a server name, e.g. \"resolver-1\"", &d->identity)) < 0 ||

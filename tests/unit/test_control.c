@@ -232,7 +232,7 @@ static void test_config_control_rejects_bad_values(void **state)
 		  "a.json: control.group: no group \"no-such-group-airlock\" on this host (expected an existing group, e.g. \"airlock\": create it or name another)" },
 		{ "{\"path\": \"/run/a.sock\", \"owner\": \"x\"}", NULL },
 		{ "{\"path\": \"/run/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sock\"}",
-		  "a.json: control.path: \"/run/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sock\" is 120 bytes long (expected at most 107: a Unix socket's limit; choose a shorter path)" },
+		  "a.json: control.path: \"/run/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sock\" is 120 bytes long (expected at most 107: the limit of a unix socket path; use a shorter one)" },
 	};
 	struct al_config *cfg;
 	struct al_err err;
