@@ -19,6 +19,9 @@
 /* sqlite3_exec with SQLite's message in err, after "what: ".  Returns 0
  * or -EIO. */
 int qlog_exec(sqlite3 *db, const char *sql, struct al_err *err, const char *what);
+/* Steps a bound statement that returns no row, then resets it.  Returns
+ * 0 or -EIO. */
+int qlog_run(sqlite3_stmt *st);
 
 /* A registered domain's first sighting, for seen_domains. */
 struct seen_rec {

@@ -99,7 +99,6 @@ static int write_incident(struct qlog_rows *w, const struct al_logrec *r,
 			  sqlite3_int64 query_id)
 {
 	sqlite3_stmt *st = w->sql[INS_INCIDENT];
-	int rc;
 
 	sqlite3_bind_int64(st, 1, r->time_us);
 	sqlite3_bind_text(st, 2, al_severity_name(inc->severity), -1, SQLITE_STATIC);
@@ -109,9 +108,7 @@ static int write_incident(struct qlog_rows *w, const struct al_logrec *r,
 	sqlite3_bind_text(st, 6, qname, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 7, inc->detail, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 8, query_id);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : -EIO;
+	return qlog_run(st);
 }
 
 /* A record's addresses and name as the rows hold them. */
@@ -190,28 +187,22 @@ static int write_incidents(struct qlog_rows *w, const struct al_logrec *r, int64
 static int write_gap(struct qlog_rows *w, const struct gap *g, const char *cause, int64_t now_us)
 {
 	sqlite3_stmt *st = w->sql[INS_GAP];
-	int rc;
 
 	sqlite3_bind_int64(st, 1, now_us);
 	sqlite3_bind_int64(st, 2, g->first_us);
 	sqlite3_bind_int64(st, 3, g->last_us);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)g->rows);
 	sqlite3_bind_text(st, 5, cause, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : -EIO;
+	return qlog_run(st);
 }
 
 static int write_seen(struct qlog_rows *w, const struct seen_rec *s)
 {
 	sqlite3_stmt *st = w->sql[INS_SEEN];
-	int rc;
 
 	sqlite3_bind_text(st, 1, s->domain, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, s->first_us);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : -EIO;
+	return qlog_run(st);
 }
 
 /* One transaction: the records, the first sightings, then a gap row per

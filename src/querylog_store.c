@@ -339,17 +339,14 @@ struct insert_ctx {
 static int insert_list(const char *key, const char *ids, void *arg)
 {
 	struct insert_ctx *x = arg;
-	int rc;
 
 	sqlite3_bind_int64(x->st, 1, x->slice);
 	sqlite3_bind_text(x->st, 2, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(x->st, 3, ids, -1, SQLITE_STATIC);
-	rc = sqlite3_step(x->st);
-	sqlite3_reset(x->st);
-	return rc == SQLITE_DONE ? 0 : -EIO;
+	return qlog_run(x->st);
 }
 
-static int run(sqlite3_stmt *st)
+int qlog_run(sqlite3_stmt *st)
 {
 	int rc = sqlite3_step(st);
 
@@ -367,13 +364,13 @@ static int slice_fill(struct qlog_store *s, const struct closing *c, size_t i)
 	struct insert_ctx x = { s->idx[i][IDX_INSERT], c->slice };
 
 	sqlite3_bind_int64(s->idx[i][IDX_CLEAR], 1, c->slice);
-	if (run(s->idx[i][IDX_CLEAR]) < 0 || al_postings_take(s->post[i], c->last, insert_list, &x) != 0)
+	if (qlog_run(s->idx[i][IDX_CLEAR]) < 0 || al_postings_take(s->post[i], c->last, insert_list, &x) != 0)
 		return -EIO;
 	if (i + 1 < NIDX)
 		return 0;
 	bind2(s->sql[ADD_SLICE], c->slice, c->first);
 	sqlite3_bind_int64(s->sql[ADD_SLICE], 3, c->last);
-	return run(s->sql[ADD_SLICE]);
+	return qlog_run(s->sql[ADD_SLICE]);
 }
 
 int al_qlog_index_tail(struct sqlite3 *db, int64_t last_id, struct al_err *err)
@@ -469,10 +466,9 @@ static int prune_queries(struct qlog_store *s, int64_t cutoff)
 	}
 	for (k = PRUNE_ANSWERS; ok && k <= PRUNE_QUERIES; k++) { /* the same rows each time */
 		sqlite3_bind_int64(s->sql[k], 1, cutoff);
-		ok = sqlite3_step(s->sql[k]) == SQLITE_DONE;
+		ok = qlog_run(s->sql[k]) == 0;
 		if (ok && k == PRUNE_QUERIES)
 			n = sqlite3_changes(s->db);
-		sqlite3_reset(s->sql[k]);
 	}
 	if (!ok || sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
@@ -500,16 +496,14 @@ static int prune_slice(struct qlog_store *s)
 	for (i = 0; ok && i < NIDX; i++) {
 		sqlite3_stmt *st = s->idx[i][IDX_PRUNE];
 		sqlite3_bind_int64(st, 1, slice);
-		ok = sqlite3_step(st) == SQLITE_DONE;
+		ok = qlog_run(st) == 0;
 		k = ok ? sqlite3_changes(s->db) : 0;
-		sqlite3_reset(st);
 		n += k;
 		most = k > most ? k : most;
 	}
 	if (ok && most < PRUNE_ROWS) {
 		sqlite3_bind_int64(s->sql[DROP_SLICE], 1, slice);
-		ok = sqlite3_step(s->sql[DROP_SLICE]) == SQLITE_DONE;
-		sqlite3_reset(s->sql[DROP_SLICE]);
+		ok = qlog_run(s->sql[DROP_SLICE]) == 0;
 		n++;
 	}
 	if (ok && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
