@@ -11,16 +11,6 @@
 #include "airlock/dnsclient.h"
 #include "airlock/rand.h"
 
-const char *al_rcode_name(int rcode, char *buf, size_t len)
-{
-	const char *name = al_msg_rcode_name(rcode);
-
-	if (name)
-		return name;
-	snprintf(buf, len, "RCODE%d", rcode);
-	return buf;
-}
-
 static int64_t now_ms(void)
 {
 	struct timespec ts;

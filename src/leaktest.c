@@ -12,6 +12,7 @@
 #include "airlock/dnsclient.h"
 #include "airlock/leaktest.h"
 #include "airlock/logread.h"
+#include "airlock/msg.h"
 #include "airlock/verify.h"
 
 #define BURST 20          /* tunnel-like queries in the exfiltration burst */
@@ -116,7 +117,7 @@ static void show(const struct al_dnsreply *r, int rc, char *out, size_t len)
 		set(out, len, "no usable reply (%s)", strerror(-rc));
 		return;
 	}
-	off = (size_t)snprintf(out, len, "%s", al_rcode_name(r->rcode, rb, sizeof(rb)));
+	off = (size_t)snprintf(out, len, "%s", al_msg_rcode_text(r->rcode, rb, sizeof(rb)));
 	for (i = 0; i < r->nanswers && off < len; i++)
 		off += (size_t)snprintf(out + off, len - off, "%s%s", i ? ", " : ": ", r->answers[i].text);
 }

@@ -15,6 +15,16 @@ const char *al_msg_rcode_name(int rcode)
 	return rcode >= 0 && (size_t)rcode < sizeof(names) / sizeof(names[0]) ? names[rcode] : NULL;
 }
 
+const char *al_msg_rcode_text(int rcode, char *buf, size_t len)
+{
+	const char *name = al_msg_rcode_name(rcode);
+
+	if (name)
+		return name;
+	snprintf(buf, len, "RCODE%d", rcode);
+	return buf;
+}
+
 int al_msg_skip_name(const uint8_t *pkt, size_t len, size_t *off)
 {
 	size_t p = *off;

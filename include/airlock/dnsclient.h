@@ -42,7 +42,4 @@ int al_dnsclient_query(const struct sockaddr_storage *server, const struct al_ip
  * -ETIMEDOUT, -ECONNREFUSED, -ENETUNREACH, ... */
 int al_dnsclient_connect(const struct sockaddr_storage *server, const struct al_ip *source, unsigned timeout_ms);
 
-/* "rcode" names: NOERROR, SERVFAIL, NXDOMAIN, REFUSED, ...; "RCODE%d" otherwise. */
-const char *al_rcode_name(int rcode, char *buf, size_t len);
-
 #endif

@@ -28,6 +28,8 @@ static inline uint8_t al_msg_lower(uint8_t c)
 
 /* "NOERROR" ... "NOTZONE" for rcodes 0-10, NULL for any other. */
 const char *al_msg_rcode_name(int rcode);
+/* The same for any rcode: its name, or "RCODE%d" written into buf. */
+const char *al_msg_rcode_text(int rcode, char *buf, size_t len);
 
 enum {
 	AL_TYPE_A = 1, AL_TYPE_NS = 2, AL_TYPE_CNAME = 5, AL_TYPE_SOA = 6,

@@ -29,17 +29,6 @@ static const char *type_name(int type, char *buf, size_t len)
 	return buf;
 }
 
-static const char *rcode_name(int rcode, char *buf, size_t len)
-{
-	const char *name = al_msg_rcode_name(rcode);
-
-	if (name)
-		snprintf(buf, len, "%s", name);
-	else
-		snprintf(buf, len, "%d", rcode);
-	return buf;
-}
-
 static const char *num(int64_t v, char *buf, size_t len)
 {
 	snprintf(buf, len, "%" PRId64, v);
@@ -149,7 +138,7 @@ static int query_row(const struct al_logquery *q, void *arg)
 	cells[4] = q->transport;
 	cells[5] = q->qname;
 	cells[6] = type_name(q->qtype, type, sizeof(type));
-	cells[7] = rcode_name(q->rcode, rcode, sizeof(rcode));
+	cells[7] = al_msg_rcode_text(q->rcode, rcode, sizeof(rcode));
 	cells[8] = q->action;
 	cells[9] = q->reason;
 	cells[10] = q->upstream;

@@ -65,7 +65,6 @@ static void test_dnsclient_parses_the_matching_reply(void **state)
 	struct al_dnsreply out;
 	struct al_err err;
 	pthread_t th;
-	char rb[16];
 
 	(void)state;
 	r.fd = bound(SOCK_DGRAM, &sa);
@@ -74,13 +73,12 @@ static void test_dnsclient_parses_the_matching_reply(void **state)
 	assert_int_equal(al_dnsclient_query(&sa, NULL, "x.example", AL_TYPE_A, false, 2000, &out, &err), 0);
 	pthread_join(th, NULL);
 	close(r.fd);
-	assert_string_equal(al_rcode_name(out.rcode, rb, sizeof(rb)), "NOERROR");
+	assert_int_equal(out.rcode, 0);
 	assert_int_equal(out.nanswers, 2);
 	assert_string_equal(out.answers[0].text, "CNAME y.example.");
 	assert_int_equal(out.answers[0].type, AL_TYPE_CNAME);
 	assert_string_equal(out.answers[1].text, "A 10.0.2.10");
 	assert_int_equal(out.answers[1].type, AL_TYPE_A);
-	assert_string_equal(al_rcode_name(23, rb, sizeof(rb)), "RCODE23");
 }
 
 static void test_dnsclient_refused_and_timeout(void **state)

@@ -178,10 +178,11 @@ static void test_read_name_rejects_pointer_loops(void **state)
 	assert_int_equal(al_msg_read_name(pkt, sizeof(pkt), &off, name), -1);
 }
 
-/* The one rcode name table: 0-10 by name, anything else NULL so each
- * caller prints its own fallback. */
+/* The one rcode name table: 0-10 by name, anything else NULL, or
+ * "RCODE%d" as text. */
 static void test_rcode_names_cover_0_to_10(void **state)
 {
+	char buf[16];
 	(void)state;
 	assert_string_equal(al_msg_rcode_name(0), "NOERROR");
 	assert_string_equal(al_msg_rcode_name(AL_RCODE_REFUSED), "REFUSED");
@@ -189,6 +190,9 @@ static void test_rcode_names_cover_0_to_10(void **state)
 	assert_null(al_msg_rcode_name(11));
 	assert_null(al_msg_rcode_name(AL_RCODE_BADVERS));
 	assert_null(al_msg_rcode_name(-1));
+	assert_string_equal(al_msg_rcode_text(AL_RCODE_REFUSED, buf, sizeof(buf)), "REFUSED");
+	assert_string_equal(al_msg_rcode_text(AL_RCODE_BADVERS, buf, sizeof(buf)), "RCODE16");
+	assert_string_equal(al_msg_rcode_text(23, buf, sizeof(buf)), "RCODE23");
 }
 
 int main(void)
