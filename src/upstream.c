@@ -35,6 +35,7 @@ struct al_fwd {
 	size_t nups;
 	struct group *groups;
 	size_t ngroups;
+	unsigned gen; /* al_fwd_configure calls: indexes from before one mean other upstreams */
 	uint32_t try_ms, total_ms, holddown_ms;
 	uint16_t edns_size;
 	size_t pending;
@@ -55,6 +56,7 @@ struct txn {
 	uint64_t deadline;
 	uint64_t tried; /* bit per upstream index */
 	unsigned group;
+	unsigned gen; /* the forwarder's gen when asked: group and tried index its lists then */
 	int up;
 	struct sockaddr_storage sa; /* the current try's upstream */
 	uint16_t id;
@@ -159,6 +161,7 @@ int al_fwd_configure(struct al_fwd *f, const struct al_config *cfg)
 	f->total_ms = cfg->query_timeout_ms;
 	f->holddown_ms = cfg->upstream_holddown_ms;
 	f->edns_size = cfg->edns_size;
+	f->gen++;
 	return 0;
 }
 
@@ -665,8 +668,9 @@ static int pick(const struct txn *t, uint64_t now)
 	int best = -1;
 	size_t i, u;
 
-	if (t->group >= f->ngroups)
-		return -1; /* a reload removed its group: never fall back to another */
+	if (t->gen != f->gen || t->group >= f->ngroups)
+		return -1; /* a reload renumbered the groups and upstreams: the same
+			    * index may be another group's, so no other is tried */
 	g = &f->groups[t->group];
 	for (i = 0; i < g->n; i++) {
 		u = g->idx[i];
@@ -741,6 +745,7 @@ int al_fwd_query(struct al_fwd *f, const struct al_query *q, unsigned group, al_
 	t->arg = arg;
 	t->up = -1;
 	t->group = group;
+	t->gen = f->gen;
 	memcpy(t->qname, q->qname_lc, q->qname_len);
 	t->qname_len = q->qname_len;
 	t->qtype = q->qtype;

@@ -71,16 +71,19 @@ static int apply_config(struct al_worker *w, struct al_config *cfg)
 {
 	size_t share = cfg->cache_bytes / w->nworkers, i;
 	struct al_cache_stats st;
-	struct al_cache *cache;
+	struct al_cache *cache = NULL;
 	unsigned *slots = calloc(cfg->nzones ? cfg->nzones : 1, sizeof(*slots));
 	int rc;
 
 	if (!slots)
 		return -ENOMEM;
-	if ((rc = al_fwd_configure(w->fwd, cfg)) < 0 || (rc = guard_configure(w, cfg)) < 0 ||
-	    /* A reload starts an empty cache: answers were checked against
-	     * the old catalog, views and local data. */
-	    (rc = al_cache_new(share, &cache)) < 0) {
+	/* A reload starts an empty cache: answers were checked against the
+	 * old catalog, views and local data.  The forwarder goes last: when
+	 * it fails it is left as it was, so it never routes by groups of a
+	 * config the worker does not have (the guard's new size is harmless). */
+	if ((rc = al_cache_new(share, &cache)) < 0 || (rc = guard_configure(w, cfg)) < 0 ||
+	    (rc = al_fwd_configure(w->fwd, cfg)) < 0) {
+		al_cache_free(cache);
 		free(slots);
 		return rc;
 	}
@@ -104,6 +107,10 @@ static int apply_config(struct al_worker *w, struct al_config *cfg)
 	if (w->cfg)
 		al_config_unref(w->cfg);
 	w->cfg = cfg;
+	/* Questions on their way upstream go on (still counted in nflights),
+	 * but out of the table: no new query joins one, and its answer, checked
+	 * against the old config, is not cached (on_upstream). */
+	memset(w->flights, 0, sizeof(w->flights));
 	return 0;
 }
 

@@ -319,7 +319,9 @@ static void on_upstream(void *arg, const uint8_t *reply, size_t len,
 		}
 		free(wt);
 	}
-	if (a && a->lifetime > 0 && !w->stopping) {
+	/* Cached only when checked against the config queries are now judged
+	 * by (a reload in between starts an empty cache). */
+	if (a && a->lifetime > 0 && !w->stopping && f->cfg == w->cfg) {
 		a->new_until_ms = f->new_until_ms;
 		al_cache_put_take(w->cache, f->key, f->keylen, a);
 		worker_publish_cache(w);

@@ -33,7 +33,8 @@ typedef void (*al_fwd_cb)(void *arg, const uint8_t *reply, size_t len,
 
 int al_fwd_new(uv_loop_t *loop, struct al_stats *stats, struct al_fwd **out);
 /* Takes the upstream lists (default and forward[]) and timeouts of cfg;
- * health of upstreams that stay is kept. */
+ * health of upstreams that stay is kept.  A query asked before finishes
+ * its current try but moves on to no other upstream. */
 int al_fwd_configure(struct al_fwd *fwd, const struct al_config *cfg);
 /* Asks the upstreams of group (0: the default list, i + 1: forward[i]) and
  * only those: a name is never sent to a resolver outside its group. */

@@ -406,6 +406,18 @@ q() {
     dig -p "$AL_PORT" @127.0.0.1 -b "$src" +tries=1 +time=3 "$@" 2>&1
 }
 
+# wait_err TEXT COUNT [TIMEOUT_MS]: until airlockd's stderr ($T/airlockd.err)
+# has COUNT lines with TEXT (default 10 s); fails the test otherwise.
+wait_err() {
+    local deadline
+    deadline=$(($(now_ms) + ${3:-10000}))
+    while [ "$(now_ms)" -lt "$deadline" ]; do
+        [ "$(grep -cF -- "$1" "$T/airlockd.err")" -ge "$2" ] && return 0
+        sleep 0.05
+    done
+    fail "airlockd never logged '$1' ($2 times)"
+}
+
 # ----- reading dig/kdig output -----
 
 # status_of FILE: the rcode (NOERROR, REFUSED, ...) or NO-REPLY.

@@ -41,16 +41,6 @@ wait_sql() {
     done
     fail "$3: expected '$2', saw '$seen'"
 }
-# wait_err TEXT COUNT: until airlockd's stderr has COUNT lines with TEXT (10 s).
-wait_err() {
-    local deadline
-    deadline=$(($(now_ms) + 10000))
-    while [ "$(now_ms)" -lt "$deadline" ]; do
-        [ "$(grep -cF -- "$1" "$T/airlockd.err")" -ge "$2" ] && return 0
-        sleep 0.05
-    done
-    fail "airlockd never logged '$1' ($2 times)"
-}
 # burst PREFIX N: N queries, one after another, every one answered.
 burst() {
     local i

@@ -10,17 +10,6 @@ write_config "$CFG" "$LPORT" "$UPORT" "127.0.2.0/24"
 start_airlockd "$CFG" "$LPORT"
 ERR=$T/airlockd.err
 
-# wait_stderr PATTERN COUNT TIMEOUT_MS: until COUNT lines match PATTERN.
-wait_stderr() {
-    local deadline
-    deadline=$(($(now_ms) + $3))
-    while [ "$(now_ms)" -lt "$deadline" ]; do
-        [ "$(grep -c -- "$1" "$ERR")" -ge "$2" ] && return 0
-        sleep 0.05
-    done
-    return 1
-}
-
 q 127.0.2.1 before-a.example A >"$T/before"
 expect_status "$T/before" NOERROR "from 127.0.2.1 before any reload"
 expect_answer "$T/before" A 192.0.2.1 "from 127.0.2.1 before any reload"
@@ -29,8 +18,7 @@ expect_answer "$T/before" A 192.0.2.1 "from 127.0.2.1 before any reload"
 printf '{ "listen": [ {"address": "127.0.0.1", "port": %s} ],\n  "upstreams": [\n' \
     "$LPORT" >"$CFG"
 kill -HUP "$AL_PID"
-wait_stderr 'reload failed' 1 3000 \
-    || fail "after SIGHUP with invalid JSON: expected a 'reload failed' line on stderr, saw none"
+wait_err 'reload failed' 1 3000
 line=$(grep -- 'reload failed' "$ERR" | head -n 1)
 case $line in
 *airlock.json*) ;;
@@ -48,8 +36,7 @@ write_config "$CFG.new" "$LPORT" "$UPORT" "127.0.3.0/24"
 mv "$CFG.new" "$CFG"
 reloaded_before=$(grep -c 'reloaded' "$ERR")
 kill -HUP "$AL_PID"
-wait_stderr 'reloaded' $((reloaded_before + 1)) 3000 \
-    || fail "after SIGHUP with a valid config: expected a 'reloaded' line on stderr, saw none"
+wait_err 'reloaded' $((reloaded_before + 1)) 3000
 expect_status_soon 127.0.3.1 moved-a.example NOERROR "from 127.0.3.1 after the reload"
 q 127.0.3.1 moved-a.example A >"$T/moved"
 expect_answer "$T/moved" A 192.0.2.1 "from 127.0.3.1 after the reload"
