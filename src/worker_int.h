@@ -47,6 +47,7 @@ struct al_worker {
 	struct al_seen *seen; /* shared, thread-safe: first sightings of domains */
 	struct flight *flights[FLIGHT_BUCKETS];
 	size_t nflights;
+	size_t nwaiters; /* clients waiting on them, all flights together */
 	uint64_t seed;
 	struct al_stats stats;
 	struct al_metrics metrics;

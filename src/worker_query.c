@@ -40,6 +40,10 @@ struct origin {
 	unsigned mzone;  /* the zone's slot in the metrics (a reload keeps it) */
 };
 
+/* Clients that may wait on flights, per flight allowed (limits.inflight):
+ * identical questions share a flight, but each client's wait holds memory. */
+#define WAITERS_PER_FLIGHT 4
+
 struct waiter {
 	struct waiter *next;
 	struct al_client client;
@@ -318,6 +322,7 @@ static void on_upstream(void *arg, const uint8_t *reply, size_t len,
 							"why", why, "upstream", up, NULL));
 		}
 		free(wt);
+		w->nwaiters--;
 	}
 	/* Cached only when checked against the config queries are now judged
 	 * by (a reload in between starts an empty cache). */
@@ -341,9 +346,14 @@ static void forward(struct al_worker *w, struct al_client *c, const struct al_qu
 	struct al_incident *inc = v->alert;
 	uint64_t h = al_hash(key, keylen, w->seed);
 	struct flight **pp = flight_find(w, key, keylen, h), *f = *pp;
-	struct waiter *wt = malloc(sizeof(*wt));
+	struct waiter *wt;
 
-	if (!wt) {
+	if (w->nwaiters >= (size_t)w->cfg->inflight * WAITERS_PER_FLIGHT) {
+		AL_STAT_INC(w->stats.overload);
+		reply_status(w, c, q, o, AL_RCODE_SERVFAIL, AL_ACT_FAILED, "overload", NULL, inc);
+		return;
+	}
+	if (!(wt = malloc(sizeof(*wt)))) {
 		reply_status(w, c, q, o, AL_RCODE_SERVFAIL, AL_ACT_FAILED, "out of memory", NULL, inc);
 		return;
 	}
@@ -356,6 +366,7 @@ static void forward(struct al_worker *w, struct al_client *c, const struct al_qu
 		AL_STAT_INC(w->stats.coalesced);
 		wt->next = f->waiters;
 		f->waiters = wt;
+		w->nwaiters++;
 		return;
 	}
 	if (al_ratelimit_upstream(w->cfg->rate_table, &w->cfg->rate_limit, w->cfg->psl, q->qname_lc, q->qname_len,
@@ -375,6 +386,7 @@ static void forward(struct al_worker *w, struct al_client *c, const struct al_qu
 	wt->next = NULL;
 	f->w = w;
 	f->waiters = wt;
+	w->nwaiters++;
 	f->cfg = al_config_ref(w->cfg);
 	f->ep = d->verify ? d->ep : NULL;
 	f->guard_key = v->guard_key;

@@ -23,7 +23,7 @@
 	X(coalesced, "joined an identical question in flight")                 \
 	X(servfail, "SERVFAIL sent")                                           \
 	X(truncated, "TC sent (answer too large for UDP)")                     \
-	X(overload, "SERVFAIL: too many questions in flight")                  \
+	X(overload, "SERVFAIL: too many questions, or clients, waiting upstream") \
 	X(upstream_limited, "SERVFAIL: rate_limit.upstream_per_domain reached") \
 	X(rrl_dropped, "UDP replies dropped by the response-rate limit")        \
 	X(rrl_slipped, "UDP replies sent empty with TC by the rate limit (slip)") \
