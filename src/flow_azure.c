@@ -73,11 +73,6 @@ static bool number(const char *s, uint64_t max, bool empty_ok, uint64_t *out)
 	return al_flow_decimal(s, max, out);
 }
 
-static uint64_t sum(uint64_t a, uint64_t b)
-{
-	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
-}
-
 static const char *schema_name(enum schema s)
 {
 	return s == NSG_V1 ? "NSG version 1" : s == NSG_V2 ? "NSG version 2" : "VNet flowLogVersion 4";
@@ -165,8 +160,8 @@ static int tuple(struct al_flowsink *sink, unsigned long line, const char *path,
 			if (!number(f[9 + i], UINT64_MAX, true, &c[i]))
 				return al_flowsink_bad(sink, line, "%s: %s \"%.40s\" is not a count", path, counter[i], f[9 + i]);
 	}
-	r.packets = sum(c[0], c[2]);
-	r.bytes = sum(c[1], c[3]);
+	r.packets = al_flow_sum(c[0], c[2]);
+	r.bytes = al_flow_sum(c[1], c[3]);
 	snprintf(r.iface, sizeof(r.iface), "%s", iface);
 	return sink->record(sink, &r);
 }

@@ -20,6 +20,7 @@ struct al_flowreader {
 	struct al_flowsink sink; /* first: the sink callbacks find the reader */
 	gzFile gz;
 	char *path;
+	const char *file;        /* the caller's path, "(stdin)": what records point to */
 	const struct al_flowparser_ops *ops;
 	void *state;
 	struct al_flowreader_opts opts;
@@ -85,7 +86,8 @@ static int sink_record(struct al_flowsink *s, const struct al_flowrec *rec)
 		r->queue = q;
 		r->qcap = cap;
 	}
-	r->queue[r->qlen++] = *rec;
+	r->queue[r->qlen] = *rec;
+	r->queue[r->qlen++].file = r->file;
 	r->st.records++;
 	return 0;
 }
@@ -164,6 +166,7 @@ int al_flowreader_open(const char *path, const struct al_flowreader_opts *opts,
 	r->sink.record = sink_record;
 	r->sink.bad = sink_bad;
 	r->sink.stats = &r->st;
+	r->file = strcmp(path, "-") ? path : "(stdin)";
 	if (!(r->path = strdup(strcmp(path, "-") ? path : "(stdin)")) || !(r->buf = malloc(LINE_MAX_BYTES + 1))) {
 		al_flowreader_close(r);
 		return -ENOMEM;
@@ -191,19 +194,24 @@ static void wait_more(void)
 	nanosleep(&ts, NULL);
 }
 
-/* gzgets, served from the peeked first block while it lasts. */
-static char *get_piece(struct al_flowreader *r, char *dst, int cap)
+/* gzgets, served from the peeked first block while it lasts.  Returns the
+ * bytes read, or -1 at the end (or on an error): gztell counts them, since
+ * a NUL byte in the line would stop strlen short. */
+static long get_piece(struct al_flowreader *r, char *dst, int cap)
 {
 	size_t left = r->peek_len - r->peek_off, n = 0;
+	z_off_t before;
 
-	if (!left)
-		return gzgets(r->gz, dst, cap);
+	if (!left) {
+		before = gztell(r->gz);
+		return gzgets(r->gz, dst, cap) ? (long)(gztell(r->gz) - before) : -1;
+	}
 	while (n < left && n + 1 < (size_t)cap && r->peek[r->peek_off + n++] != '\n')
 		;
 	memcpy(dst, r->peek + r->peek_off, n);
 	dst[n] = '\0';
 	r->peek_off += n;
-	return dst;
+	return (long)n;
 }
 
 /* gzread, served from the peeked first block while it lasts. */
@@ -242,18 +250,21 @@ static int sniff(struct al_flowreader *r, struct al_err *err)
 }
 
 /* Reads one line into buf (without its newline).  1: a line, 0: the end.
- * A line longer than LINE_MAX_BYTES is counted bad and skipped. */
+ * A line longer than LINE_MAX_BYTES, or holding a NUL byte (the parsers
+ * read text up to a NUL), is counted bad and skipped. */
 static int read_line(struct al_flowreader *r, struct al_err *err)
 {
 	bool too_long = false;
+	size_t nul = 0; /* 1 + where the first NUL byte is; 0: none */
 	int errnum;
 
 	r->len = 0;
 	for (;;) {
-		char *got = get_piece(r, r->buf + r->len, (int)(LINE_MAX_BYTES + 1 - r->len));
+		long got = get_piece(r, r->buf + r->len, (int)(LINE_MAX_BYTES + 1 - r->len));
+		const char *zero;
 		size_t n;
 
-		if (!got) {
+		if (got < 0) {
 			const char *msg = gzerror(r->gz, &errnum);
 			if (errnum != Z_OK && errnum != Z_BUF_ERROR) {
 				al_err_set(err, "%s: cannot read: %s", r->path,
@@ -270,7 +281,9 @@ static int read_line(struct al_flowreader *r, struct al_err *err)
 				return 0;
 			break; /* a last line without a newline */
 		}
-		n = strlen(r->buf + r->len);
+		n = (size_t)got;
+		if (!nul && (zero = memchr(r->buf + r->len, '\0', n)) != NULL)
+			nul = (size_t)(zero - r->buf) + 1;
 		r->len += n;
 		if (r->len && r->buf[r->len - 1] == '\n') {
 			r->len--;
@@ -286,8 +299,11 @@ static int read_line(struct al_flowreader *r, struct al_err *err)
 	if (r->len && r->buf[r->len - 1] == '\r')
 		r->len--;
 	r->buf[r->len] = '\0';
-	if (too_long) {
-		sink_bad(&r->sink, r->lineno, "line longer than 1 MiB");
+	if (too_long)
+		al_flowsink_bad(&r->sink, r->lineno, "line longer than 1 MiB");
+	else if (nul)
+		al_flowsink_bad(&r->sink, r->lineno, "a NUL byte at column %zu (a flow log is text)", nul);
+	if (too_long || nul) {
 		r->len = 0;
 		r->buf[0] = '\0';
 	}

@@ -1,10 +1,11 @@
 /* The flow monitor's judgement: see flowmon.h.
  *
  * Three kinds of state, each a hash table of nodes that also sit on a list
- * in the order they were made, so that the ones older than the window are
- * dropped from its head: open findings (aggregated until their window
- * closes), per-connection byte sums (large_transfer) and per-source REJECT
- * counts (rejected_probe). */
+ * in the order they were stamped, so that the ones stamped longer than the
+ * window ago are dropped from its head: open findings (aggregated until
+ * their window closes), per-connection byte sums (large_transfer; stamped
+ * each time the connection shows up, so a long one goes on summing) and
+ * per-source REJECT counts (rejected_probe). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,8 +34,9 @@ struct node {
 	uint64_t h;
 	uint8_t key[KEY_MAX];
 	size_t keylen;
-	int64_t born_us;            /* the flow time it was made at */
-	struct node *chain, *next;  /* hash chain; the list in making order */
+	int64_t stamp_us;           /* the flow time it was made at (connections: last seen at) */
+	struct node *chain;         /* hash chain */
+	struct node *prev, *next;   /* the list in stamping order */
 	union {
 		struct al_flow_finding finding;
 		struct {
@@ -122,9 +124,10 @@ static struct node *table_add(struct table *t, const void *key, size_t len, uint
 	n->h = h;
 	memcpy(n->key, key, len);
 	n->keylen = len;
-	n->born_us = now;
+	n->stamp_us = now;
 	n->chain = t->buckets[h & t->mask];
 	t->buckets[h & t->mask] = n;
+	n->prev = t->tail;
 	if (t->tail)
 		t->tail->next = n;
 	else
@@ -132,6 +135,25 @@ static struct node *table_add(struct table *t, const void *key, size_t len, uint
 	t->tail = n;
 	t->count++;
 	return n;
+}
+
+/* Stamps n again and moves it to the list's tail: it is then dropped a
+ * window after now rather than after it was made. */
+static void table_touch(struct table *t, struct node *n, int64_t now)
+{
+	if (now > n->stamp_us)
+		n->stamp_us = now;
+	if (t->tail == n)
+		return;
+	if (n->prev)
+		n->prev->next = n->next;
+	else
+		t->head = n->next;
+	n->next->prev = n->prev;
+	n->prev = t->tail;
+	n->next = NULL;
+	t->tail->next = n;
+	t->tail = n;
 }
 
 /* Unlinks the list's first node from its chain and the list; the caller frees it. */
@@ -145,7 +167,9 @@ static struct node *table_pop(struct table *t)
 		;
 	*pp = n->chain;
 	t->head = n->next;
-	if (!t->head)
+	if (t->head)
+		t->head->prev = NULL;
+	else
 		t->tail = NULL;
 	t->count--;
 	return n;
@@ -206,7 +230,7 @@ static int finding(struct al_flowmon *m, const struct al_flow_finding *f)
 	h = al_hash(key, len, SEED);
 	if ((n = table_find(&m->findings, key, len, h)) != NULL) {
 		n->u.finding.count++;
-		n->u.finding.bytes += f->flow.bytes;
+		n->u.finding.bytes = al_flow_sum(n->u.finding.bytes, f->flow.bytes);
 		if (f->flow.end_us > n->u.finding.last_us)
 			n->u.finding.last_us = f->flow.end_us;
 		return 0;
@@ -291,7 +315,8 @@ static bool approved(const struct al_config *cfg, const char *name)
 }
 
 /* large_transfer: the bytes of one connection, each interval once although
- * both ends' interfaces log it. */
+ * both ends' interfaces log it, for as long as it shows up at least once a
+ * window. */
 static int large(struct al_flowmon *m, const struct al_flowrec *r, int sz, int dz,
 		 const struct al_answer_ref *ref, bool by_zone)
 {
@@ -309,13 +334,15 @@ static int large(struct al_flowmon *m, const struct al_flowrec *r, int sz, int d
 	key[len + 4] = r->proto;
 	len += 5;
 	h = al_hash(key, len, SEED);
-	if (!(n = table_find(&m->conns, key, len, h)) && !(n = table_add(&m->conns, key, len, h, r->end_us)))
+	if ((n = table_find(&m->conns, key, len, h)) != NULL)
+		table_touch(&m->conns, n, r->end_us);
+	else if (!(n = table_add(&m->conns, key, len, h, r->end_us)))
 		return -ENOMEM;
 	for (i = 0; i < n->u.conn.nstarts && i < CONN_STARTS; i++)
 		if (n->u.conn.starts[i] == r->start_us)
 			return 0; /* the same interval from the other end's interface */
 	n->u.conn.starts[n->u.conn.nstarts++ % CONN_STARTS] = r->start_us;
-	n->u.conn.bytes += r->bytes;
+	n->u.conn.bytes = al_flow_sum(n->u.conn.bytes, r->bytes);
 	if (n->u.conn.reported || n->u.conn.bytes <= m->o.large_bytes)
 		return 0;
 	n->u.conn.reported = true;
@@ -355,15 +382,15 @@ static int expire(struct al_flowmon *m, al_flow_finding_fn fn, void *arg, bool a
 	struct node *n;
 	int rc = 0;
 
-	while (m->findings.head && (all || m->findings.head->born_us + m->o.window_us < m->now_us)) {
+	while (m->findings.head && (all || m->findings.head->stamp_us + m->o.window_us < m->now_us)) {
 		n = table_pop(&m->findings);
 		if (rc == 0)
 			rc = fn(&n->u.finding, arg);
 		free(n);
 	}
-	while (m->conns.head && m->conns.head->born_us + m->o.window_us < m->now_us)
+	while (m->conns.head && m->conns.head->stamp_us + m->o.window_us < m->now_us)
 		free(table_pop(&m->conns));
-	while (m->probes.head && m->probes.head->born_us + m->o.window_us < m->now_us)
+	while (m->probes.head && m->probes.head->stamp_us + m->o.window_us < m->now_us)
 		free(table_pop(&m->probes));
 	return rc;
 }

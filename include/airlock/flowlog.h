@@ -33,7 +33,15 @@ struct al_flowrec {
 	enum al_flow_dir dir;
 	char iface[64];            /* interface-id, NSG rule or VM; "" if none */
 	unsigned long line;        /* where it was read (JSON: the line it starts on) */
+	const char *file;          /* the path given to al_flowreader_open, "(stdin)" for "-" */
 };
+
+/* a + b for a flow's counters (bytes, packets): they reach UINT64_MAX in
+ * the formats that allow it, so a sum stops there rather than wrap. */
+static inline uint64_t al_flow_sum(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
 
 struct al_flowstats {
 	uint64_t lines;    /* lines read */
@@ -56,7 +64,8 @@ struct al_flowreader_opts {
 	void *bad_arg;
 };
 
-/* Opens path ("-": standard input), plain or gzip.  Errors name the path. */
+/* Opens path ("-": standard input), plain or gzip.  Errors name the path.
+ * Each record points to path (its file): it must outlive them. */
 int al_flowreader_open(const char *path, const struct al_flowreader_opts *opts,
 		       struct al_flowreader **out, struct al_err *err);
 /* The next flow: 1 with *out filled, 0 at the end, -EIO (err) when the file

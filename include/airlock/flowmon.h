@@ -2,7 +2,7 @@
  * the client was given for its destination (answerindex.h), against the
  * zones, the policy catalog and the endpoint catalog.  Findings, by kind:
  *   data_zone_egress     critical  the data zone talking to the internet
- *   large_transfer       high      more than large_bytes from the inference zone in one flow
+ *   large_transfer       high      more than large_bytes from the inference zone in one connection
  *   unapproved_endpoint  warning   the inference zone talking to a name outside the endpoint catalog
  *   no_dns_answer        warning   egress to a public address no answer explains
  *   dns_bypass           high      a zone client asking DNS (53/853) of anyone but airlock
@@ -28,7 +28,8 @@ struct al_flowmon_opts {
 	int64_t grace_us;      /* past the TTL, an answer still explains a flow (20 min) */
 	uint64_t large_bytes;  /* large_transfer threshold (100 MiB) */
 	unsigned probe_rejects; /* REJECTs to distinct destinations that make a probe (20) */
-	int64_t window_us;     /* aggregation and probe window (10 min) */
+	int64_t window_us;     /* aggregation and probe window (10 min); a connection's bytes are
+	                          summed until it has not shown up for this long */
 };
 void al_flowmon_defaults(struct al_flowmon_opts *o);
 

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
@@ -22,6 +24,7 @@
 #include "cli.h"
 
 #define BUSY_MS 10000
+#define COMMIT_MS 200 /* incidents batched at most this long: airlockd's writer waits 1 s for the lock */
 #define LOAD_AHEAD_US (3600LL * 1000000) /* answers read ahead of the flows */
 #define BAD_SHOWN 20                     /* bad records printed; the rest counted */
 #define READ_AHEAD 8                     /* flows read ahead of the one judged */
@@ -42,14 +45,18 @@ struct flows {
 	sqlite3_stmt *ins;
 	struct al_answerindex *ai;
 	int64_t loaded_until; /* answers before this are in the index */
+	int64_t newest_us;    /* the latest answer read */
 	char zone_text[64];   /* the last zone name looked up, and its index */
 	int zone;
 	bool zone_known;
 	const char *file;     /* the one being read */
+	bool lazy;            /* a regular file, read without waiting: commits may wait COMMIT_MS */
 	unsigned long bad_shown;
 	uint64_t found[NKINDS], flows_in[NKINDS];
 	enum al_severity sev[NKINDS];
-	uint64_t written;
+	uint64_t written, pending; /* incidents committed; in the open transaction */
+	int64_t begun_ms;     /* when the open transaction began */
+	bool write_failed;
 };
 
 static void usage(FILE *fp)
@@ -96,10 +103,55 @@ static int load_one(const struct al_logaddr *a, void *arg)
 	struct flows *fl = arg;
 	struct al_ip ip, client;
 
+	if (a->ts_us > fl->newest_us)
+		fl->newest_us = a->ts_us;
 	if (al_ip_parse(a->data, &ip) < 0 || al_ip_parse(a->client, &client) < 0)
 		return 0;
 	return al_answerindex_stage(fl->ai, &ip, &client, zone_index(fl, a->zone), a->qname, a->ts_us,
 				    a->ttl < 0 ? 0 : (uint32_t)a->ttl, a->query_id);
+}
+
+static int64_t now_us(int clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+/* A failed write ends the run: the incidents of its transaction are lost,
+ * those committed before stay. */
+static int write_failed(struct flows *fl, const char *what)
+{
+	fprintf(stderr, "airlock flows: cannot write %s: %s\n", what, sqlite3_errmsg(fl->wdb));
+	if (!sqlite3_get_autocommit(fl->wdb))
+		sqlite3_exec(fl->wdb, "ROLLBACK", NULL, NULL, NULL);
+	fl->pending = 0;
+	fl->write_failed = true;
+	return -EIO;
+}
+
+/* Commits the incidents written so far: transactions are kept short, so
+ * that airlockd's writer gets the lock back and readers see them. */
+static int commit(struct flows *fl)
+{
+	if (!fl->pending)
+		return 0;
+	if (sqlite3_exec(fl->wdb, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		return write_failed(fl, "the incidents");
+	fl->written += fl->pending;
+	fl->pending = 0;
+	return 0;
+}
+
+/* After each flow judged: the next read may wait for input (--follow, a
+ * pipe), so nothing is held past this, except for a regular file whose
+ * incidents are batched up to COMMIT_MS. */
+static int commit_due(struct flows *fl)
+{
+	if (!fl->pending || (fl->lazy && now_us(CLOCK_MONOTONIC) / 1000 - fl->begun_ms < COMMIT_MS))
+		return 0;
+	return commit(fl);
 }
 
 /* Makes sure the answers that can explain a flow ending at end_us are in
@@ -107,18 +159,29 @@ static int load_one(const struct al_logaddr *a, void *arg)
 static int answers_for(struct flows *fl, int64_t start_us, int64_t end_us, struct al_err *err)
 {
 	int64_t back = (int64_t)fl->cfg->max_ttl * 1000000 + fl->o.grace_us;
+	int64_t logged_us; /* every query asked before this is in the log already */
 	int rc;
 
 	if (end_us < fl->loaded_until)
 		return 0;
+	if ((rc = commit(fl)) < 0) /* a scan may take long: airlockd's writer must not wait for it */
+		return rc;
 	if (!fl->scan && (rc = al_logread_scan_open(fl->lr, start_us - back, &fl->scan, err)) < 0)
 		return rc;
+	/* A query is written at most AL_LOGREAD_LATE_US after it was asked,
+	 * so none asked before now or the newest row, less that, is still to
+	 * come: the scan covered up to there when it reached the end of the
+	 * log, and later flows scan again for what airlockd writes meanwhile. */
+	logged_us = now_us(CLOCK_REALTIME);
 	rc = al_logread_scan(fl->scan, end_us + LOAD_AHEAD_US, load_one, fl, err);
 	if (al_answerindex_flush(fl->ai) < 0 && rc >= 0)
 		rc = -ENOMEM;
 	if (rc < 0)
 		return rc == -ENOMEM ? (al_err_set(err, "out of memory"), rc) : rc;
-	fl->loaded_until = end_us + LOAD_AHEAD_US;
+	if (fl->newest_us > logged_us)
+		logged_us = fl->newest_us;
+	logged_us -= AL_LOGREAD_LATE_US;
+	fl->loaded_until = logged_us < end_us + LOAD_AHEAD_US ? logged_us : end_us + LOAD_AHEAD_US;
 	al_answerindex_expire(fl->ai, start_us - back - fl->o.window_us);
 	return 0;
 }
@@ -151,7 +214,7 @@ static cJSON *detail(const struct flows *fl, const struct al_flow_finding *f)
 						r->action == AL_FLOW_REJECT ? "REJECT" : "-");
 	if (r->iface[0])
 		cJSON_AddStringToObject(flow, "interface", r->iface);
-	cJSON_AddStringToObject(flow, "file", fl->file);
+	cJSON_AddStringToObject(flow, "file", r->file);
 	cJSON_AddNumberToObject(flow, "line", (double)r->line);
 	cJSON_AddItemToObject(d, "flow", flow);
 	cJSON_AddStringToObject(d, "src_zone", al_rules_zone_name(fl->cfg->zones, fl->cfg->nzones, f->src_zone));
@@ -174,6 +237,13 @@ static int write_incident(struct flows *fl, const struct al_flow_finding *f, con
 	char client[AL_ADDRSTRLEN];
 	int rc;
 
+	if (fl->write_failed)
+		return -EIO;
+	if (!fl->pending) {
+		if (sqlite3_exec(fl->wdb, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+			return write_failed(fl, "the incidents");
+		fl->begun_ms = now_us(CLOCK_MONOTONIC) / 1000;
+	}
 	sqlite3_bind_int64(fl->ins, 1, f->flow.start_us);
 	sqlite3_bind_text(fl->ins, 2, al_severity_name(f->severity), -1, SQLITE_STATIC);
 	sqlite3_bind_text(fl->ins, 3, f->kind, -1, SQLITE_STATIC);
@@ -188,11 +258,9 @@ static int write_incident(struct flows *fl, const struct al_flow_finding *f, con
 		sqlite3_bind_null(fl->ins, 8);
 	rc = sqlite3_step(fl->ins);
 	sqlite3_reset(fl->ins);
-	if (rc != SQLITE_DONE) {
-		fprintf(stderr, "airlock flows: cannot write an incident: %s\n", sqlite3_errmsg(fl->wdb));
-		return -EIO;
-	}
-	fl->written++;
+	if (rc != SQLITE_DONE)
+		return write_failed(fl, "an incident");
+	fl->pending++;
 	return 0;
 }
 
@@ -245,6 +313,15 @@ static void on_bad(unsigned long line, const char *why, void *arg)
 		fprintf(stderr, "airlock flows: %s:%lu: %s (skipped)\n", fl->file, line, why);
 }
 
+/* Whether path ("-": standard input) is a regular file, which a read never
+ * waits on (a pipe or a terminal may). */
+static bool regular(const char *path)
+{
+	struct stat st;
+
+	return (strcmp(path, "-") ? stat(path, &st) : fstat(STDIN_FILENO, &st)) == 0 && S_ISREG(st.st_mode);
+}
+
 /* Flows are read READ_AHEAD ahead of the one judged, so that the index
  * fetches the memory of their destinations meanwhile (not with --follow:
  * each flow is judged as soon as it is read). */
@@ -259,6 +336,7 @@ static int read_file(struct flows *fl, struct al_flowmon *m, const char *path, e
 	int rc = 0, read_rc = 1;
 
 	fl->file = strcmp(path, "-") ? path : "(stdin)";
+	fl->lazy = !fl->follow && regular(path);
 	fl->bad_shown = 0;
 	if (al_flowreader_open(path, &o, &r, &err) < 0) {
 		fprintf(stderr, "airlock flows: %s\n", err.msg);
@@ -284,9 +362,11 @@ static int read_file(struct flows *fl, struct al_flowmon *m, const char *path, e
 		head = (head + 1) % READ_AHEAD;
 		n--;
 		if ((rc = answers_for(fl, rec->start_us, rec->end_us, &err)) < 0 ||
-		    (rc = al_flowmon_add(m, rec, on_finding, fl)) < 0)
+		    (rc = al_flowmon_add(m, rec, on_finding, fl)) < 0 || (rc = commit_due(fl)) < 0)
 			break;
 	}
+	if (commit(fl) < 0 && rc >= 0)
+		rc = -EIO;
 	if (rc >= 0 && read_rc < 0) { /* the flows before a read error are judged first */
 		rc = read_rc;
 		err = read_err;
@@ -376,8 +456,6 @@ static void summary(const struct flows *fl)
 		if (fl->found[k])
 			fprintf(stderr, "%-20s %-9s %9llu %9llu\n", kinds[k], al_severity_name(fl->sev[k]),
 				(unsigned long long)fl->found[k], (unsigned long long)fl->flows_in[k]);
-	if (fl->write)
-		fprintf(stderr, "airlock flows: %llu incidents written\n", (unsigned long long)fl->written);
 }
 
 int cli_flows(int argc, char **argv)
@@ -406,24 +484,24 @@ int cli_flows(int argc, char **argv)
 		fprintf(stderr, "airlock flows: out of memory\n");
 		status = 2;
 	}
-	if (status == 0 && fl.wdb)
-		sqlite3_exec(fl.wdb, "BEGIN", NULL, NULL, NULL);
 	for (i = first; status == 0 && i <= argc; i++) {
 		if (i == argc && first < argc)
 			break;
 		if (read_file(&fl, m, i < argc ? argv[i] : "-", fmt) < 0)
 			status = 2;
 	}
+	/* After an error the findings of the flows read are still written:
+	 * what was committed stays either way. */
 	if (m && al_flowmon_flush(m, on_finding, &fl) < 0)
 		status = 2;
-	if (fl.wdb && sqlite3_exec(fl.wdb, status ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		fprintf(stderr, "airlock flows: cannot write the incidents: %s\n", sqlite3_errmsg(fl.wdb));
+	if (fl.wdb && commit(&fl) < 0)
 		status = 2;
-	}
 	for (k = 0; k < NKINDS; k++)
 		total += fl.found[k];
 	if (status == 0)
 		summary(&fl);
+	if (fl.wdb)
+		fprintf(stderr, "airlock flows: %llu incidents written\n", (unsigned long long)fl.written);
 	al_flowmon_free(m);
 	al_answerindex_free(fl.ai);
 	sqlite3_finalize(fl.ins);

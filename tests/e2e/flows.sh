@@ -6,7 +6,10 @@
 # internet); an address never answered is no_dns_answer; the data zone's
 # egress, DNS to a foreign resolver, a 200 MiB connection logged by both
 # interfaces (counted once) and a REJECT sweep are each found, written to the
-# incidents table with the flow and the name as evidence.
+# incidents table with the flow, its file and the name as evidence.  Then
+# --follow, with airlockd running again: each finding is committed as its
+# window closes (airlockd can still write), and a name resolved after the
+# follow started explains the flows that come after it.
 . "$(dirname "$0")/lib.sh" || exit 1
 setup
 need_sqlite3
@@ -16,6 +19,7 @@ LPORT=${PORTS[0]} UPORT=${PORTS[1]}
 cat >"$T/up.records" <<'EOF2'
 bedrock-runtime.us-east-1.amazonaws.com. 300 IN A 10.0.2.10
 evil.example. 300 IN A 203.0.113.50
+late.example. 300 IN A 203.0.113.51
 EOF2
 start_fake up "$UPORT" --records "$T/up.records"
 DB=$T/log.db
@@ -93,9 +97,61 @@ unapproved_endpoint|warning|127.0.2.9|evil.example.|203.0.113.50||1|7000" \
     "$(sql "SELECT kind, severity, client, name, json_extract(detail, '\$.flow.dst'), json_extract(detail, '\$.rule'),
                    json_extract(detail, '\$.count'), json_extract(detail, '\$.bytes_total')
             FROM incidents ORDER BY kind, json_extract(detail, '\$.flow.dst') DESC")"
+expect_eq "each incident names the file and line of its own flow" "data_zone_egress|$T/other.log.gz|2
+dns_bypass|$T/inference.log|5" \
+    "$(sql "SELECT kind, json_extract(detail, '\$.flow.file'), json_extract(detail, '\$.flow.line')
+            FROM incidents WHERE kind IN ('data_zone_egress', 'dns_bypass') ORDER BY kind")"
 expect_eq "the unapproved endpoint's incident links the query that resolved it" "evil.example.|127.0.2.9" \
     "$(sql "SELECT q.qname, q.client FROM incidents i JOIN queries q ON q.id = i.query_id WHERE i.kind = 'unapproved_endpoint'")"
 "$AIRLOCK" flows -c "$T/airlock.json" --no-write --json "$T/inference.log" >"$T/flows.json" 2>/dev/null
 expect_eq "--json --no-write: one object per finding, nothing more written" "7|11" \
     "$(python3 -c 'import json,sys; print(len([json.loads(l) for l in open(sys.argv[1])]))' "$T/flows.json")|$(sql "SELECT count(*) FROM incidents")"
+
+# wait_sql WHAT QUERY EXPECTED TIMEOUT_MS: polls the log while --follow runs.
+wait_sql() {
+    local deadline seen
+    deadline=$(($(now_ms) + $4))
+    while :; do
+        seen=$(sql "$2" 2>&1)
+        [ "$seen" = "$3" ] && return 0
+        kill -0 "$FOLLOW_PID" 2>/dev/null || fail_out "$T/follow.err" "airlock flows --follow exited"
+        [ "$(now_ms)" -lt "$deadline" ] || fail_out "$T/follow.err" "$1: expected '$3', saw '$seen'"
+        sleep 0.1
+    done
+}
+
+start_airlockd "$T/airlock.json" "$LPORT" airlockd2
+F=$T/follow.log
+S=$(($(date +%s) - 1000))
+{
+    echo "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
+    echo "$V2 eni-data 127.0.3.9 198.51.100.8 40300 443 6 5 800 $S $((S + 60)) ACCEPT OK"
+    # From outside the zones: not judged, but it closes the window of the one above.
+    echo "$V2 eni-x 192.0.2.1 192.0.2.2 40301 443 6 1 40 $((S + 700)) $((S + 760)) ACCEPT OK"
+} >"$F"
+"$AIRLOCK" flows -c "$T/airlock.json" --follow "$F" >"$T/follow.out" 2>"$T/follow.err" &
+FOLLOW_PID=$!
+PIDS="$PIDS $FOLLOW_PID"
+FOLLOWED="json_extract(detail, '\$.flow.file') = '$F'"
+wait_sql "--follow: a finding is committed as its window closes" \
+    "SELECT kind FROM incidents WHERE $FOLLOWED ORDER BY kind" "data_zone_egress
+no_dns_answer
+policy_violation" 5000
+sqlite3 -cmd ".timeout 200" "$DB" "BEGIN IMMEDIATE; ROLLBACK;" >"$T/lock.err" 2>&1 ||
+    fail_out "$T/lock.err" "--follow holds the log's write lock: airlockd's writer would wait"
+q 127.0.2.9 late.example A >"$T/a3"
+expect_answer "$T/a3" A 203.0.113.51 "a name resolved while --follow runs"
+wait_sql "airlockd logs a query while --follow runs" "SELECT count(*) FROM queries WHERE qname = 'late.example.'" 1 5000
+S=$(($(date +%s) + 5))
+{
+    echo "$V2 eni-inf 127.0.2.9 203.0.113.51 40302 443 6 10 700 $S $((S + 60)) ACCEPT OK"
+    echo "$V2 eni-x 192.0.2.1 192.0.2.2 40303 443 6 1 40 $((S + 700)) $((S + 760)) ACCEPT OK"
+} >>"$F"
+wait_sql "--follow: the answer written after the first flows explains the next one" \
+    "SELECT kind, name FROM incidents WHERE $FOLLOWED AND json_extract(detail, '\$.flow.dst') = '203.0.113.51'
+     ORDER BY kind" "policy_violation|late.example.
+unapproved_endpoint|late.example." 5000
+kill -TERM "$FOLLOW_PID"
+wait_exit "$FOLLOW_PID" 5000
+expect_eq "airlock flows --follow stops on SIGTERM" 143 "$EXIT_STATUS"
 pass

@@ -2,7 +2,7 @@
  * order, a header's custom order (packet addresses, direction), --fields,
  * a header repeated mid-file, "-" values, NODATA and SKIPDATA counted,
  * IPv6, gzip read like plain text, and every kind of bad line reported
- * with its line number while the run goes on. */
+ * with its line number while the run goes on (a NUL byte in a line too). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -168,6 +168,45 @@ static void test_flowlog_reads_gzip(void **state)
 	assert_true(strncmp(run.out, "2 10.0.3.0:40000>203.0.113.0:443/6 0 2 1700000000.000000 1700000060.000000 A - eni-b\n", 68) == 0);
 }
 
+/* A line with a NUL byte is one bad line, in the first block (read to
+ * sniff the format) and past it, gzip or not; the lines after it are intact. */
+static void test_flowlog_nul_byte_is_one_bad_line(void **state)
+{
+	static const char rec[] = "2 1 eni-a 10.0.2.15 52.94.1.7 1 443 6 1 1 1700000000 1700000060 ACCEPT OK\n";
+	static const char nul[] = "2 1 eni-a 10.0.2.15\0 52.94.1.7 1 443 6 1 1 1700000000 1700000060 ACCEPT OK\n";
+	static const char first[] = "1 10.0.2.15:1>52.94.1.7:443/6 1 1 1700000000.000000 1700000060.000000 A - eni-a\n"
+				    "3 10.0.2.15:1>52.94.1.7:443/6 1 1 1700000000.000000 1700000060.000000 A - eni-a\n";
+	static const char *const mode[] = { "wT", "wb" }; /* plain, gzip */
+	char path[128];
+	struct test_flows run;
+	struct al_flowstats st;
+	gzFile gz;
+	int i, m;
+
+	(void)state;
+	for (m = 0; m < 2; m++) {
+		snprintf(path, sizeof(path), "%s/nul%d.log", dir, m);
+		assert_non_null(gz = gzopen(path, mode[m]));
+		gzputs(gz, rec);
+		gzwrite(gz, nul, sizeof(nul) - 1);
+		for (i = 0; i < 1000; i++) /* 75 kB: past the first block */
+			gzputs(gz, rec);
+		gzwrite(gz, nul, sizeof(nul) - 1);
+		gzputs(gz, "2 1 eni-a 10.0.2.16 52.94.1.7 1 443 6 1 1 1700000000 1700000060 ACCEPT OK\n");
+		assert_int_equal(gzclose(gz), Z_OK);
+		read_all(path, AL_FLOW_AUTO, NULL, &run, &st);
+		assert_string_equal(run.bad,
+				    "2: a NUL byte at column 20 (a flow log is text)\n"
+				    "1003: a NUL byte at column 20 (a flow log is text)\n");
+		assert_true(strncmp(run.out, first, strlen(first)) == 0);
+		assert_int_equal(st.lines, 1004);
+		assert_int_equal(st.records, 1002);
+		assert_int_equal(st.bad, 2);
+		assert_int_equal(run.last.line, 1004);
+		assert_string_equal(al_ip_format(&run.last.src, path, sizeof(path)), "10.0.2.16");
+	}
+}
+
 /* A real Azure blob: one line of more than a megabyte, found by sniffing. */
 static void test_flowlog_sniffs_a_long_single_line_azure_file(void **state)
 {
@@ -245,6 +284,7 @@ int main(void)
 		cmocka_unit_test(test_flowlog_aws_fields_option),
 		cmocka_unit_test(test_flowlog_aws_bad_lines_are_counted),
 		cmocka_unit_test(test_flowlog_reads_gzip),
+		cmocka_unit_test(test_flowlog_nul_byte_is_one_bad_line),
 		cmocka_unit_test(test_flowlog_sniffs_a_long_single_line_azure_file),
 		cmocka_unit_test(test_flowlog_open_errors),
 	};

@@ -1,7 +1,8 @@
 /* The flow monitor's judgement on hand-made flows: each kind of finding,
  * what must not be one (the answering side of a connection, airlock's own
  * traffic, an approved endpoint, a rejected flow), aggregation of repeats,
- * the large-transfer sum counting each interval once, the probe threshold
+ * the large-transfer sum counting each interval once and going on while
+ * the connection does, sums that stop at UINT64_MAX, the probe threshold
  * and the window that closes findings. */
 #include <errno.h>
 #include <setjmp.h>
@@ -176,6 +177,35 @@ static void test_flowmon_large_transfer_counts_each_interval_once(void **state)
 	assert_string_equal(flush(w), "large_transfer 10.0.2.40>10.0.2.10:443 bedrock-runtime.us-east-1.amazonaws.com. x1 1200B\n");
 }
 
+static void test_flowmon_large_transfer_sums_a_long_connection(void **state)
+{
+	struct world *w = *state;
+	int i;
+
+	/* 90 bytes every two minutes: 12 intervals over 22 minutes (more than
+	 * two windows) make 1080 > 1000.  The answer has expired by the last. */
+	for (i = 0; i < 12; i++)
+		flow(w, "10.0.2.40", 50000, "10.0.2.10", 443, 6, 90, T0 + 120 * i, true);
+	assert_string_equal(flush(w), "large_transfer 10.0.2.40>10.0.2.10:443 - x1 1080B\n");
+}
+
+static void test_flowmon_byte_sums_saturate(void **state)
+{
+	struct world *w = *state;
+
+	/* A connection's sum would wrap to 599, under the threshold; a
+	 * finding's to UINT64_MAX - 1. */
+	flow(w, "10.0.2.40", 50000, "10.0.2.10", 443, 6, 600, T0, true);
+	flow(w, "10.0.2.40", 50000, "10.0.2.10", 443, 6, UINT64_MAX, T0 + 60, true);
+	flow(w, "10.0.3.7", 50000, "198.51.100.7", 443, 6, UINT64_MAX, T0, true);
+	flow(w, "10.0.3.7", 50001, "198.51.100.7", 443, 6, UINT64_MAX, T0 + 60, true);
+	assert_string_equal(flush(w),
+			    "large_transfer 10.0.2.40>10.0.2.10:443 bedrock-runtime.us-east-1.amazonaws.com. x1 18446744073709551615B\n"
+			    "data_zone_egress 10.0.3.7>198.51.100.7:443 - x2 18446744073709551615B\n"
+			    "no_dns_answer 10.0.3.7>198.51.100.7:443 - x2 18446744073709551615B\n"
+			    "policy_violation 10.0.3.7>198.51.100.7:443 - default deny x2 18446744073709551615B\n");
+}
+
 static void test_flowmon_probe_threshold(void **state)
 {
 	struct world *w = *state;
@@ -203,6 +233,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_flowmon_each_kind, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flowmon_repeats_aggregate_and_window_closes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flowmon_large_transfer_counts_each_interval_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flowmon_large_transfer_sums_a_long_connection, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flowmon_byte_sums_saturate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flowmon_probe_threshold, setup, teardown),
 	};
 
