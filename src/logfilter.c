@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "airlock/logread.h"
@@ -320,13 +321,18 @@ static int set_type(struct al_logfilter *f, const char *opt, const char *text,
 	ldns_rr_type t;
 
 	(void)now_us;
-	if (parse_uint(text, 5, &v)) {
+	if (!strncasecmp(text, "TYPE", 4)) {
+		/* RFC 3597's TYPEnnn, read here: ldns's atoi takes "TYPE1x" as 1 */
+		if (parse_uint(text + 4, 5, &v) && v <= 65535) {
+			f->qtype = (int)v;
+			return 0;
+		}
+	} else if (parse_uint(text, 5, &v)) {
 		if (v <= 65535) {
 			f->qtype = (int)v;
 			return 0;
 		}
-	} else if ((t = ldns_get_rr_type_by_name(text)) != 0 && (unsigned)t <= 65535) {
-		/* ldns reads "TYPE94330" as 94330: not a type */
+	} else if ((t = ldns_get_rr_type_by_name(text)) != 0) {
 		f->qtype = (int)t;
 		return 0;
 	}
@@ -486,12 +492,13 @@ int al_logfilter_set(struct al_logfilter *f, const char *opt, const char *text,
 
 int al_logfilter_set_ip(struct al_logfilter *f, const char *text, struct al_err *err)
 {
-	struct al_ip ip;
+	struct al_cidr c = { .prefix = 128 };
 
-	if (al_ip_parse(text, &ip) < 0)
+	if (al_ip_parse(text, &c.ip) < 0)
 		return al_err_set(err, "\"%s\": not an IP address (expected e.g. 192.0.2.7 or 2001:db8::7)",
 				  text);
-	al_ip_format(&ip, f->ip, sizeof(f->ip));
+	unmap(&c); /* ::ffff:192.0.2.7 was logged as 192.0.2.7 */
+	al_ip_format(&c.ip, f->ip, sizeof(f->ip));
 	return 0;
 }
 

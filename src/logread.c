@@ -56,6 +56,31 @@ static void fn_in_cidr(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 					al_cidr_contains(&cidr, &ip));
 }
 
+/* below_name(NAME, SUFFIX): 1 when NAME (presentation form, as logged) is
+ * a name below SUFFIX: it ends in a dot that separates labels, then SUFFIX.
+ * A dot escaped inside a label (evil\.example.com. is one label under
+ * com.) is no separator: an odd run of backslashes before it escapes it. */
+static void fn_below_name(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const char *name = (const char *)sqlite3_value_text(argv[0]);
+	const char *suffix = (const char *)sqlite3_value_text(argv[1]);
+	size_t n, s, dot, k = 0;
+
+	(void)argc;
+	if (!name || !suffix || (n = strlen(name)) < (s = strlen(suffix)) + 2) {
+		sqlite3_result_int(ctx, 0);
+		return;
+	}
+	dot = n - s - 1;
+	if (name[dot] != '.' || memcmp(name + dot + 1, suffix, s) != 0) {
+		sqlite3_result_int(ctx, 0);
+		return;
+	}
+	while (k < dot && name[dot - 1 - k] == '\\')
+		k++;
+	sqlite3_result_int(ctx, k % 2 == 0);
+}
+
 static int schema_version(sqlite3 *db, int *version)
 {
 	sqlite3_stmt *st = NULL;
@@ -114,7 +139,10 @@ int al_logread_open(const char *path, struct al_logread **out, struct al_err *er
 	}
 	if (sqlite3_create_function(lr->db, "in_cidr", 2,
 				    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
-				    fn_in_cidr, NULL, NULL) != SQLITE_OK) {
+				    fn_in_cidr, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_create_function(lr->db, "below_name", 2,
+				    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+				    fn_below_name, NULL, NULL) != SQLITE_OK) {
 		al_err_set(err, "%s: %s", path, sqlite3_errmsg(lr->db));
 		al_logread_close(lr);
 		return -EIO;
@@ -196,35 +224,22 @@ static void cond(struct sql *q, const char *col, const char *op)
 	add(q, op);
 }
 
-/* `name = ?` OR `name LIKE '%.' || escaped ESCAPE '\'`: the name and every
- * name below it; % and _ in the suffix are literal. */
-static void name_cond(struct sql *q, const char *col, const char *suffix, char *pattern,
-		      size_t cap)
+/* The name and every name below it (both parameters: the suffix). */
+static void name_cond(struct sql *q, const char *col, const char *suffix)
 {
-	size_t o = 0;
-
 	if (!strcmp(suffix, ".")) {
 		cond(q, col, " != ''");
 		return;
 	}
-	pattern[o++] = '%';
-	pattern[o++] = '.';
-	for (; *suffix && o + 3 < cap; suffix++) {
-		if (*suffix == '%' || *suffix == '_' || *suffix == '\\')
-			pattern[o++] = '\\';
-		pattern[o++] = *suffix;
-	}
-	pattern[o] = '\0';
 	add(q, " AND (");
 	add(q, col);
-	add(q, " = ? OR ");
+	add(q, " = ? OR below_name(");
 	add(q, col);
-	add(q, " LIKE ? ESCAPE '\\')");
+	add(q, ", ?))");
 }
 
 struct scratch {
 	char client[AL_ADDRSTRLEN + 8];
-	char pattern[2 * 256 + 4];
 };
 
 /* The last id of the last slice: rows after it are the unindexed tail. */
@@ -335,10 +350,10 @@ static void build(struct sql *q, const struct al_logfilter *f, int version, stru
 		}
 	}
 	if (f->name[0]) {
-		name_cond(q, c->name, f->name, s->pattern, sizeof(s->pattern));
+		name_cond(q, c->name, f->name);
 		if (strcmp(f->name, ".") != 0) {
 			bind_text(q, f->name);
-			bind_text(q, s->pattern);
+			bind_text(q, f->name);
 		}
 	}
 	if (f->qtype >= 0) {

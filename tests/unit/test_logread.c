@@ -160,6 +160,12 @@ static void test_filter_messages_name_option_value_and_expected(void **state)
 			    "--type \"65536\": not a record type (expected a type name such as A, AAAA, TXT, HTTPS, or a number 0-65535)");
 	assert_string_equal(set_err(AL_LOGREAD_QUERIES, "type", "FOO", -EINVAL, &err),
 			    "--type \"FOO\": not a record type (expected a type name such as A, AAAA, TXT, HTTPS, or a number 0-65535)");
+	/* TYPEnnn is read whole: no trailing junk, no space, no wrap past 65535. */
+	assert_string_equal(set_err(AL_LOGREAD_QUERIES, "type", "TYPE1x", -EINVAL, &err),
+			    "--type \"TYPE1x\": not a record type (expected a type name such as A, AAAA, TXT, HTTPS, or a number 0-65535)");
+	set_err(AL_LOGREAD_QUERIES, "type", "TYPE 28", -EINVAL, &err);
+	set_err(AL_LOGREAD_QUERIES, "type", "TYPE4294967324", -EINVAL, &err);
+	set_err(AL_LOGREAD_QUERIES, "type", "TYPE65536", -EINVAL, &err);
 	assert_string_equal(set_err(AL_LOGREAD_QUERIES, "action", "dropped", -EINVAL, &err),
 			    "--action \"dropped\": not an action (expected one of cache, upstream, local, blocked, refused, failed)");
 	assert_string_equal(set_err(AL_LOGREAD_QUERIES, "limit", "-1", -EINVAL, &err),
@@ -221,6 +227,14 @@ static void test_filter_normalises_values(void **state)
 	assert_int_equal(al_logfilter_set_ip(&f, "2001:DB8::0001", &err), 0);
 	assert_string_equal(f.ip, "2001:db8::1");
 	assert_int_equal(al_logfilter_check(&f, &err), 0);
+	/* An IPv4-mapped address is the IPv4 one the log stores. */
+	assert_int_equal(al_logfilter_set_ip(&f, "::FFFF:192.0.2.7", &err), 0);
+	assert_string_equal(f.ip, "192.0.2.7");
+
+	/* RFC 3597 TYPEnnn, in any case. */
+	al_logfilter_init(&f, AL_LOGREAD_QUERIES);
+	assert_int_equal(al_logfilter_set(&f, "type", "type28", T0, &err), 0);
+	assert_int_equal(f.qtype, 28);
 }
 
 static void test_filter_rejects_since_after_until(void **state)
@@ -464,6 +478,22 @@ static void test_log_name_matches_suffix_with_like_escaped(void **state)
 	assert_string_equal(run(p, Q, "name", ".", NULL), "1,2,3,4,5,6,7,8,9");
 }
 
+/* A dot escaped inside a label separates nothing: evil\.example.com. is
+ * one label under com.; a\\.example.com. (label a\) is under example.com. */
+static void test_log_name_ignores_escaped_dots(void **state)
+{
+	const char *p = ((struct fixture *)*state)->path;
+	sqlite3 *db = test_db_open(p);
+
+	test_db_exec(db, "INSERT INTO queries VALUES"
+			 " (10, 1795514410000000, '10.0.2.15', 40010, 'inference', 'udp', 'evil\\.example.com.', 1, 0, 'upstream', '', '', 1),"
+			 " (11, 1795514411000000, '10.0.2.15', 40011, 'inference', 'udp', 'a\\\\.example.com.', 1, 0, 'upstream', '', '', 1),"
+			 " (12, 1795514412000000, '10.0.2.15', 40012, 'inference', 'udp', 'b\\\\\\.example.com.', 1, 0, 'upstream', '', '', 1)");
+	sqlite3_close(db);
+	assert_string_equal(run(p, Q, "name", "example.com", NULL), "1,2,7,8,11");
+	assert_string_equal(run(p, Q, "name", "com", NULL), "1,2,3,7,8,10,11,12");
+}
+
 static void test_log_limit_keeps_most_recent_oldest_first(void **state)
 {
 	const char *p = ((struct fixture *)*state)->path;
@@ -558,6 +588,8 @@ static void test_who_resolved_and_at_window_edges(void **state)
 	const char *p = ((struct fixture *)*state)->path;
 
 	assert_string_equal(run(p, A, "ip", "192.0.2.1", NULL),
+			    "1:10.0.2.15:example.com.:300,3:10.0.3.9:notexample.com.:10");
+	assert_string_equal(run(p, A, "ip", "::ffff:192.0.2.1", NULL),
 			    "1:10.0.2.15:example.com.:300,3:10.0.3.9:notexample.com.:10");
 	assert_string_equal(run(p, A, "ip", "2001:DB8::0001", NULL),
 			    "2:10.0.2.16:example.com.:60");
@@ -926,6 +958,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_scan_reads_log_order_with_late_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_log_client_matches_address_and_cidr, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_log_name_matches_suffix_with_like_escaped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_log_name_ignores_escaped_dots, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_log_name_ignores_escaped_dots, setup_sliced, teardown),
 		cmocka_unit_test_setup_teardown(test_log_limit_keeps_most_recent_oldest_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_log_rows_carry_every_field, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_incidents_filters, setup, teardown),
