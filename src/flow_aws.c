@@ -223,7 +223,7 @@ static int aws_feed(void *state, char *line, size_t len, unsigned long lineno, s
 	v = col(a, cols, F_END);
 	if (is_missing(v) || !number(v, 1ull << 40, &n))
 		return al_flowsink_bad(sink, lineno, "end: \"%.60s\" is not a Unix time", v);
-	r.end_us = (int64_t)n * 1000000;
+	r.end_us = (int64_t)n * 1000000 + 999999; /* a whole second: see al_flowrec */
 	r.action = AL_FLOW_UNKNOWN_ACTION;
 	if ((v = col(a, cols, F_ACTION)) != NULL) {
 		if (!strcmp(v, "ACCEPT"))

@@ -91,6 +91,7 @@ static int tuple(struct al_flowsink *sink, unsigned long line, const char *path,
 	unsigned n = 1, want = schema == NSG_V1 ? 8 : TUPLE_FIELDS, i;
 	size_t len = strlen(text);
 	uint64_t v, c[4] = { 0, 0, 0, 0 };
+	int64_t unit;
 	struct al_flowrec r;
 	const char *state = NULL;
 
@@ -114,7 +115,11 @@ static int tuple(struct al_flowsink *sink, unsigned long line, const char *path,
 	if (!number(f[0], schema == VNET_V4 ? 1ull << 50 : 1ull << 40, false, &v))
 		return al_flowsink_bad(sink, line, "%s: time \"%.40s\" is not a Unix time%s", path, f[0],
 			    schema == VNET_V4 ? " in milliseconds" : "");
-	r.start_us = r.end_us = schema == VNET_V4 ? (int64_t)v * 1000 : (int64_t)v * 1000000;
+	/* The tuple's one time, as the whole second (millisecond) it names:
+	 * see al_flowrec. */
+	unit = schema == VNET_V4 ? 1000 : 1000000;
+	r.start_us = (int64_t)v * unit;
+	r.end_us = r.start_us + unit - 1;
 	if (al_ip_parse(f[1], &r.src) < 0)
 		return al_flowsink_bad(sink, line, "%s: src ip \"%.60s\" is not an IP address", path, f[1]);
 	if (al_ip_parse(f[2], &r.dst) < 0)
@@ -138,6 +143,7 @@ static int tuple(struct al_flowsink *sink, unsigned long line, const char *path,
 		r.dir = f[6][0] == 'I' ? AL_FLOW_INGRESS : AL_FLOW_EGRESS;
 	else
 		return al_flowsink_bad(sink, line, "%s: direction \"%.40s\" is not I or O", path, f[6]);
+	r.opened = true; /* a tuple names the connection's initiator as its source */
 	r.action = AL_FLOW_ACCEPT;
 	if (schema != VNET_V4) {
 		if (strcmp(f[7], "A") && strcmp(f[7], "D"))
@@ -160,8 +166,10 @@ static int tuple(struct al_flowsink *sink, unsigned long line, const char *path,
 			if (!number(f[9 + i], UINT64_MAX, true, &c[i]))
 				return al_flowsink_bad(sink, line, "%s: %s \"%.40s\" is not a count", path, counter[i], f[9 + i]);
 	}
-	r.packets = al_flow_sum(c[0], c[2]);
-	r.bytes = al_flow_sum(c[1], c[3]);
+	/* From src to dst, as AWS and GCP count a record: dst->src is the
+	 * answering side's. */
+	r.packets = c[0];
+	r.bytes = c[1];
 	snprintf(r.iface, sizeof(r.iface), "%s", iface);
 	return sink->record(sink, &r);
 }

@@ -4,10 +4,16 @@
  * Logging's JSON writes as strings; numbers are taken as well, and an
  * absent counter or port is 0 (proto3 omits zero values).
  *
- * Sampling: VPC Flow Logs sample packets, and the entries carry no rate to
- * scale by, so bytes and packets are taken as they are; detectors scale
- * their thresholds instead.  Entries carry no allow/deny decision either
- * (egress is sampled before the firewall), so the action is unknown. */
+ * bytes_sent and packets_sent count from src to dest, as AWS records do.
+ * VPC Flow Logs sample packets and the entries carry no rate to scale by,
+ * so they are taken as Google gives them (large_transfer compares them
+ * as they are).  Entries carry no allow/deny decision either (egress is
+ * sampled before the firewall), so the action is unknown.
+ *
+ * Times are nanoseconds: cut to microseconds, they still hold an answer
+ * given before the flow (airlock's times are cut the same way), so unlike
+ * AWS and Azure they are not widened (al_flowrec).  Cloud Logging drops
+ * trailing zero digits of a time, so fewer digits are no coarser time. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>

@@ -268,13 +268,19 @@ static void check_flow(const struct al_flowmon *m, const struct al_ip *src, int 
 	al_rules_check(cfg->rules, cfg->nrules, cfg->zones, cfg->nzones, cfg->private_cidrs, cfg->nprivate, &f, v);
 }
 
-/* A record of the answering side of a connection: from a well-known port
- * to a high one, or one whose reverse the rules allow and itself not. */
+/* A record of the answering side of a connection: one whose reverse the
+ * rules allow and itself not, or one from a well-known port to a high one.
+ * Never a record whose source is known to have opened the connection
+ * (Azure): a client may connect from port 443.  AWS's flow-direction and
+ * GCP's reporter say only which way packets crossed an interface, and a
+ * server's answers go out too, so they do not say that. */
 static bool is_response(const struct al_flowmon *m, const struct al_flowrec *r, int sz, int dz)
 {
 	struct al_flow_verdict fwd, rev;
 
 	if (!r->sport || !r->dport)
+		return false;
+	if (r->opened)
 		return false;
 	if (r->sport < 1024 && r->dport >= 1024)
 		return true;

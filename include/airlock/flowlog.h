@@ -22,15 +22,24 @@ int al_flow_format_parse(const char *text, enum al_flow_format *out);
 enum al_flow_action { AL_FLOW_ACCEPT, AL_FLOW_REJECT, AL_FLOW_UNKNOWN_ACTION };
 enum al_flow_dir { AL_FLOW_DIR_UNKNOWN, AL_FLOW_INGRESS, AL_FLOW_EGRESS };
 
-/* One flow as every format gives it. */
+/* One flow as every format gives it.  Times given to the second (AWS,
+ * Azure NSG) or the millisecond (Azure VNet) span the whole unit: start
+ * at its first microsecond, end at its last, so that [start_us, end_us]
+ * holds the flow's true times (an answer given 0.4 s into the second a
+ * flow was stamped with came before the flow's end).  GCP's times are
+ * nanoseconds, cut to the microsecond as airlock's own times are. */
 struct al_flowrec {
 	int64_t start_us, end_us;  /* UTC */
 	struct al_ip src, dst;     /* the packets' addresses (pkt-srcaddr/dstaddr when given) */
 	uint16_t sport, dport;     /* 0 for protocols without ports */
 	uint8_t proto;             /* IANA number: 6 TCP, 17 UDP, 1 ICMP */
-	uint64_t bytes, packets;   /* scaled by the sampling rate for sampled logs */
+	uint64_t bytes, packets;   /* sent from src to dst, as the log counts them (Azure: the tuple's
+	                              src->dst counters; GCP: sampled, not scaled: no rate is given) */
 	enum al_flow_action action;
-	enum al_flow_dir dir;
+	enum al_flow_dir dir;      /* how they crossed the logging interface: AWS flow-direction, Azure
+	                              I/O, GCP reporter (SRC sent, DEST received); unknown if not said */
+	bool opened;               /* src opened the connection (Azure tuples are the initiator's);
+	                              false: not known (AWS and GCP say only how packets crossed) */
 	char iface[64];            /* interface-id, NSG rule or VM; "" if none */
 	unsigned long line;        /* where it was read (JSON: the line it starts on) */
 	const char *file;          /* the path given to al_flowreader_open, "(stdin)" for "-" */

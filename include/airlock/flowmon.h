@@ -11,8 +11,9 @@
  * Repeats of one (kind, source, destination, name) within the window are
  * one finding with a count.  Not judged: flows from outside the zones
  * (except REJECTs, for probes), airlock's own traffic, DNS to airlock, and
- * the answering side of a connection (from a port below 1024 to one above,
- * or the reverse of a flow the rules allow). */
+ * the answering side of a connection (the reverse of a flow the rules
+ * allow, or, in a record without a direction, from a port below 1024 to
+ * one above). */
 #ifndef AIRLOCK_FLOWMON_H
 #define AIRLOCK_FLOWMON_H
 

@@ -44,7 +44,8 @@ struct flows {
 	sqlite3 *wdb;
 	sqlite3_stmt *ins;
 	struct al_answerindex *ai;
-	int64_t loaded_until; /* answers before this are in the index */
+	int64_t held_from, loaded_until; /* the answers given in between are in the index */
+	uint64_t rereads;     /* of the log, for flows out of time order */
 	int64_t newest_us;    /* the latest answer read */
 	char zone_text[64];   /* the last zone name looked up, and its index */
 	int zone;
@@ -154,20 +155,45 @@ static int commit_due(struct flows *fl)
 	return commit(fl);
 }
 
-/* Makes sure the answers that can explain a flow ending at end_us are in
- * the index, and drops those too old to explain anything still to come. */
-static int answers_for(struct flows *fl, int64_t start_us, int64_t end_us, struct al_err *err)
+/* A flow that starts before the answers the index still holds could
+ * explain it (files given out of time order, or two interfaces' files of
+ * the same hours one after the other): the log is read again from its
+ * start, as for the first flow. */
+static void reread(struct flows *fl, const struct al_flowrec *r, int64_t from_us)
+{
+	char t[AL_LOGTIME_LEN], f[AL_LOGTIME_LEN];
+
+	if (fl->rereads++ < BAD_SHOWN)
+		fprintf(stderr, "airlock flows: %s:%lu: a flow at %s, older than the flows before it: the query log's"
+			" answers are read again from %s\n", r->file, r->line, al_logtime_format(r->start_us, 0, t, sizeof(t)),
+			al_logtime_format(from_us, 0, f, sizeof(f)));
+	al_logread_scan_close(fl->scan);
+	fl->scan = NULL;
+	al_answerindex_expire(fl->ai, INT64_MAX);
+	fl->loaded_until = INT64_MIN;
+}
+
+/* Makes sure the answers that can explain flow r are in the index, and
+ * drops those too old to explain anything still to come.  Flows may come
+ * up to the window out of time order without the log being read again. */
+static int answers_for(struct flows *fl, const struct al_flowrec *r, struct al_err *err)
 {
 	int64_t back = (int64_t)fl->cfg->max_ttl * 1000000 + fl->o.grace_us;
+	int64_t from_us = r->start_us - back - fl->o.window_us, end_us = r->end_us;
 	int64_t logged_us; /* every query asked before this is in the log already */
 	int rc;
 
+	if (fl->scan && from_us + fl->o.window_us < fl->held_from)
+		reread(fl, r, from_us);
 	if (end_us < fl->loaded_until)
 		return 0;
 	if ((rc = commit(fl)) < 0) /* a scan may take long: airlockd's writer must not wait for it */
 		return rc;
-	if (!fl->scan && (rc = al_logread_scan_open(fl->lr, start_us - back, &fl->scan, err)) < 0)
-		return rc;
+	if (!fl->scan) {
+		if ((rc = al_logread_scan_open(fl->lr, from_us, &fl->scan, err)) < 0)
+			return rc;
+		fl->held_from = from_us;
+	}
 	/* A query is written at most AL_LOGREAD_LATE_US after it was asked,
 	 * so none asked before now or the newest row, less that, is still to
 	 * come: the scan covered up to there when it reached the end of the
@@ -182,7 +208,10 @@ static int answers_for(struct flows *fl, int64_t start_us, int64_t end_us, struc
 		logged_us = fl->newest_us;
 	logged_us -= AL_LOGREAD_LATE_US;
 	fl->loaded_until = logged_us < end_us + LOAD_AHEAD_US ? logged_us : end_us + LOAD_AHEAD_US;
-	al_answerindex_expire(fl->ai, start_us - back - fl->o.window_us);
+	if (from_us > fl->held_from) {
+		al_answerindex_expire(fl->ai, from_us);
+		fl->held_from = from_us;
+	}
 	return 0;
 }
 
@@ -361,7 +390,7 @@ static int read_file(struct flows *fl, struct al_flowmon *m, const char *path, e
 		rec = &ring[head];
 		head = (head + 1) % READ_AHEAD;
 		n--;
-		if ((rc = answers_for(fl, rec->start_us, rec->end_us, &err)) < 0 ||
+		if ((rc = answers_for(fl, rec, &err)) < 0 ||
 		    (rc = al_flowmon_add(m, rec, on_finding, fl)) < 0 || (rc = commit_due(fl)) < 0)
 			break;
 	}
@@ -500,6 +529,9 @@ int cli_flows(int argc, char **argv)
 		total += fl.found[k];
 	if (status == 0)
 		summary(&fl);
+	if (fl.rereads)
+		fprintf(stderr, "airlock flows: flows out of time order: the query log's answers read again %llu time%s"
+			" (sorting the flows by time avoids it)\n", (unsigned long long)fl.rereads, fl.rereads == 1 ? "" : "s");
 	if (fl.wdb)
 		fprintf(stderr, "airlock flows: %llu incidents written\n", (unsigned long long)fl.written);
 	al_flowmon_free(m);

@@ -6,7 +6,8 @@
 # internet); an address never answered is no_dns_answer; the data zone's
 # egress, DNS to a foreign resolver, a 200 MiB connection logged by both
 # interfaces (counted once) and a REJECT sweep are each found, written to the
-# incidents table with the flow, its file and the name as evidence.  Then
+# incidents table with the flow, its file and the name as evidence; given
+# after a later file, the same flows find the same names.  Then
 # --follow, with airlockd running again: each finding is committed as its
 # window closes (airlockd can still write), and a name resolved after the
 # follow started explains the flows that come after it.
@@ -106,6 +107,30 @@ expect_eq "the unapproved endpoint's incident links the query that resolved it" 
 "$AIRLOCK" flows -c "$T/airlock.json" --no-write --json "$T/inference.log" >"$T/flows.json" 2>/dev/null
 expect_eq "--json --no-write: one object per finding, nothing more written" "7|11" \
     "$(python3 -c 'import json,sys; print(len([json.loads(l) for l in open(sys.argv[1])]))' "$T/flows.json")|$(sql "SELECT count(*) FROM incidents")"
+
+# Files out of time order: a file three days later first (its answers
+# are not the ones above), then inference.log.  The log's answers are read
+# again for inference.log's flows, which are judged as when read alone.
+L=$((NOW + 3 * 86400))
+{
+    echo "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
+    echo "$V2 eni-inf 127.0.2.9 198.51.100.98 40010 443 6 1 40 $L $((L + 60)) ACCEPT OK"
+} >"$T/later.log"
+"$AIRLOCK" flows -c "$T/airlock.json" --no-write --json "$T/later.log" "$T/inference.log" >"$T/order.json" 2>"$T/order.err"
+expect_eq "airlock flows exit status (files out of time order)" 1 "$?"
+grep -q "inference.log:2: a flow at .*, older than the flows before it: the query log's answers are read again from" "$T/order.err" ||
+    fail_out "$T/order.err" "the flow out of time order was not reported with its file and line"
+grep -q "flows out of time order: the query log's answers read again 1 time " "$T/order.err" ||
+    fail_out "$T/order.err" "the count of rereads"
+findings() {
+    python3 -c 'import json,sys
+for l in open(sys.argv[1]):
+    d = json.loads(l)["detail"]
+    if d["flow"]["file"].endswith("/inference.log"):
+        print(json.loads(l)["kind"], d["flow"]["dst"], d.get("name", "-"))' "$1" | sort
+}
+expect_eq "inference.log's findings after a later file: as when read alone" "$(findings "$T/flows.json")" \
+    "$(findings "$T/order.json")"
 
 # wait_sql WHAT QUERY EXPECTED TIMEOUT_MS: polls the log while --follow runs.
 wait_sql() {

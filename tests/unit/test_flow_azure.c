@@ -43,10 +43,10 @@ static int teardown(void **state)
 }
 
 static const char nsg_v1_flows[] =
-	"3 10.0.2.15:44931>52.94.1.7:443/6 0 0 1795514410.000000 1795514410.000000 A out DefaultRule_AllowInternetOutBound\n"
-	"3 10.0.2.15:44932>52.94.1.8:443/6 0 0 1795514411.000000 1795514411.000000 A out DefaultRule_AllowInternetOutBound\n"
-	"3 203.0.113.9:51000>10.0.2.15:22/6 0 0 1795514420.000000 1795514420.000000 R in UserRule_deny-ssh-in\n"
-	"38 10.0.2.15:53124>168.63.129.16:53/17 0 0 1795514470.000000 1795514470.000000 A out UserRule_allow-dns-out\n";
+	"3 10.0.2.15:44931>52.94.1.7:443/6 0 0 1795514410.000000 1795514410.999999 A out DefaultRule_AllowInternetOutBound\n"
+	"3 10.0.2.15:44932>52.94.1.8:443/6 0 0 1795514411.000000 1795514411.999999 A out DefaultRule_AllowInternetOutBound\n"
+	"3 203.0.113.9:51000>10.0.2.15:22/6 0 0 1795514420.000000 1795514420.999999 R in UserRule_deny-ssh-in\n"
+	"38 10.0.2.15:53124>168.63.129.16:53/17 0 0 1795514470.000000 1795514470.999999 A out UserRule_allow-dns-out\n";
 
 static void test_flow_azure_nsg_v1_pretty_printed(void **state)
 {
@@ -64,13 +64,15 @@ static void test_flow_azure_nsg_v1_pretty_printed(void **state)
 	assert_string_equal(run.out, nsg_v1_flows);
 }
 
-/* Version 2: B has no counters; C and E count both ways; D is a reject. */
+/* Version 2: B has no counters; C and E count both ways, of which the
+ * flow's bytes and packets are src->dst; D is a reject.  A tuple's time
+ * is a whole second: the flow ends at its last microsecond. */
 static const char nsg_v2_flows[] =
-	"1 10.0.2.15:44931>52.94.1.7:443/6 0 0 1795514410.000000 1795514410.000000 A out DefaultRule_AllowInternetOutBound\n"
-	"1 10.0.2.15:44931>52.94.1.7:443/6 30986 54 1795514470.000000 1795514470.000000 A out DefaultRule_AllowInternetOutBound\n"
-	"1 10.0.2.15:44931>52.94.1.7:443/6 180 3 1795514530.000000 1795514530.000000 A out DefaultRule_AllowInternetOutBound\n"
-	"1 198.51.100.23:61000>10.0.2.15:3389/6 0 0 1795514440.000000 1795514440.000000 R in UserRule_deny-rdp-in\n"
-	"1 fd00:10::15:50000>2001:db8::7:443/6 125000 18 1795514480.000000 1795514480.000000 A out UserRule_allow-v6-out\n";
+	"1 10.0.2.15:44931>52.94.1.7:443/6 0 0 1795514410.000000 1795514410.999999 A out DefaultRule_AllowInternetOutBound\n"
+	"1 10.0.2.15:44931>52.94.1.7:443/6 16978 30 1795514470.000000 1795514470.999999 A out DefaultRule_AllowInternetOutBound\n"
+	"1 10.0.2.15:44931>52.94.1.7:443/6 120 2 1795514530.000000 1795514530.999999 A out DefaultRule_AllowInternetOutBound\n"
+	"1 198.51.100.23:61000>10.0.2.15:3389/6 0 0 1795514440.000000 1795514440.999999 R in UserRule_deny-rdp-in\n"
+	"1 fd00:10::15:50000>2001:db8::7:443/6 5000 10 1795514480.000000 1795514480.999999 A out UserRule_allow-v6-out\n";
 
 static void test_flow_azure_nsg_v2_single_line(void **state)
 {
@@ -91,16 +93,17 @@ static void test_flow_azure_vnet_v4(void **state)
 	struct al_flowstats st;
 
 	(void)state;
-	/* Milliseconds, protocol numbers, D denied, NX_NOT_ACCEPTED dropped,
-	 * an unnamed rule (the NIC instead). */
+	/* Milliseconds (a tuple spans its millisecond), protocol numbers, D
+	 * denied, NX_NOT_ACCEPTED dropped, an unnamed rule (the NIC instead);
+	 * bytes and packets src->dst. */
 	read_all(FLOWS "azure-vnet-v4.json", AL_FLOW_AUTO, &run, &st);
 	assert_string_equal(run.out,
-			    "3 10.0.0.6:23956>192.0.2.180:443/6 0 0 1795514410.599000 1795514410.599000 A out DefaultRule_AllowInternetOutBound\n"
-			    "3 10.0.0.6:23956>192.0.2.180:443/6 2347 5 1795514470.606000 1795514470.606000 A out DefaultRule_AllowInternetOutBound\n"
-			    "3 10.0.0.6:0>10.0.0.4:0/1 672 8 1795514471.250000 1795514471.250000 A out DefaultRule_AllowInternetOutBound\n"
-			    "3 198.51.100.23:61000>10.0.0.6:22/6 0 0 1795514480.000000 1795514480.000000 R in DefaultRule_DenyAllInBound\n"
-			    "3 10.0.0.6:40000>10.0.1.9:5432/6 0 0 1795514490.001000 1795514490.001000 R out 0022485D8CF8\n"
-			    "47 10.0.0.6:53001>168.63.129.16:53/17 254 2 1795514530.042000 1795514530.042000 A out UserRule_allow-dns\n");
+			    "3 10.0.0.6:23956>192.0.2.180:443/6 0 0 1795514410.599000 1795514410.599999 A out DefaultRule_AllowInternetOutBound\n"
+			    "3 10.0.0.6:23956>192.0.2.180:443/6 767 3 1795514470.606000 1795514470.606999 A out DefaultRule_AllowInternetOutBound\n"
+			    "3 10.0.0.6:0>10.0.0.4:0/1 336 4 1795514471.250000 1795514471.250999 A out DefaultRule_AllowInternetOutBound\n"
+			    "3 198.51.100.23:61000>10.0.0.6:22/6 0 0 1795514480.000000 1795514480.000999 R in DefaultRule_DenyAllInBound\n"
+			    "3 10.0.0.6:40000>10.0.1.9:5432/6 0 0 1795514490.001000 1795514490.001999 R out 0022485D8CF8\n"
+			    "47 10.0.0.6:53001>168.63.129.16:53/17 74 1 1795514530.042000 1795514530.042999 A out UserRule_allow-dns\n");
 	assert_string_equal(run.bad, "");
 	assert_int_equal(st.records, 6);
 	assert_int_equal(st.bad, 0);
@@ -137,8 +140,8 @@ static void test_flow_azure_bad_records_are_reported(void **state)
 	(void)state;
 	read_all(FLOWS "azure-bad.json", AL_FLOW_AUTO, &run, &st);
 	assert_string_equal(run.out,
-			    "3 10.0.2.15:44931>52.94.1.7:443/6 300 2 1795514413.000000 1795514413.000000 A out UserRule_web\n"
-			    "31 10.0.0.6:23956>192.0.2.180:443/6 6 4 1795514410.599000 1795514410.599000 A out UserRule_ok\n");
+			    "3 10.0.2.15:44931>52.94.1.7:443/6 100 1 1795514413.000000 1795514413.999999 A out UserRule_web\n"
+			    "31 10.0.0.6:23956>192.0.2.180:443/6 2 1 1795514410.599000 1795514410.599999 A out UserRule_ok\n");
 	assert_string_equal(run.bad,
 			    "3: records[0].properties.flows[0].flows[0].flowTuples[0]: \"1795514410,10.0.2.15,52.94.1.7,44931,443,T,O,A,B,,,\" has 12 fields, expected 13 (NSG version 2)\n"
 			    "3: records[0].properties.flows[0].flows[0].flowTuples[1]: dst port \"70000\" is not a port\n"
@@ -185,8 +188,8 @@ static void test_flow_azure_documents_concatenated_or_bare(void **state)
 	test_tmpdir_write(dir, "two.json", text, path, sizeof(path));
 	read_all(path, AL_FLOW_AUTO, &run, &st);
 	assert_string_equal(run.out,
-			    "1 10.0.0.4:1000>192.0.2.1:443/6 0 0 1795514401.000000 1795514401.000000 A out r\n"
-			    "3 10.0.0.4:1000>192.0.2.1:443/6 0 0 1795514402.000000 1795514402.000000 A out r\n");
+			    "1 10.0.0.4:1000>192.0.2.1:443/6 0 0 1795514401.000000 1795514401.999999 A out r\n"
+			    "3 10.0.0.4:1000>192.0.2.1:443/6 0 0 1795514402.000000 1795514402.999999 A out r\n");
 	assert_string_equal(run.bad, "");
 	/* The records list alone (jq .records), given --format azure. */
 	snprintf(text, sizeof(text), "\xef\xbb\xbf[%s,\n %s]", r1, r2);
@@ -269,8 +272,8 @@ static void test_flow_azure_long_line_and_oversized_record(void **state)
 	free(pad);
 	read_all(path, AL_FLOW_AZURE, &run, &st);
 	assert_string_equal(run.out,
-			    "2 10.0.0.4:1000>192.0.2.1:443/6 0 0 1795514400.000000 1795514400.000000 A out r\n"
-			    "4 10.0.0.4:1000>192.0.2.1:443/6 0 0 1795514402.000000 1795514402.000000 A out r\n");
+			    "2 10.0.0.4:1000>192.0.2.1:443/6 0 0 1795514400.000000 1795514400.999999 A out r\n"
+			    "4 10.0.0.4:1000>192.0.2.1:443/6 0 0 1795514402.000000 1795514402.999999 A out r\n");
 	assert_string_equal(run.bad, "3: records[1]: longer than 16 MiB, skipped\n");
 }
 

@@ -1,8 +1,9 @@
 /* Reading flow logs, AWS text and the reader itself: the version 2 default
  * order, a header's custom order (packet addresses, direction), --fields,
  * a header repeated mid-file, "-" values, NODATA and SKIPDATA counted,
- * IPv6, gzip read like plain text, and every kind of bad line reported
- * with its line number while the run goes on (a NUL byte in a line too). */
+ * IPv6, whole seconds as the interval they span, gzip read like plain
+ * text, and every kind of bad line reported with its line number while
+ * the run goes on (a NUL byte in a line too). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -57,9 +58,10 @@ static void test_flowlog_aws_v2_default(void **state)
 			  "2 123456789010 eni-1235b8ca123456789 203.0.113.9 10.0.2.15 0 0 1 4 336 1700000001 1700000061 REJECT OK\n",
 			  path, sizeof(path));
 	read_all(path, AL_FLOW_AUTO, NULL, &run, &st);
+	/* Times in seconds: the end is the last microsecond of its second. */
 	assert_string_equal(run.out,
-			    "1 10.0.2.15:49761>52.94.1.7:443/6 4249 20 1700000000.000000 1700000060.000000 A - eni-1235b8ca123456789\n"
-			    "5 203.0.113.9:0>10.0.2.15:0/1 336 4 1700000001.000000 1700000061.000000 R - eni-1235b8ca123456789\n");
+			    "1 10.0.2.15:49761>52.94.1.7:443/6 4249 20 1700000000.000000 1700000060.999999 A - eni-1235b8ca123456789\n"
+			    "5 203.0.113.9:0>10.0.2.15:0/1 336 4 1700000001.000000 1700000061.999999 R - eni-1235b8ca123456789\n");
 	assert_string_equal(run.bad, "");
 	assert_int_equal(st.lines, 5);
 	assert_int_equal(st.records, 2);
@@ -86,9 +88,9 @@ static void test_flowlog_aws_custom_header_and_repeat(void **state)
 			  path, sizeof(path));
 	read_all(path, AL_FLOW_AWS, NULL, &run, &st);
 	assert_string_equal(run.out,
-			    "2 10.0.2.15:50000>2600:1f18::7:443/6 900 3 1700000100.000000 1700000160.000000 A out eni-aaa\n"
-			    "3 10.0.9.9:443>10.0.2.15:50000/6 7000 5 1700000100.000000 1700000160.000000 A in eni-aaa\n"
-			    "5 fd00::1:0>fd00::2:0/0 42 0 1700000200.000000 1700000260.000000 ? - -\n");
+			    "2 10.0.2.15:50000>2600:1f18::7:443/6 900 3 1700000100.000000 1700000160.999999 A out eni-aaa\n"
+			    "3 10.0.9.9:443>10.0.2.15:50000/6 7000 5 1700000100.000000 1700000160.999999 A in eni-aaa\n"
+			    "5 fd00::1:0>fd00::2:0/0 42 0 1700000200.000000 1700000260.999999 ? - -\n");
 	assert_string_equal(run.bad, "");
 	assert_int_equal(st.records, 3);
 }
@@ -106,7 +108,7 @@ static void test_flowlog_aws_fields_option(void **state)
 	(void)state;
 	test_tmpdir_write(dir, "f.log", "1700000000 1700000005 10.0.5.5 198.51.100.7 53 17 REJECT\n", path, sizeof(path));
 	read_all(path, AL_FLOW_AWS, "start end srcaddr dstaddr dstport protocol action", &run, &st);
-	assert_string_equal(run.out, "1 10.0.5.5:0>198.51.100.7:53/17 0 0 1700000000.000000 1700000005.000000 R - -\n");
+	assert_string_equal(run.out, "1 10.0.5.5:0>198.51.100.7:53/17 0 0 1700000000.000000 1700000005.999999 R - -\n");
 	assert_int_equal(al_flowreader_open(path, &o, &r, &err), -EINVAL);
 	snprintf(want, sizeof(want), "%s: --fields: \"nonsense!\" is not a flow log field name (expected e.g. srcaddr)", path);
 	assert_string_equal(err.msg, want);
@@ -131,8 +133,8 @@ static void test_flowlog_aws_bad_lines_are_counted(void **state)
 			  path, sizeof(path));
 	read_all(path, AL_FLOW_AUTO, NULL, &run, &st);
 	assert_string_equal(run.out,
-			    "1 10.0.2.15:1>52.94.1.7:443/6 1 1 1700000000.000000 1700000060.000000 A - eni-a\n"
-			    "8 10.0.2.16:1>52.94.1.7:443/6 1 1 1700000000.000000 1700000060.000000 A - eni-a\n");
+			    "1 10.0.2.15:1>52.94.1.7:443/6 1 1 1700000000.000000 1700000060.999999 A - eni-a\n"
+			    "8 10.0.2.16:1>52.94.1.7:443/6 1 1 1700000000.000000 1700000060.999999 A - eni-a\n");
 	assert_string_equal(run.bad,
 			    "2: 13 fields, expected 14\n"
 			    "3: srcaddr: \"10.0.2.300\" is not an IP address\n"
@@ -165,7 +167,7 @@ static void test_flowlog_reads_gzip(void **state)
 	assert_int_equal(st.records, 3000);
 	assert_int_equal(st.lines, 3001);
 	assert_int_equal(st.bad, 0);
-	assert_true(strncmp(run.out, "2 10.0.3.0:40000>203.0.113.0:443/6 0 2 1700000000.000000 1700000060.000000 A - eni-b\n", 68) == 0);
+	assert_true(strncmp(run.out, "2 10.0.3.0:40000>203.0.113.0:443/6 0 2 1700000000.000000 1700000060.999999 A - eni-b\n", 68) == 0);
 }
 
 /* A line with a NUL byte is one bad line, in the first block (read to
@@ -174,8 +176,8 @@ static void test_flowlog_nul_byte_is_one_bad_line(void **state)
 {
 	static const char rec[] = "2 1 eni-a 10.0.2.15 52.94.1.7 1 443 6 1 1 1700000000 1700000060 ACCEPT OK\n";
 	static const char nul[] = "2 1 eni-a 10.0.2.15\0 52.94.1.7 1 443 6 1 1 1700000000 1700000060 ACCEPT OK\n";
-	static const char first[] = "1 10.0.2.15:1>52.94.1.7:443/6 1 1 1700000000.000000 1700000060.000000 A - eni-a\n"
-				    "3 10.0.2.15:1>52.94.1.7:443/6 1 1 1700000000.000000 1700000060.000000 A - eni-a\n";
+	static const char first[] = "1 10.0.2.15:1>52.94.1.7:443/6 1 1 1700000000.000000 1700000060.999999 A - eni-a\n"
+				    "3 10.0.2.15:1>52.94.1.7:443/6 1 1 1700000000.000000 1700000060.999999 A - eni-a\n";
 	static const char *const mode[] = { "wT", "wb" }; /* plain, gzip */
 	char path[128];
 	struct test_flows run;

@@ -1,6 +1,8 @@
-/* The flow monitor's judgement on hand-made flows: each kind of finding,
- * what must not be one (the answering side of a connection, airlock's own
- * traffic, an approved endpoint, a rejected flow), aggregation of repeats,
+/* The flow monitor's judgement on hand-made flows and on flows read from
+ * the test logs: each kind of finding, what must not be one (the
+ * answering side of a connection, airlock's own traffic, an approved
+ * endpoint, a rejected flow), an answer given in the second a log stamps
+ * a flow with, the direction over the ports, aggregation of repeats,
  * the large-transfer sum counting each interval once and going on while
  * the connection does, sums that stop at UINT64_MAX, the probe threshold
  * and the window that closes findings. */
@@ -86,8 +88,9 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void flow(struct world *w, const char *src, uint16_t sport, const char *dst, uint16_t dport,
-		 uint8_t proto, uint64_t bytes, int64_t start, bool accept)
+/* A flow of a minute from start, its direction not said. */
+static struct al_flowrec rec(const char *src, uint16_t sport, const char *dst, uint16_t dport, uint8_t proto,
+			     uint64_t bytes, int64_t start, bool accept)
 {
 	struct al_flowrec r;
 
@@ -101,7 +104,44 @@ static void flow(struct world *w, const char *src, uint16_t sport, const char *d
 	r.start_us = start * S;
 	r.end_us = (start + 60) * S;
 	r.action = accept ? AL_FLOW_ACCEPT : AL_FLOW_REJECT;
+	return r;
+}
+
+static void flow(struct world *w, const char *src, uint16_t sport, const char *dst, uint16_t dport,
+		 uint8_t proto, uint64_t bytes, int64_t start, bool accept)
+{
+	struct al_flowrec r = rec(src, sport, dst, dport, proto, bytes, start, accept);
+
 	assert_int_equal(al_flowmon_add(w->m, &r, collect, w), 0);
+}
+
+/* Judges the first n flows of a file of tests/data/flows, read by the
+ * parser of its format. */
+static void flows_of(struct world *w, const char *name, unsigned n)
+{
+	static char path[256]; /* the records point to it */
+	struct al_flowreader_opts o = { AL_FLOW_AUTO, NULL, false, NULL, NULL };
+	struct al_flowreader *r;
+	struct al_flowrec f;
+	struct al_err err;
+
+	snprintf(path, sizeof(path), "%s/tests/data/flows/%s", TOP_SRCDIR, name);
+	if (al_flowreader_open(path, &o, &r, &err) < 0)
+		fail_msg("%s", err.msg);
+	while (n-- > 0) {
+		assert_int_equal(al_flowreader_next(r, &f, &err), 1);
+		assert_int_equal(al_flowmon_add(w->m, &f, collect, w), 0);
+	}
+	al_flowreader_close(r);
+}
+
+static void answer(struct world *w, const char *addr, const char *client, const char *name, int64_t ts_us)
+{
+	struct al_ip a, c;
+
+	assert_int_equal(al_ip_parse(addr, &a), 0);
+	assert_int_equal(al_ip_parse(client, &c), 0);
+	assert_int_equal(al_answerindex_add(w->ai, &a, &c, 1, name, ts_us, 60, 9), 0);
 }
 
 static const char *flush(struct world *w)
@@ -206,6 +246,55 @@ static void test_flowmon_byte_sums_saturate(void **state)
 			    "policy_violation 10.0.3.7>198.51.100.7:443 - default deny x2 18446744073709551615B\n");
 }
 
+static void test_flowmon_answer_in_the_flows_second_explains_it(void **state)
+{
+	struct world *w = *state;
+
+	/* Azure NSG version 1 stamps a tuple with its second (T0 + 10 and
+	 * T0 + 11), AWS its start and end (T0 + 20): an answer 0.4 s into the
+	 * second came before the connection, one in the next second after. */
+	answer(w, "52.94.1.7", "10.0.2.40", "first.example.", (T0 + 10) * S + 400000);
+	answer(w, "52.94.1.8", "10.0.2.40", "next.example.", (T0 + 12) * S + 400000);
+	answer(w, "52.94.1.9", "10.0.2.41", "aws.example.", (T0 + 20) * S + 400000);
+	flows_of(w, "azure-nsg-v1-inference.json", 2);
+	flows_of(w, "aws-custom.txt", 1);
+	assert_string_equal(flush(w),
+			    "unapproved_endpoint 10.0.2.40>52.94.1.7:443 first.example. x1 0B\n"
+			    "policy_violation 10.0.2.40>52.94.1.7:443 first.example. NET-012 x1 0B\n"
+			    "no_dns_answer 10.0.2.40>52.94.1.8:443 - x1 0B\n"
+			    "policy_violation 10.0.2.40>52.94.1.8:443 - NET-012 x1 0B\n"
+			    "unapproved_endpoint 10.0.2.41>52.94.1.9:443 aws.example. x1 500B\n"
+			    "policy_violation 10.0.2.41>52.94.1.9:443 aws.example. NET-012 x1 500B\n");
+}
+
+static void test_flowmon_initiator_wins_over_ports(void **state)
+{
+	struct world *w = *state;
+	struct al_flowrec r;
+
+	/* The data zone connecting out from port 443: known to have opened
+	 * the connection (Azure), it is judged; logged only as egress (AWS,
+	 * as a server's answer is too) it passes for the answer to a
+	 * connection to port 443. */
+	r = rec("10.0.3.7", 443, "198.51.100.7", 8443, 6, 800, T0, true);
+	r.opened = true;
+	assert_int_equal(al_flowmon_add(w->m, &r, collect, w), 0);
+	r = rec("10.0.3.8", 443, "198.51.100.7", 8443, 6, 800, T0, true);
+	r.dir = AL_FLOW_EGRESS;
+	assert_int_equal(al_flowmon_add(w->m, &r, collect, w), 0);
+	/* The answering side of a flow the rules allow stays unjudged,
+	 * whatever its direction. */
+	r = rec("10.0.3.7", 6333, "10.0.2.40", 50001, 6, 500, T0, true);
+	r.dir = AL_FLOW_EGRESS;
+	assert_int_equal(al_flowmon_add(w->m, &r, collect, w), 0);
+	r.dir = AL_FLOW_INGRESS;
+	assert_int_equal(al_flowmon_add(w->m, &r, collect, w), 0);
+	assert_string_equal(flush(w),
+			    "data_zone_egress 10.0.3.7>198.51.100.7:8443 - x1 800B\n"
+			    "no_dns_answer 10.0.3.7>198.51.100.7:8443 - x1 800B\n"
+			    "policy_violation 10.0.3.7>198.51.100.7:8443 - default deny x1 800B\n");
+}
+
 static void test_flowmon_probe_threshold(void **state)
 {
 	struct world *w = *state;
@@ -235,6 +324,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_flowmon_large_transfer_counts_each_interval_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flowmon_large_transfer_sums_a_long_connection, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flowmon_byte_sums_saturate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flowmon_answer_in_the_flows_second_explains_it, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flowmon_initiator_wins_over_ports, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flowmon_probe_threshold, setup, teardown),
 	};
 
