@@ -15,6 +15,7 @@
 
 #include "airlock/guard.h"
 #include "airlock/hash.h"
+#include "airlock/rand.h"
 #include "airlock/regdom.h"
 
 #define PROBES 16          /* slots looked at per domain before evicting */
@@ -165,7 +166,10 @@ int al_guard_new(size_t max_domains, uint32_t window_ms, struct al_guard **out)
 	}
 	g->mask = n - 1;
 	g->window_ms = window_ms ? window_ms : 1;
-	g->seed = 0x9e3779b97f4a7c15ull;
+	/* Secret, per table: with a known seed a tunnel could grind its names
+	 * onto one bit of the sketch (its volume would stop growing), or its
+	 * registered domains into one probe range (evicting another's counts). */
+	g->seed = al_rand64();
 	*out = g;
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 
 #include "airlock/err.h"
+#include "airlock/msg.h"
 
 #define AL_STR2(x) #x
 #define AL_STR(x) AL_STR2(x)
@@ -25,7 +26,7 @@ int qlog_run(sqlite3_stmt *st);
 
 /* A registered domain's first sighting, for seen_domains. */
 struct seen_rec {
-	char domain[256];
+	char domain[AL_MAX_NAME * 4]; /* presentation form: \DDD escapes take 4 bytes a byte */
 	int64_t first_us;
 };
 

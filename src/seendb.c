@@ -7,60 +7,66 @@
 
 #include "airlock/logread.h"
 #include "airlock/logwrite.h"
+#include "airlock/msg.h"
 #include "airlock/seendb.h"
 
-/* Lower-cases text into out with a trailing dot when it is a domain name
- * of at least two labels of letters, digits, '-' and '_'. */
+/* Whether every escape in text is one of presentation form's: \DDD (three
+ * digits, at most 255) or \X for a character X that is not a digit.  The
+ * name parser reads "\2x" as "2x"; a baseline should say what it means. */
+static bool escapes_valid(const char *text)
+{
+	const char *p;
+
+	for (p = text; (p = strchr(p, '\\')) != NULL; p++) {
+		if (p[1] < '0' || p[1] > '9') {
+			if (!p[1])
+				return false;
+			p++;
+			continue;
+		}
+		if (p[2] < '0' || p[2] > '9' || p[3] < '0' || p[3] > '9' ||
+		    (p[1] - '0') * 100 + (p[2] - '0') * 10 + (p[3] - '0') > 255)
+			return false;
+		p += 3;
+	}
+	return true;
+}
+
+/* text, a name in presentation form of at least one label, into out
+ * (AL_SEEN_DOMAIN_MAX bytes) as the daemon writes a registered domain:
+ * lower case, escapes as al_msg_name_to_text writes them, a trailing dot.
+ * Every name the export writes reads back as itself. */
 static bool domain_norm(const char *text, char *out)
 {
-	size_t len = strlen(text), i, label = 0, labels = 0;
+	uint8_t wire[AL_MAX_NAME];
 
-	if (len && text[len - 1] == '.')
-		len--;
-	if (!len || len > 253)
-		return false;
-	for (i = 0; i < len; i++) {
-		char ch = text[i];
-		if (ch == '.') {
-			if (!label)
-				return false;
-			labels++;
-			label = 0;
-		} else if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_') {
-			label++;
-		} else if (ch >= 'A' && ch <= 'Z') {
-			ch = (char)(ch - 'A' + 'a');
-			label++;
-		} else {
-			return false;
-		}
-		if (label > 63)
-			return false;
-		out[i] = ch;
-	}
-	if (!label || labels < 1)
-		return false;
-	out[len] = '.';
-	out[len + 1] = '\0';
-	return true;
+	return escapes_valid(text) && al_msg_name_from_text(text, wire, sizeof(wire)) > 1 &&
+	       al_msg_name_to_text(wire, out, AL_SEEN_DOMAIN_MAX) > 0;
+}
+
+/* The first token of line, or NULL at its end or at a comment: a '#' that
+ * begins a token ('#' inside a name is the name's; one that begins it is
+ * written escaped, "\#"). */
+static char *token(char *line, char **save)
+{
+	char *t = strtok_r(line, " \t\r\n", save);
+
+	return t && *t != '#' ? t : NULL;
 }
 
 int al_seendb_parse_line(char *line, char *domain, int64_t *first_us, struct al_err *err)
 {
-	const char *sep = " \t\r\n";
 	char *save = NULL, *name, *when, *extra;
-	char *hash = strchr(line, '#');
 
-	if (hash)
-		*hash = '\0';
-	if (!(name = strtok_r(line, sep, &save)))
+	if (!(name = token(line, &save)))
 		return 0;
-	when = strtok_r(NULL, sep, &save);
-	extra = when ? strtok_r(NULL, sep, &save) : NULL;
+	when = token(NULL, &save);
+	extra = when ? token(NULL, &save) : NULL;
 	if (!when || extra)
 		return al_err_set(err, "expected a domain and the time it was first seen, e.g. \"example.com. 2026-11-24T10:00:00Z\""), -EINVAL;
 	if (!domain_norm(name, domain))
-		return al_err_set(err, "\"%.80s\" is not a domain name (expected e.g. example.com)", name), -EINVAL;
+		return al_err_set(err, "\"%.80s\" is not a domain name (expected e.g. example.com: "
+				  "labels of 1-63 bytes, 255 in all, escapes \\DDD or \\X)", name), -EINVAL;
 	/* Absolute times only: a baseline must mean the same tomorrow. */
 	if (!strchr(when, '-') || al_logtime_parse(when, 0, first_us) < 0 || *first_us <= 0)
 		return al_err_set(err, "\"%.40s\" is not a UTC time (expected e.g. 2026-11-24T10:00:00Z)", when), -EINVAL;
@@ -71,7 +77,9 @@ int al_seendb_write_line(FILE *fp, const char *domain, int64_t first_us)
 {
 	char when[AL_LOGTIME_LEN];
 
-	return fprintf(fp, "%s %s\n", domain, al_logtime_format(first_us, 6, when, sizeof(when))) < 0 ? -EIO : 0;
+	/* A name may begin with '#': escaped, it is no comment. */
+	return fprintf(fp, "%s%s %s\n", *domain == '#' ? "\\" : "", domain,
+		       al_logtime_format(first_us, 6, when, sizeof(when))) < 0 ? -EIO : 0;
 }
 
 struct import {
@@ -107,7 +115,7 @@ static int import_one(struct import *im, const char *domain, int64_t first_us)
 
 static int import_lines(struct import *im, FILE *fp, const char *name, struct al_err *err)
 {
-	char line[1024], domain[AL_SEEN_DOMAIN_MAX];
+	char line[AL_SEEN_DOMAIN_MAX + 256], domain[AL_SEEN_DOMAIN_MAX];
 	struct al_err lerr;
 	unsigned lineno = 0;
 	int64_t first;

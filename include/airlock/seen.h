@@ -4,7 +4,8 @@
  * only on the way upstream and for cached answers of young domains.  It
  * outlives reloads; the query log's seen_domains table keeps it across
  * restarts.  The number of domains is capped: past the cap a domain is
- * still judged (as new) but not remembered. */
+ * still judged (as new) but not remembered, and each zone is told of that
+ * once, not once per query.  Its hash seed is random per table. */
 #ifndef AIRLOCK_SEEN_H
 #define AIRLOCK_SEEN_H
 
@@ -31,8 +32,11 @@ int al_seen_merge(struct al_seen *s, const char *domain, int64_t first_us);
 struct al_sighting {
 	int64_t first_us; /* its first sighting: now_us when added */
 	bool added;       /* first sighting now: to be saved */
-	bool report;      /* the first time this zone asks for it since it was added */
-	bool full;        /* not known and not remembered: the table is full */
+	bool report;      /* the first time this zone asks for it since it was added;
+			   * when full: the zone's first domain not remembered since
+			   * the table filled */
+	bool full;        /* not known and not remembered: the table is full (or, by
+			   * rare chance, the name's run of slots is) */
 	int64_t epoch_us; /* the earliest first sighting held: learning starts there */
 };
 int al_seen_note(struct al_seen *s, const char *domain, unsigned zone, int64_t now_us,

@@ -2,8 +2,11 @@
  * is exported in and imported from, one domain a line,
  *   # a comment
  *   example.com. 2026-11-24T10:00:00Z
- * and the import into a query log's seen_domains table (`airlock seen
- * import`), which keeps the earlier sighting of a domain held twice.
+ * the domain in presentation form as the daemon keeps it (b!c.com.,
+ * \200x.com.: any bytes, \DDD and \X escapes; a leading '#' written
+ * "\#", since a '#' that begins a word starts a comment), and the import
+ * into a query log's seen_domains table (`airlock seen import`), which
+ * keeps the earlier sighting of a domain held twice.
  * Reading the table is logread's (al_logread_seen). */
 #ifndef AIRLOCK_SEENDB_H
 #define AIRLOCK_SEENDB_H
@@ -14,11 +17,14 @@
 
 #include "airlock/err.h"
 
-#define AL_SEEN_DOMAIN_MAX 256 /* presentation form with the trailing dot, NUL */
+/* Presentation form with the trailing dot and NUL: 255 wire bytes, each
+ * up to four characters (\DDD). */
+#define AL_SEEN_DOMAIN_MAX 1024
 
 /* Parses one line of the text form (line is modified).  Returns 1 with
- * the domain (lower case, trailing dot) and its first sighting, 0 for a
- * blank or comment line, -EINVAL with err saying what is wrong. */
+ * the domain (AL_SEEN_DOMAIN_MAX bytes: lower case, escaped as the daemon
+ * keeps it, trailing dot) and its first sighting, 0 for a blank or
+ * comment line, -EINVAL with err saying what is wrong. */
 int al_seendb_parse_line(char *line, char *domain, int64_t *first_us, struct al_err *err);
 /* Writes one line of the text form.  Returns 0 or -EIO. */
 int al_seendb_write_line(FILE *fp, const char *domain, int64_t first_us);

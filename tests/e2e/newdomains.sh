@@ -8,7 +8,11 @@
 # never new; once age_s has passed the new domain is answered everywhere.
 # The sightings survive a restart (learning does not start again), and a
 # baseline exported with `airlock seen export` and imported into another
-# log makes its domains known there at once.
+# log makes its domains known there at once; names with punctuation and
+# escapes (b!c.example, \200y.example, #h.example) go through export,
+# import and export again unchanged.  A full table (max_domains) still
+# judges new domains, counts them in seen_full, and tells the alert zone
+# once, not once per query.
 . "$(dirname "$0")/lib.sh" || exit 1
 setup
 need_sqlite3
@@ -102,13 +106,13 @@ wait_exit "$AL_PID" 5000
 expect_eq "export output" "$T/base.txt: 4 domains" "$(cat "$T/export.out")"
 expect_eq "the exported baseline's domains" "fresh.example. known.example. later.example. old.example." \
     "$(grep -v '^#' "$T/base.txt" | cut -d' ' -f1 | xargs)"
-printf 'bad!.example 2026-01-01T00:00:00Z\n' >"$T/bad.txt"
+printf 'bad..example 2026-01-01T00:00:00Z\n' >"$T/bad.txt"
 DB2=$T/other.db
 if "$AIRLOCK" seen import "$T/bad.txt" --db "$DB2" >"$T/bad.out" 2>&1; then
     fail "a bad baseline was imported"
 fi
 expect_eq "bad baseline message" \
-    "airlock seen: $T/bad.txt:1: \"bad!.example\" is not a domain name (expected e.g. example.com); nothing was imported" \
+    "airlock seen: $T/bad.txt:1: \"bad..example\" is not a domain name (expected e.g. example.com: labels of 1-63 bytes, 255 in all, escapes \\DDD or \\X); nothing was imported" \
     "$(cat "$T/bad.out")"
 # The fleet's baseline goes back a year: its learning period is long over.
 { cat "$T/base.txt"; echo "ancient.example. 2025-11-01T00:00:00Z"; } >"$T/fleet.txt"
@@ -123,4 +127,55 @@ q 127.0.2.9 www.old.example A >"$T/i1"
 expect_answer "$T/i1" A 192.0.2.1 "imported baseline: a known domain"
 q 127.0.2.9 www.unseen.example A >"$T/i2"
 expect_status "$T/i2" REFUSED "imported baseline: a domain nobody saw"
+
+# Whatever names the clients ask, the baseline still goes from log to log
+# (one odd name once made every later import fail).
+for n in 'a.b!c.example' 'x.\200y.example' 'x.#h.example' 'x.a#b.example' 'a.b\.example'; do
+    q 127.0.4.9 "$n" A >"$T/odd"
+    expect_status "$T/odd" NOERROR "odd name $n, allow zone"
+done
+kill -TERM "$AL_PID"
+wait_exit "$AL_PID" 5000
+expect_eq "odd names saved as the daemon keeps them" \
+'#h.example.
+\200y.example.
+a#b.example.
+b!c.example.
+b\.example.' "$(sql "$DB2" "SELECT domain FROM seen_domains ORDER BY domain" | grep -v '^[a-z]*\.example\.$')"
+"$AIRLOCK" seen export "$T/odd1.txt" --db "$DB2" >"$T/odd1.out" 2>&1 || fail_out "$T/odd1.out" "export with odd names failed"
+"$AIRLOCK" seen import "$T/odd1.txt" --db "$T/third.db" >"$T/odd2.out" 2>&1 || fail_out "$T/odd2.out" "import of odd names failed"
+expect_eq "import of odd names" "$T/third.db: 11 domains added, 0 seen earlier than recorded" "$(cat "$T/odd2.out")"
+"$AIRLOCK" seen export "$T/odd2.txt" --db "$T/third.db" >"$T/odd3.out" 2>&1 || fail_out "$T/odd3.out" "second export failed"
+cmp -s "$T/odd1.txt" "$T/odd2.txt" || fail "export -> import -> export changed the baseline: $(diff "$T/odd1.txt" "$T/odd2.txt" | head -5)"
+grep -qx '\\#h.example. [0-9T:.-]*Z' "$T/odd1.txt" || fail "a leading '#' was not written escaped: $(grep 'h.example' "$T/odd1.txt")"
+
+# A full table: 16 domains fill it, then names of domains it has no room
+# for, three queries each, in the alert zone.
+DB4=$T/full.db
+cat >"$T/full.json" <<JSON
+{
+  "listen": [ {"address": "127.0.0.1", "port": $LPORT} ],
+  "upstreams": [ {"address": "127.0.0.1", "port": $UPORT} ],
+  "zones": [ {"name": "application", "cidrs": ["127.0.1.0/24"], "new_domains": {"action": "alert"}} ],
+  "new_domains": {"learning_s": 0, "max_domains": 16},
+  "log": {"path": "$DB4", "batch_ms": 20}
+}
+JSON
+start_airlockd "$T/full.json" "$LPORT" airlockd4
+for i in $(seq 1 16); do
+    q 127.0.1.9 "www.fill$i.example" A >"$T/fill"
+    expect_answer "$T/fill" A 192.0.2.1 "filling the table: fill$i.example"
+done
+for i in 1 2 3; do
+    for d in over1 over2; do
+        q 127.0.1.9 "n$i.$d.example" A >"$T/over"
+        expect_answer "$T/over" A 192.0.2.1 "full table, alert zone: n$i.$d.example answered"
+    done
+done
+kill -TERM "$AL_PID"
+wait_exit "$AL_PID" 5000
+grep -q "seen_full=6 " "$T/airlockd4.err" || fail "counter seen_full=6 missing at exit: $(grep -o 'seen_full=[0-9]*' "$T/airlockd4.err")"
+grep -q "new_domain_alerts=22 " "$T/airlockd4.err" || fail "counter new_domain_alerts=22 missing at exit"
+expect_eq "incidents: one per domain remembered, one for the full table (not one per query)" \
+    "17 1" "$(sql "$DB4" "SELECT count(*), count(*) FILTER (WHERE json_extract(detail, '\$.domain') = 'over1.example.') FROM incidents WHERE kind = 'new_domain'" | tr '|' ' ')"
 pass

@@ -1214,8 +1214,9 @@ static void test_qlog_writes_chained_incidents_and_first_sightings(void **state)
 	struct al_qlog *log = log_open(f->path, 64, 100, 10);
 	struct al_logrec r = record(T0, "10.0.2.7", "x.tun.example.");
 	struct al_qlog_stats st;
-	char out[512];
+	char out[512], longest[300];
 	sqlite3 *db;
+	int i;
 
 	r.incident = al_incident_new(AL_SEV_INFO, "new_domain", "{\"domain\":\"tun.example.\"}");
 	assert_non_null(r.incident);
@@ -1227,6 +1228,12 @@ static void test_qlog_writes_chained_incidents_and_first_sightings(void **state)
 	/* An earlier sighting of a domain already saved wins; a later one does not. */
 	assert_int_equal(al_qlog_seen(log, "tun.example.", T0 + 2), 0);
 	assert_int_equal(al_qlog_seen(log, "other.example.", T0 + 20), 0);
+	/* A label of 63 escaped bytes: 252 characters, the longest kept. */
+	memset(longest, 0, sizeof(longest));
+	for (i = 0; i < 63; i++)
+		memcpy(longest + 4 * i, "\\200", 4);
+	strcat(longest, ".example.");
+	assert_int_equal(al_qlog_seen(log, longest, T0 + 30), 0);
 	al_qlog_get_stats(log, &st);
 	assert_int_equal(st.seen_dropped, 0);
 	al_qlog_close(log);
@@ -1236,8 +1243,10 @@ static void test_qlog_writes_chained_incidents_and_first_sightings(void **state)
 				     " JOIN queries q ON q.id = i.query_id ORDER BY i.id", out, sizeof(out)),
 			    "new_domain|info|x.tun.example.\ntunnel_suspected|warning|x.tun.example.\n");
 	assert_string_equal(test_db_rows(db, "SELECT domain, first_seen_us - 1795514400000000 FROM seen_domains"
-				     " ORDER BY domain", out, sizeof(out)),
+				     " WHERE length(domain) < 100 ORDER BY domain", out, sizeof(out)),
 			    "other.example.|9\ntun.example.|2\n");
+	assert_int_equal(test_db_scalar(db, "SELECT length(domain) FROM seen_domains WHERE first_seen_us - 1795514400000000 = 30"),
+			 (int64_t)strlen(longest));
 	sqlite3_close(db);
 }
 
