@@ -17,7 +17,7 @@ int al_logwrite_connect(const char *path, unsigned busy_ms, int flags, sqlite3 *
 	 * journal mode included. */
 	if (al_qlog_migrate(*db, err) < 0)
 		goto fail;
-	if (sqlite3_exec(*db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) != SQLITE_OK) {
+	if (sqlite3_exec(*db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL", NULL, NULL, NULL) != SQLITE_OK) {
 		al_err_set(err, "cannot set up the query log: %s", sqlite3_errmsg(*db));
 		goto fail;
 	}

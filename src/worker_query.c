@@ -473,10 +473,12 @@ static bool first_sight(struct al_worker *w, struct al_client *c, const struct a
 	v->new_until_ms = now_ms(w) + (uint64_t)(s.first_us + r.age_us - now + 999) / 1000;
 	if (rule->action == AL_NEWDOM_ALLOW)
 		return false;
+	/* A full table's one report to the zone says so ("table": "full"): it
+	 * tells of no new domain after it (seen.h). */
 	if (s.report && w->qlog)
 		inc = incident(block ? AL_SEV_WARNING : AL_SEV_INFO, "new_domain", "domain", dom,
 			       "first_seen", al_logtime_format(s.first_us, 0, first, sizeof(first)),
-			       "action", block ? "block" : "alert", NULL);
+			       "action", block ? "block" : "alert", s.full ? "table" : NULL, "full", NULL);
 	if (!block) {
 		AL_STAT_INC(w->stats.new_domain_alerts);
 		add_alert(v, inc);

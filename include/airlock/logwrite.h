@@ -1,7 +1,9 @@
 /* Opening a query log to write to it: one way for airlockd's writer, the
  * CLI's imports and the flow monitor's incidents.  It creates or migrates
  * the schema (a newer one is refused before anything is changed), in WAL
- * mode, waiting busy_ms for another writer that holds the lock. */
+ * mode with synchronous=NORMAL (a commit appends to the WAL without a
+ * sync, so a writer committing often holds the lock briefly), waiting
+ * busy_ms for another writer that holds the lock. */
 #ifndef AIRLOCK_LOGWRITE_H
 #define AIRLOCK_LOGWRITE_H
 

@@ -7,9 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
@@ -24,7 +22,6 @@
 #include "cli.h"
 
 #define BUSY_MS 10000
-#define COMMIT_MS 200 /* incidents batched at most this long: airlockd's writer waits 1 s for the lock */
 #define LOAD_AHEAD_US (3600LL * 1000000) /* answers read ahead of the flows */
 #define BAD_SHOWN 20                     /* bad records printed; the rest counted */
 #define READ_AHEAD 8                     /* flows read ahead of the one judged */
@@ -51,12 +48,10 @@ struct flows {
 	int zone;
 	bool zone_known;
 	const char *file;     /* the one being read */
-	bool lazy;            /* a regular file, read without waiting: commits may wait COMMIT_MS */
 	unsigned long bad_shown;
 	uint64_t found[NKINDS], flows_in[NKINDS];
 	enum al_severity sev[NKINDS];
-	uint64_t written, pending; /* incidents committed; in the open transaction */
-	int64_t begun_ms;     /* when the open transaction began */
+	uint64_t written;
 	bool write_failed;
 };
 
@@ -112,53 +107,36 @@ static int load_one(const struct al_logaddr *a, void *arg)
 				    a->ttl < 0 ? 0 : (uint32_t)a->ttl, a->query_id);
 }
 
-static int64_t now_us(int clock)
+static int64_t now_us(void)
 {
 	struct timespec ts;
 
-	clock_gettime(clock, &ts);
+	clock_gettime(CLOCK_REALTIME, &ts);
 	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
 }
 
-/* A failed write ends the run: the incidents of its transaction are lost,
- * those committed before stay. */
+/* A failed write ends the run's writing: the incidents written before stay. */
 static int write_failed(struct flows *fl, const char *what)
 {
 	fprintf(stderr, "airlock flows: cannot write %s: %s\n", what, sqlite3_errmsg(fl->wdb));
-	if (!sqlite3_get_autocommit(fl->wdb))
-		sqlite3_exec(fl->wdb, "ROLLBACK", NULL, NULL, NULL);
-	fl->pending = 0;
 	fl->write_failed = true;
 	return -EIO;
 }
 
-/* Commits the incidents written so far: transactions are kept short, so
- * that airlockd's writer gets the lock back and readers see them. */
-static int commit(struct flows *fl)
+/* Forgets the answers held and where the scan was: the next flow opens
+ * the scan at its own start, as the first flow did. */
+static void drop_answers(struct flows *fl)
 {
-	if (!fl->pending)
-		return 0;
-	if (sqlite3_exec(fl->wdb, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-		return write_failed(fl, "the incidents");
-	fl->written += fl->pending;
-	fl->pending = 0;
-	return 0;
-}
-
-/* After each flow judged: the next read may wait for input (--follow, a
- * pipe), so nothing is held past this, except for a regular file whose
- * incidents are batched up to COMMIT_MS. */
-static int commit_due(struct flows *fl)
-{
-	if (!fl->pending || (fl->lazy && now_us(CLOCK_MONOTONIC) / 1000 - fl->begun_ms < COMMIT_MS))
-		return 0;
-	return commit(fl);
+	al_logread_scan_close(fl->scan);
+	fl->scan = NULL;
+	al_answerindex_expire(fl->ai, INT64_MAX);
+	fl->loaded_until = INT64_MIN;
 }
 
 /* A flow that starts before the answers the index still holds could
  * explain it (files given out of time order, or two interfaces' files of
  * the same hours one after the other): the log is read again from its
- * start, as for the first flow. */
+ * start. */
 static void reread(struct flows *fl, const struct al_flowrec *r, int64_t from_us)
 {
 	char t[AL_LOGTIME_LEN], f[AL_LOGTIME_LEN];
@@ -167,10 +145,7 @@ static void reread(struct flows *fl, const struct al_flowrec *r, int64_t from_us
 		fprintf(stderr, "airlock flows: %s:%lu: a flow at %s, older than the flows before it: the query log's"
 			" answers are read again from %s\n", r->file, r->line, al_logtime_format(r->start_us, 0, t, sizeof(t)),
 			al_logtime_format(from_us, 0, f, sizeof(f)));
-	al_logread_scan_close(fl->scan);
-	fl->scan = NULL;
-	al_answerindex_expire(fl->ai, INT64_MAX);
-	fl->loaded_until = INT64_MIN;
+	drop_answers(fl);
 }
 
 /* Makes sure the answers that can explain flow r are in the index, and
@@ -185,10 +160,11 @@ static int answers_for(struct flows *fl, const struct al_flowrec *r, struct al_e
 
 	if (fl->scan && from_us + fl->o.window_us < fl->held_from)
 		reread(fl, r, from_us);
+	else if (fl->scan && from_us > fl->loaded_until)
+		drop_answers(fl); /* a gap in time (files of days apart, one flow far behind): nothing held
+				   * or still unread before from_us explains a flow to come, so none is read */
 	if (end_us < fl->loaded_until)
 		return 0;
-	if ((rc = commit(fl)) < 0) /* a scan may take long: airlockd's writer must not wait for it */
-		return rc;
 	if (!fl->scan) {
 		if ((rc = al_logread_scan_open(fl->lr, from_us, &fl->scan, err)) < 0)
 			return rc;
@@ -198,7 +174,7 @@ static int answers_for(struct flows *fl, const struct al_flowrec *r, struct al_e
 	 * so none asked before now or the newest row, less that, is still to
 	 * come: the scan covered up to there when it reached the end of the
 	 * log, and later flows scan again for what airlockd writes meanwhile. */
-	logged_us = now_us(CLOCK_REALTIME);
+	logged_us = now_us();
 	rc = al_logread_scan(fl->scan, end_us + LOAD_AHEAD_US, load_one, fl, err);
 	if (al_answerindex_flush(fl->ai) < 0 && rc >= 0)
 		rc = -ENOMEM;
@@ -268,11 +244,6 @@ static int write_incident(struct flows *fl, const struct al_flow_finding *f, con
 
 	if (fl->write_failed)
 		return -EIO;
-	if (!fl->pending) {
-		if (sqlite3_exec(fl->wdb, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-			return write_failed(fl, "the incidents");
-		fl->begun_ms = now_us(CLOCK_MONOTONIC) / 1000;
-	}
 	sqlite3_bind_int64(fl->ins, 1, f->flow.start_us);
 	sqlite3_bind_text(fl->ins, 2, al_severity_name(f->severity), -1, SQLITE_STATIC);
 	sqlite3_bind_text(fl->ins, 3, f->kind, -1, SQLITE_STATIC);
@@ -289,7 +260,7 @@ static int write_incident(struct flows *fl, const struct al_flow_finding *f, con
 	sqlite3_reset(fl->ins);
 	if (rc != SQLITE_DONE)
 		return write_failed(fl, "an incident");
-	fl->pending++;
+	fl->written++;
 	return 0;
 }
 
@@ -342,15 +313,6 @@ static void on_bad(unsigned long line, const char *why, void *arg)
 		fprintf(stderr, "airlock flows: %s:%lu: %s (skipped)\n", fl->file, line, why);
 }
 
-/* Whether path ("-": standard input) is a regular file, which a read never
- * waits on (a pipe or a terminal may). */
-static bool regular(const char *path)
-{
-	struct stat st;
-
-	return (strcmp(path, "-") ? stat(path, &st) : fstat(STDIN_FILENO, &st)) == 0 && S_ISREG(st.st_mode);
-}
-
 /* Flows are read READ_AHEAD ahead of the one judged, so that the index
  * fetches the memory of their destinations meanwhile (not with --follow:
  * each flow is judged as soon as it is read). */
@@ -365,7 +327,6 @@ static int read_file(struct flows *fl, struct al_flowmon *m, const char *path, e
 	int rc = 0, read_rc = 1;
 
 	fl->file = strcmp(path, "-") ? path : "(stdin)";
-	fl->lazy = !fl->follow && regular(path);
 	fl->bad_shown = 0;
 	if (al_flowreader_open(path, &o, &r, &err) < 0) {
 		fprintf(stderr, "airlock flows: %s\n", err.msg);
@@ -391,11 +352,9 @@ static int read_file(struct flows *fl, struct al_flowmon *m, const char *path, e
 		head = (head + 1) % READ_AHEAD;
 		n--;
 		if ((rc = answers_for(fl, rec, &err)) < 0 ||
-		    (rc = al_flowmon_add(m, rec, on_finding, fl)) < 0 || (rc = commit_due(fl)) < 0)
+		    (rc = al_flowmon_add(m, rec, on_finding, fl)) < 0)
 			break;
 	}
-	if (commit(fl) < 0 && rc >= 0)
-		rc = -EIO;
 	if (rc >= 0 && read_rc < 0) { /* the flows before a read error are judged first */
 		rc = read_rc;
 		err = read_err;
@@ -519,11 +478,8 @@ int cli_flows(int argc, char **argv)
 		if (read_file(&fl, m, i < argc ? argv[i] : "-", fmt) < 0)
 			status = 2;
 	}
-	/* After an error the findings of the flows read are still written:
-	 * what was committed stays either way. */
+	/* After an error the findings of the flows read are still written. */
 	if (m && al_flowmon_flush(m, on_finding, &fl) < 0)
-		status = 2;
-	if (fl.wdb && commit(&fl) < 0)
 		status = 2;
 	for (k = 0; k < NKINDS; k++)
 		total += fl.found[k];

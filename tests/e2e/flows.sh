@@ -131,6 +131,20 @@ for l in open(sys.argv[1]):
 }
 expect_eq "inference.log's findings after a later file: as when read alone" "$(findings "$T/flows.json")" \
     "$(findings "$T/order.json")"
+# In time order but for one flow of 1970 between: that one is read again
+# for, and the later file after it starts a fresh read at its own time
+# instead of reading the three days between.
+{
+    echo "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
+    echo "$V2 eni-inf 127.0.2.9 198.51.100.97 40011 443 6 1 40 0 60 ACCEPT OK"
+} >"$T/early.log"
+"$AIRLOCK" flows -c "$T/airlock.json" --no-write --json "$T/inference.log" "$T/early.log" "$T/later.log" \
+    >"$T/gap.json" 2>"$T/gap.err"
+expect_eq "airlock flows exit status (a flow of 1970 between)" 1 "$?"
+grep -q "flows out of time order: the query log's answers read again 1 time " "$T/gap.err" ||
+    fail_out "$T/gap.err" "the count of rereads with a flow of 1970 between"
+expect_eq "inference.log's findings with a flow of 1970 after it: as when read alone" "$(findings "$T/flows.json")" \
+    "$(findings "$T/gap.json")"
 
 # wait_sql WHAT QUERY EXPECTED TIMEOUT_MS: polls the log while --follow runs.
 wait_sql() {

@@ -178,4 +178,6 @@ grep -q "seen_full=6 " "$T/airlockd4.err" || fail "counter seen_full=6 missing a
 grep -q "new_domain_alerts=22 " "$T/airlockd4.err" || fail "counter new_domain_alerts=22 missing at exit"
 expect_eq "incidents: one per domain remembered, one for the full table (not one per query)" \
     "17 1" "$(sql "$DB4" "SELECT count(*), count(*) FILTER (WHERE json_extract(detail, '\$.domain') = 'over1.example.') FROM incidents WHERE kind = 'new_domain'" | tr '|' ' ')"
+expect_eq "the full table's incident says the table is full" "over1.example." \
+    "$(sql "$DB4" "SELECT json_extract(detail, '\$.domain') FROM incidents WHERE json_extract(detail, '\$.table') = 'full'")"
 pass
