@@ -27,7 +27,6 @@ struct name {
 
 struct scrub {
 	size_t len;
-	size_t end; /* where the last record ends: bytes after it are cut */
 	uint16_t qtype, qclass;
 	struct name chain[AL_SCRUB_MAX_CHAIN + 1];
 	unsigned nchain;
@@ -231,8 +230,6 @@ static int judge(const uint8_t *pkt, const struct al_rr *rr, void *arg)
 
 	if (i >= MAX_RRS)
 		return -1;
-	if (s->pass == 1)
-		s->end = rr->rdata_off + rr->rdlen;
 	if (bit(s->decided, i))
 		return 0;
 	/* Every record is checked, kept or not, so whether a reply is
@@ -404,7 +401,6 @@ int al_scrub_reply(const uint8_t *reply, size_t len, uint8_t *out, size_t outlen
 	s.qtype = al_get16(reply + qend);
 	s.qclass = al_get16(reply + qend + 2);
 	qend += 4;
-	s.end = qend;
 	s.nchain = 1;
 	do {
 		s.grew = false;
@@ -417,9 +413,7 @@ int al_scrub_reply(const uint8_t *reply, size_t len, uint8_t *out, size_t outlen
 			return -EINVAL;
 	}
 	*dropped = s.dropped;
-	/* Bytes after the last record could carry anything past the rules:
-	 * such a reply is rebuilt too. */
-	if (!s.dropped && s.end == len) {
+	if (!s.dropped) {
 		*res = reply;
 		*reslen = len;
 		return 0;

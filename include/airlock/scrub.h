@@ -40,8 +40,6 @@
  * SRV record are kept; the OPT record (one at most, owned by the root) is
  * kept as it is.  Everything else goes.
  *
- * Bytes after the last record go too.
- *
  * When nothing goes (the usual case) the reply is used as it came.
  * Otherwise it is rebuilt: the header with fixed counts, the question as
  * is, then the kept records with their owner names, and the names inside
@@ -53,8 +51,7 @@
 
 /* Scrubs reply, a reply already matched to its question (one question).
  * On success *res and *reslen are reply and len when nothing was dropped,
- * or out and the rebuilt length; *dropped counts the records removed
- * (bytes after the last record are not counted).
+ * or out and the rebuilt length; *dropped counts the records removed.
  * Returns -EINVAL for a malformed reply (a compressed question name, a
  * record that does not parse, an OPT elsewhere than in the additional
  * section, a second one, one not owned by the root, a name in any record's

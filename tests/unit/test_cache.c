@@ -74,6 +74,27 @@ static void test_answer_strips_opt_and_serves_decremented_ttl(void **state)
 	al_answer_free(a);
 }
 
+/* Bytes after the reply's last record are never served (they could carry
+ * anything past the scrubbing rules): the answer renders as without them. */
+static void test_answer_drops_bytes_after_the_last_record(void **state)
+{
+	uint8_t pkt[4096], clean[1024], dirty[1024];
+	size_t n = test_reply(pkt, sizeof(pkt) - 8, 99, "www.example.", AL_TYPE_A, 0, 0, www_a), m;
+	struct al_query q = query("www.example.", AL_TYPE_A, 0);
+	struct al_answer *a;
+	(void)state;
+
+	assert_int_equal(al_answer_new(pkt, n, &policy, 0, &a), 0);
+	m = al_answer_render(a, &q, 0, 1232, 512, clean, sizeof(clean));
+	al_answer_free(a);
+	memcpy(pkt + n, "\x01secret", 7);
+	assert_int_equal(al_answer_new(pkt, n + 7, &policy, 0, &a), 0);
+	assert_int_equal(al_answer_render(a, &q, 0, 1232, 512, dirty, sizeof(dirty)), m);
+	assert_true(m > 0);
+	assert_memory_equal(dirty, clean, m);
+	al_answer_free(a);
+}
+
 static void test_answer_adds_own_opt_for_edns_client(void **state)
 {
 	struct al_answer *a = prepare("www.example.", AL_TYPE_A, 0, www_a, &policy, 0);
@@ -359,6 +380,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_answer_strips_opt_and_serves_decremented_ttl),
+		cmocka_unit_test(test_answer_drops_bytes_after_the_last_record),
 		cmocka_unit_test(test_answer_adds_own_opt_for_edns_client),
 		cmocka_unit_test(test_answer_truncates_when_over_limit),
 		cmocka_unit_test(test_answer_clamps_ttls),
