@@ -59,7 +59,7 @@ int al_control_parse(const char *line, size_t len, struct al_control_cmd *out,
 		     struct al_err *err)
 {
 	const char *word, *arg, *extra;
-	char name[AL_MAX_NAME * 4 + 1];
+	char name[AL_MAX_NAME_TEXT + 1];
 	size_t off = 0, n, argn, i;
 	int wire;
 
@@ -409,7 +409,7 @@ static void on_done(uv_async_t *a)
 	struct conn *cn, *next;
 	unsigned left, failed;
 	size_t dropped;
-	char name[AL_MAX_NAME * 4 + 2] = "";
+	char name[AL_MAX_NAME_TEXT + 2] = "";
 	cJSON *o;
 
 	for (cn = c->conns; cn; cn = next) {

@@ -334,7 +334,7 @@ static int add(struct loader *L, ldns_rr *rr, size_t file, size_t line)
 	size_t len;
 	ldns_buffer *wire;
 	uint8_t *rdata;
-	char nb[AL_MAX_NAME * 4 + 2];
+	char nb[AL_MAX_NAME_TEXT + 2];
 	int rc = 0;
 
 	if (ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN) {
@@ -537,7 +537,7 @@ static bool same_rr(const struct pending *a, const struct pending *b)
 static int check_cname(struct loader *L, const struct pending *v, size_t n)
 {
 	const struct pending *cn = NULL, *other = NULL;
-	char nb[AL_MAX_NAME * 4 + 2], tb[16];
+	char nb[AL_MAX_NAME_TEXT + 2], tb[16];
 	size_t i;
 
 	for (i = 0; i < n; i++) {

@@ -300,16 +300,19 @@ int al_msg_name_from_text(const char *text, uint8_t *out, size_t outlen)
 			continue;
 		}
 		if (ch == '\\') {
-			if (p[0] >= '0' && p[0] <= '2' && p[1] >= '0' && p[1] <= '9' && p[2] >= '0' && p[2] <= '9') {
+			if (p[0] >= '0' && p[0] <= '9') {
+				/* \DDD: three digits, at most 255 ("\2x" means nothing) */
+				if (p[1] < '0' || p[1] > '9' || p[2] < '0' || p[2] > '9')
+					return -1;
 				ch = (unsigned)((p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0'));
 				p += 3;
+				if (ch > 255)
+					return -1;
 			} else if (*p) {
 				ch = (unsigned char)*p++;
 			} else {
 				return -1;
 			}
-			if (ch > 255)
-				return -1;
 		}
 		if (n == 63 || o + n + 2 >= outlen)
 			return -1;

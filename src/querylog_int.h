@@ -26,7 +26,7 @@ int qlog_run(sqlite3_stmt *st);
 
 /* A registered domain's first sighting, for seen_domains. */
 struct seen_rec {
-	char domain[AL_MAX_NAME * 4]; /* presentation form: \DDD escapes take 4 bytes a byte */
+	char domain[AL_MAX_NAME_TEXT];
 	int64_t first_us;
 };
 

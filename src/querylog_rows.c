@@ -13,7 +13,6 @@
 #include "airlock/rowbuf.h"
 #include "querylog_int.h"
 
-#define NAME_TEXT 1024  /* a name in presentation form, \DDD escapes and NUL included */
 
 /* The writer's statements, prepared once per connection. */
 enum { INS_INCIDENT, INS_GAP, INS_SEEN, NSTMTS };
@@ -61,7 +60,7 @@ static int add_answer(const uint8_t *pkt, const struct al_rr *rr, void *arg)
 	struct answer_ctx *a = arg;
 	struct al_rowbuf *rb = a->w->answer_rows;
 	uint8_t wire[AL_MAX_NAME];
-	char name[NAME_TEXT], data[NAME_TEXT];
+	char name[AL_MAX_NAME_TEXT], data[AL_MAX_NAME_TEXT];
 	size_t off = rr->owner_off;
 	size_t len = rr->rdata_off + rr->rdlen;
 
@@ -113,11 +112,11 @@ static int write_incident(struct qlog_rows *w, const struct al_logrec *r,
 
 /* A record's addresses and name as the rows hold them. */
 struct rec_text {
-	char client[AL_ADDRSTRLEN], upstream[AL_ADDRSTRLEN], qname[NAME_TEXT];
+	char client[AL_ADDRSTRLEN], upstream[AL_ADDRSTRLEN], qname[AL_MAX_NAME_TEXT];
 };
 
 /* Every text of a row fits the rowbuf's room for one row: nothing is cut. */
-_Static_assert(2 * (NAME_TEXT - 1) < AL_ROWBUF_TEXT, "an answers row's name and data");
+_Static_assert(2 * (AL_MAX_NAME_TEXT - 1) < AL_ROWBUF_TEXT, "an answers row's name and data");
 _Static_assert(sizeof(struct rec_text) + sizeof(((struct al_logrec *)0)->zone) +
 		       sizeof(((struct al_logrec *)0)->reason) + 16 < AL_ROWBUF_TEXT,
 	       "a queries row's texts");

@@ -179,7 +179,7 @@ enum al_rrl_verdict al_ratelimit_reply(struct al_ratelimit *rl, const struct al_
 
 size_t al_ratelimit_domain(const struct psl_ctx_st *psl, const uint8_t *name, size_t len)
 {
-	char text[AL_MAX_NAME * 4];
+	char text[AL_MAX_NAME_TEXT];
 	size_t offs[AL_MAX_NAME / 2], n = 0, off, k;
 	int tl;
 

@@ -21,7 +21,7 @@ static int count_labels(const uint8_t *name, size_t len)
 
 int al_regdom(const psl_ctx_t *psl, const uint8_t *name, size_t len, char *out, size_t outlen)
 {
-	char text[AL_MAX_NAME * 4];
+	char text[AL_MAX_NAME_TEXT];
 	uint8_t wire[AL_MAX_NAME];
 	const char *reg;
 	size_t tlen, i;

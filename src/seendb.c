@@ -10,38 +10,16 @@
 #include "airlock/msg.h"
 #include "airlock/seendb.h"
 
-/* Whether every escape in text is one of presentation form's: \DDD (three
- * digits, at most 255) or \X for a character X that is not a digit.  The
- * name parser reads "\2x" as "2x"; a baseline should say what it means. */
-static bool escapes_valid(const char *text)
-{
-	const char *p;
-
-	for (p = text; (p = strchr(p, '\\')) != NULL; p++) {
-		if (p[1] < '0' || p[1] > '9') {
-			if (!p[1])
-				return false;
-			p++;
-			continue;
-		}
-		if (p[2] < '0' || p[2] > '9' || p[3] < '0' || p[3] > '9' ||
-		    (p[1] - '0') * 100 + (p[2] - '0') * 10 + (p[3] - '0') > 255)
-			return false;
-		p += 3;
-	}
-	return true;
-}
-
 /* text, a name in presentation form of at least one label, into out
- * (AL_SEEN_DOMAIN_MAX bytes) as the daemon writes a registered domain:
+ * (AL_MAX_NAME_TEXT bytes) as the daemon writes a registered domain:
  * lower case, escapes as al_msg_name_to_text writes them, a trailing dot.
  * Every name the export writes reads back as itself. */
 static bool domain_norm(const char *text, char *out)
 {
 	uint8_t wire[AL_MAX_NAME];
 
-	return escapes_valid(text) && al_msg_name_from_text(text, wire, sizeof(wire)) > 1 &&
-	       al_msg_name_to_text(wire, out, AL_SEEN_DOMAIN_MAX) > 0;
+	return al_msg_name_from_text(text, wire, sizeof(wire)) > 1 &&
+	       al_msg_name_to_text(wire, out, AL_MAX_NAME_TEXT) > 0;
 }
 
 /* The first token of line, or NULL at its end or at a comment: a '#' that
@@ -115,7 +93,7 @@ static int import_one(struct import *im, const char *domain, int64_t first_us)
 
 static int import_lines(struct import *im, FILE *fp, const char *name, struct al_err *err)
 {
-	char line[AL_SEEN_DOMAIN_MAX + 256], domain[AL_SEEN_DOMAIN_MAX];
+	char line[AL_MAX_NAME_TEXT + 256], domain[AL_MAX_NAME_TEXT];
 	struct al_err lerr;
 	unsigned lineno = 0;
 	int64_t first;

@@ -454,7 +454,7 @@ static bool first_sight(struct al_worker *w, struct al_client *c, const struct a
 	struct al_seen_rule r;
 	struct al_sighting s;
 	struct al_incident *inc = NULL;
-	char dom[AL_MAX_NAME * 4], first[40];
+	char dom[AL_MAX_NAME_TEXT], first[40];
 	int64_t now = wall_us();
 	bool block = rule->action == AL_NEWDOM_BLOCK;
 

@@ -21,7 +21,7 @@ const char *al_shape_name(enum al_shape s);
 
 /* What one name says on its own. */
 struct al_name_features {
-	char domain[AL_MAX_NAME * 4]; /* registered domain, presentation form, lower case */
+	char domain[AL_MAX_NAME_TEXT]; /* registered domain, presentation form, lower case */
 	unsigned sub_len;   /* characters below it, dots not counted */
 	unsigned labels;    /* labels below it */
 	unsigned longest;   /* the longest of them */

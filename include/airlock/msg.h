@@ -8,6 +8,9 @@
 #include <stddef.h>
 
 #define AL_MAX_NAME 255
+/* A name in presentation form (al_msg_name_to_text) with its NUL: a \DDD
+ * escape takes 4 characters a wire byte. */
+#define AL_MAX_NAME_TEXT (AL_MAX_NAME * 4)
 #define AL_HDR 12
 #define AL_MAX_MSG 65535
 
@@ -90,9 +93,11 @@ int al_msg_read_name(const uint8_t *pkt, size_t len, size_t *off,
  * for the root); bytes outside printable ASCII and the characters . \ are
  * escaped (\DDD, \.).  Returns the length, -1 if out is too small. */
 int al_msg_name_to_text(const uint8_t *name, char *out, size_t outlen);
-/* Presentation form ("www.Example.com." or without the final dot; \. and
+/* Presentation form ("www.Example.com." or without the final dot; \X and
  * \DDD escapes) -> lower-case uncompressed wire form.  Returns the length,
- * -1 for an empty label, a label over 63 or a name over 255 bytes. */
+ * -1 for an empty label, a label over 63 or a name over 255 bytes, or an
+ * escape that is neither (a digit not followed by two more, over 255, a
+ * backslash at the end). */
 int al_msg_name_from_text(const char *text, uint8_t *out, size_t outlen);
 
 /* One resource record as seen by al_msg_walk. */

@@ -16,13 +16,10 @@
 #include <stdio.h>
 
 #include "airlock/err.h"
-
-/* Presentation form with the trailing dot and NUL: 255 wire bytes, each
- * up to four characters (\DDD). */
-#define AL_SEEN_DOMAIN_MAX 1024
+#include "airlock/msg.h"
 
 /* Parses one line of the text form (line is modified).  Returns 1 with
- * the domain (AL_SEEN_DOMAIN_MAX bytes: lower case, escaped as the daemon
+ * the domain (AL_MAX_NAME_TEXT bytes: lower case, escaped as the daemon
  * keeps it, trailing dot) and its first sighting, 0 for a blank or
  * comment line, -EINVAL with err saying what is wrong. */
 int al_seendb_parse_line(char *line, char *domain, int64_t *first_us, struct al_err *err);

@@ -195,6 +195,21 @@ static void test_rcode_names_cover_0_to_10(void **state)
 	assert_string_equal(al_msg_rcode_text(23, buf, sizeof(buf)), "RCODE23");
 }
 
+/* Presentation-form escapes: \X and exactly three digits up to 255. */
+static void test_name_from_text_reads_escapes_strictly(void **state)
+{
+	uint8_t w[AL_MAX_NAME];
+	(void)state;
+
+	assert_int_equal(al_msg_name_from_text("\\065b.\\.x", w, sizeof(w)), 7);
+	assert_memory_equal(w, "\2ab\2.x\0", 7);
+	assert_int_equal(al_msg_name_from_text("\\255.com", w, sizeof(w)), 7);
+	assert_int_equal(al_msg_name_from_text("\\2x.com", w, sizeof(w)), -1);
+	assert_int_equal(al_msg_name_from_text("\\25.com", w, sizeof(w)), -1);
+	assert_int_equal(al_msg_name_from_text("\\256.com", w, sizeof(w)), -1);
+	assert_int_equal(al_msg_name_from_text("com\\", w, sizeof(w)), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -208,6 +223,7 @@ int main(void)
 		cmocka_unit_test(test_error_reply_echoes_question_and_flags),
 		cmocka_unit_test(test_walk_visits_every_section),
 		cmocka_unit_test(test_read_name_rejects_pointer_loops),
+		cmocka_unit_test(test_name_from_text_reads_escapes_strictly),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,7 +22,7 @@
 
 static void test_seendb_parses_lines(void **state)
 {
-	char line[256], dom[AL_SEEN_DOMAIN_MAX];
+	char line[256], dom[AL_MAX_NAME_TEXT];
 	struct al_err err;
 	int64_t t = 0;
 
@@ -43,7 +43,7 @@ static void test_seendb_parses_lines(void **state)
 
 static void expect_bad(const char *text, const char *why)
 {
-	char line[512], dom[AL_SEEN_DOMAIN_MAX];
+	char line[512], dom[AL_MAX_NAME_TEXT];
 	struct al_err err = { "" };
 	int64_t t;
 
@@ -82,7 +82,7 @@ static void test_seendb_rejects_bad_lines(void **state)
 
 static void test_seendb_written_line_reads_back(void **state)
 {
-	char buf[256], dom[AL_SEEN_DOMAIN_MAX];
+	char buf[256], dom[AL_MAX_NAME_TEXT];
 	struct al_err err;
 	int64_t t = 0;
 	FILE *fp = fmemopen(buf, sizeof(buf), "w");
@@ -129,7 +129,7 @@ static const char *odd_name(size_t i, char *buf, size_t len)
 /* Each odd name as the export writes it, first seen at T0 + i s. */
 static void write_odd(char *out, size_t len)
 {
-	char name[AL_SEEN_DOMAIN_MAX];
+	char name[AL_MAX_NAME_TEXT];
 	FILE *fp = fmemopen(out, len, "w");
 	size_t i;
 
@@ -141,7 +141,7 @@ static void write_odd(char *out, size_t len)
 
 static void test_seendb_reads_back_every_name_it_writes(void **state)
 {
-	char text[8192], dom[AL_SEEN_DOMAIN_MAX], name[AL_SEEN_DOMAIN_MAX];
+	char text[8192], dom[AL_MAX_NAME_TEXT], name[AL_MAX_NAME_TEXT];
 	char *line = text, *next;
 	struct al_err err = { "" };
 	int64_t t = 0;
