@@ -19,8 +19,7 @@
 struct al_flowreader {
 	struct al_flowsink sink; /* first: the sink callbacks find the reader */
 	gzFile gz;
-	char *path;
-	const char *file;        /* the caller's path, "(stdin)": what records point to */
+	const char *path;        /* the caller's path, "(stdin)": for errors, and what records point to */
 	const struct al_flowparser_ops *ops;
 	void *state;
 	struct al_flowreader_opts opts;
@@ -87,7 +86,7 @@ static int sink_record(struct al_flowsink *s, const struct al_flowrec *rec)
 		r->qcap = cap;
 	}
 	r->queue[r->qlen] = *rec;
-	r->queue[r->qlen++].file = r->file;
+	r->queue[r->qlen++].file = r->path;
 	r->st.records++;
 	return 0;
 }
@@ -166,8 +165,8 @@ int al_flowreader_open(const char *path, const struct al_flowreader_opts *opts,
 	r->sink.record = sink_record;
 	r->sink.bad = sink_bad;
 	r->sink.stats = &r->st;
-	r->file = strcmp(path, "-") ? path : "(stdin)";
-	if (!(r->path = strdup(strcmp(path, "-") ? path : "(stdin)")) || !(r->buf = malloc(LINE_MAX_BYTES + 1))) {
+	r->path = strcmp(path, "-") ? path : "(stdin)";
+	if (!(r->buf = malloc(LINE_MAX_BYTES + 1))) {
 		al_flowreader_close(r);
 		return -ENOMEM;
 	}
@@ -394,6 +393,5 @@ void al_flowreader_close(struct al_flowreader *r)
 	free(r->queue);
 	free(r->peek);
 	free(r->buf);
-	free(r->path);
 	free(r);
 }

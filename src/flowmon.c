@@ -98,6 +98,13 @@ static struct node *table_find(const struct table *t, const void *key, size_t le
 	return NULL;
 }
 
+/* a + b for a flow's byte counts: they reach UINT64_MAX in the formats
+ * that allow it, so a sum stops there rather than wrap. */
+static uint64_t sum(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
 static struct node *table_add(struct table *t, const void *key, size_t len, uint64_t h, int64_t now)
 {
 	struct node *n = calloc(1, sizeof(*n));
@@ -230,7 +237,7 @@ static int finding(struct al_flowmon *m, const struct al_flow_finding *f)
 	h = al_hash(key, len, SEED);
 	if ((n = table_find(&m->findings, key, len, h)) != NULL) {
 		n->u.finding.count++;
-		n->u.finding.bytes = al_flow_sum(n->u.finding.bytes, f->flow.bytes);
+		n->u.finding.bytes = sum(n->u.finding.bytes, f->flow.bytes);
 		if (f->flow.end_us > n->u.finding.last_us)
 			n->u.finding.last_us = f->flow.end_us;
 		return 0;
@@ -348,7 +355,7 @@ static int large(struct al_flowmon *m, const struct al_flowrec *r, int sz, int d
 		if (n->u.conn.starts[i] == r->start_us)
 			return 0; /* the same interval from the other end's interface */
 	n->u.conn.starts[n->u.conn.nstarts++ % CONN_STARTS] = r->start_us;
-	n->u.conn.bytes = al_flow_sum(n->u.conn.bytes, r->bytes);
+	n->u.conn.bytes = sum(n->u.conn.bytes, r->bytes);
 	if (n->u.conn.reported || n->u.conn.bytes <= m->o.large_bytes)
 		return 0;
 	n->u.conn.reported = true;

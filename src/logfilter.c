@@ -153,6 +153,14 @@ int al_logtime_parse(const char *text, int64_t now_us, int64_t *out_us)
 	return parse_relative(text, now_us, out_us);
 }
 
+int64_t al_logtime_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 const char *al_logtime_format(int64_t ts_us, int digits, char *buf, size_t len)
 {
 	int64_t secs = ts_us / US, frac = ts_us % US;

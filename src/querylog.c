@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "airlock/log.h"
+#include "airlock/logread.h"
 #include "airlock/logwrite.h"
 #include "airlock/querylog.h"
 #include "querylog_int.h"
@@ -123,14 +124,6 @@ static int64_t mono_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static int64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static void gap_add(struct gap *g, uint64_t rows, int64_t first_us, int64_t last_us)
 {
 	if (!g->rows)
@@ -174,7 +167,7 @@ static void index_slices(struct al_qlog *log, size_t n)
 /* Retention between batches, in small transactions (see qlog_store_prune). */
 static void prune_step(struct al_qlog *log)
 {
-	int64_t cutoff = now_us() - (int64_t)log->opts.retention_days * 86400 * 1000000;
+	int64_t cutoff = al_logtime_now() - (int64_t)log->opts.retention_days * 86400 * 1000000;
 	int n = qlog_store_prune(log->store, cutoff);
 
 	pthread_mutex_lock(&log->mu);
@@ -261,7 +254,7 @@ static int take(struct al_qlog *log, struct batch *b, int failing)
 /* Loss is said out loud, but at most every DROP_WARN_US. */
 static void warn_drops(struct al_qlog *log, struct batch *b)
 {
-	int64_t now = now_us();
+	int64_t now = al_logtime_now();
 
 	if (!b->warn_rows || now - b->warned_us < DROP_WARN_US)
 		return;
@@ -351,7 +344,7 @@ static int flush(struct al_qlog *log, struct batch *b, struct al_err *err)
 	if (!log->db && db_open(log, err) < 0)
 		return -EIO;
 	return qlog_rows_write(log->rows, b->recs, b->n, b->seen, b->nseen, b->gaps, cause_names,
-			       GAP_CAUSES, now_us(), err);
+			       GAP_CAUSES, al_logtime_now(), err);
 }
 
 /* Writes what take() took, if anything.  A batch that cannot be written

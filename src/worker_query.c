@@ -433,14 +433,6 @@ static void add_alert(struct verdicts *v, struct al_incident *inc)
 	*pp = inc;
 }
 
-static int64_t wall_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* Newly seen domains, on the way upstream and for cached answers of
  * young domains: the first sighting of the query's registered domain is
  * noted (and saved); one first seen after learning and less than
@@ -455,7 +447,7 @@ static bool first_sight(struct al_worker *w, struct al_client *c, const struct a
 	struct al_sighting s;
 	struct al_incident *inc = NULL;
 	char dom[AL_MAX_NAME_TEXT], first[40];
-	int64_t now = wall_us();
+	int64_t now = al_logtime_now();
 	bool block = rule->action == AL_NEWDOM_BLOCK;
 
 	if (al_regdom(cfg->psl, q->qname_lc, q->qname_len, dom, sizeof(dom)) < 0)

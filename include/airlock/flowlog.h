@@ -45,13 +45,6 @@ struct al_flowrec {
 	const char *file;          /* the path given to al_flowreader_open, "(stdin)" for "-" */
 };
 
-/* a + b for a flow's counters (bytes, packets): they reach UINT64_MAX in
- * the formats that allow it, so a sum stops there rather than wrap. */
-static inline uint64_t al_flow_sum(uint64_t a, uint64_t b)
-{
-	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
-}
-
 struct al_flowstats {
 	uint64_t lines;    /* lines read */
 	uint64_t records;  /* flows returned */
@@ -74,7 +67,8 @@ struct al_flowreader_opts {
 };
 
 /* Opens path ("-": standard input), plain or gzip.  Errors name the path.
- * Each record points to path (its file): it must outlive them. */
+ * The reader and each record point to path (its file): it must outlive
+ * them all. */
 int al_flowreader_open(const char *path, const struct al_flowreader_opts *opts,
 		       struct al_flowreader **out, struct al_err *err);
 /* The next flow: 1 with *out filled, 0 at the end, -EIO (err) when the file

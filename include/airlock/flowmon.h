@@ -12,8 +12,8 @@
  * one finding with a count.  Not judged: flows from outside the zones
  * (except REJECTs, for probes), airlock's own traffic, DNS to airlock, and
  * the answering side of a connection (the reverse of a flow the rules
- * allow, or, in a record without a direction, from a port below 1024 to
- * one above). */
+ * allow, or one from a port below 1024 to one above), unless the record's
+ * source is known to have opened the connection (Azure). */
 #ifndef AIRLOCK_FLOWMON_H
 #define AIRLOCK_FLOWMON_H
 

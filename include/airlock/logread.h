@@ -62,6 +62,8 @@ int al_logtime_duration(const char *s, int64_t *out_us);
  * "2026-11-24T10:00:00.250Z", "2026-11-24T11:00:00+01:00"; no zone: UTC).
  * Returns 0 or -EINVAL. */
 int al_logtime_parse(const char *text, int64_t now_us, int64_t *out_us);
+/* Now, in UTC microseconds since the epoch: the log's time. */
+int64_t al_logtime_now(void);
 /* "2026-11-24T10:00:01.250Z" with digits (0, 3 or 6) fractional digits. */
 const char *al_logtime_format(int64_t ts_us, int digits, char *buf, size_t len);
 

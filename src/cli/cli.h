@@ -11,6 +11,10 @@
 
 #include "airlock/logread.h"
 
+/* How long a command writing to the query log (seen import, flows'
+ * incidents) waits for airlockd's writer to let go of the lock. */
+#define CLI_LOG_BUSY_MS 10000
+
 /* `airlock log`, `airlock incidents`, `airlock who-resolved`: argv[0] is
  * the command's name.  Exit codes: 0 success (also with no rows), 1 the
  * database or a write failed, 2 usage or an invalid filter. */

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
@@ -21,7 +20,6 @@
 #include "airlock/rules.h"
 #include "cli.h"
 
-#define BUSY_MS 10000
 #define LOAD_AHEAD_US (3600LL * 1000000) /* answers read ahead of the flows */
 #define BAD_SHOWN 20                     /* bad records printed; the rest counted */
 #define READ_AHEAD 8                     /* flows read ahead of the one judged */
@@ -43,7 +41,6 @@ struct flows {
 	struct al_answerindex *ai;
 	int64_t held_from, loaded_until; /* the answers given in between are in the index */
 	uint64_t rereads;     /* of the log, for flows out of time order */
-	int64_t newest_us;    /* the latest answer read */
 	char zone_text[64];   /* the last zone name looked up, and its index */
 	int zone;
 	bool zone_known;
@@ -99,28 +96,10 @@ static int load_one(const struct al_logaddr *a, void *arg)
 	struct flows *fl = arg;
 	struct al_ip ip, client;
 
-	if (a->ts_us > fl->newest_us)
-		fl->newest_us = a->ts_us;
 	if (al_ip_parse(a->data, &ip) < 0 || al_ip_parse(a->client, &client) < 0)
 		return 0;
 	return al_answerindex_stage(fl->ai, &ip, &client, zone_index(fl, a->zone), a->qname, a->ts_us,
 				    a->ttl < 0 ? 0 : (uint32_t)a->ttl, a->query_id);
-}
-
-static int64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
-}
-
-/* A failed write ends the run's writing: the incidents written before stay. */
-static int write_failed(struct flows *fl, const char *what)
-{
-	fprintf(stderr, "airlock flows: cannot write %s: %s\n", what, sqlite3_errmsg(fl->wdb));
-	fl->write_failed = true;
-	return -EIO;
 }
 
 /* Forgets the answers held and where the scan was: the next flow opens
@@ -174,14 +153,14 @@ static int answers_for(struct flows *fl, const struct al_flowrec *r, struct al_e
 	 * so none asked before now or the newest row, less that, is still to
 	 * come: the scan covered up to there when it reached the end of the
 	 * log, and later flows scan again for what airlockd writes meanwhile. */
-	logged_us = now_us();
+	logged_us = al_logtime_now();
 	rc = al_logread_scan(fl->scan, end_us + LOAD_AHEAD_US, load_one, fl, err);
 	if (al_answerindex_flush(fl->ai) < 0 && rc >= 0)
 		rc = -ENOMEM;
 	if (rc < 0)
 		return rc == -ENOMEM ? (al_err_set(err, "out of memory"), rc) : rc;
-	if (fl->newest_us > logged_us)
-		logged_us = fl->newest_us;
+	if (al_answerindex_newest(fl->ai) > logged_us)
+		logged_us = al_answerindex_newest(fl->ai);
 	logged_us -= AL_LOGREAD_LATE_US;
 	fl->loaded_until = logged_us < end_us + LOAD_AHEAD_US ? logged_us : end_us + LOAD_AHEAD_US;
 	if (from_us > fl->held_from) {
@@ -258,8 +237,12 @@ static int write_incident(struct flows *fl, const struct al_flow_finding *f, con
 		sqlite3_bind_null(fl->ins, 8);
 	rc = sqlite3_step(fl->ins);
 	sqlite3_reset(fl->ins);
-	if (rc != SQLITE_DONE)
-		return write_failed(fl, "an incident");
+	if (rc != SQLITE_DONE) {
+		/* The run writes nothing more: the incidents written before stay. */
+		fprintf(stderr, "airlock flows: cannot write an incident: %s\n", sqlite3_errmsg(fl->wdb));
+		fl->write_failed = true;
+		return -EIO;
+	}
 	fl->written++;
 	return 0;
 }
@@ -379,7 +362,7 @@ static int open_logs(struct flows *fl)
 	if ((rc = cli_log_path("flows", fl->db, fl->db ? NULL : fl->config, &path)) != 0)
 		return rc;
 	rc = al_logread_open(path, &fl->lr, &err);
-	if (rc == 0 && fl->write && al_logwrite_open(path, BUSY_MS, &fl->wdb, &err) == 0 &&
+	if (rc == 0 && fl->write && al_logwrite_open(path, CLI_LOG_BUSY_MS, &fl->wdb, &err) == 0 &&
 	    sqlite3_prepare_v2(fl->wdb, "INSERT INTO incidents (ts_us, severity, kind, zone, client, name, detail,"
 			       " query_id) VALUES (?,?,?,?,?,?,?,?)", -1, &fl->ins, NULL) != SQLITE_OK) {
 		al_err_set(&err, "%s: %s", path, sqlite3_errmsg(fl->wdb));

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "airlock/config.h"
 #include "cli.h"
@@ -82,14 +81,6 @@ static int usage_error(const struct cli_logargs *a, const char *fmt, ...)
 	return -EINVAL;
 }
 
-static int64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static int set_format(struct cli_logargs *a, enum cli_format fmt)
 {
 	if (a->fmt_given && a->fmt != fmt) {
@@ -160,7 +151,7 @@ static int option(struct cli_logargs *a, int argc, char **argv, int *i, int64_t 
 bool cli_logargs_parse(struct cli_logargs *a, const char *cmd, enum al_logread_kind kind,
 		       int argc, char **argv, int *status)
 {
-	int64_t now = now_us();
+	int64_t now = al_logtime_now();
 	struct al_err err;
 	bool options = true;
 	int i, rc;

@@ -10,7 +10,6 @@
 #include "airlock/seendb.h"
 #include "cli.h"
 
-#define IMPORT_BUSY_MS 10000 /* how long an import waits for airlockd's writer */
 
 struct seen_args {
 	const char *verb, *file, *db, *config;
@@ -87,7 +86,7 @@ static int do_import(const struct seen_args *a, const char *db)
 		fprintf(stderr, "airlock seen: %s: %s\n", a->file, strerror(errno));
 		return 1;
 	}
-	rc = al_seendb_import(db, fp, name, IMPORT_BUSY_MS, &added, &earlier, &err);
+	rc = al_seendb_import(db, fp, name, CLI_LOG_BUSY_MS, &added, &earlier, &err);
 	if (fp != stdin)
 		fclose(fp);
 	if (rc < 0) {

@@ -82,6 +82,8 @@ grep -q "inference.log:9: srcaddr: \"not-an-ip\" is not an IP address (skipped)"
     fail_out "$T/flows.err" "the bad line was not reported with its line number"
 grep -q "inference.log (aws): 9 lines, 6 flows, 1 NODATA, 0 SKIPDATA, 1 bad" "$T/flows.err" ||
     fail_out "$T/flows.err" "the counts of inference.log"
+grep -qx "airlock flows: 11 incidents written" "$T/flows.err" ||
+    fail_out "$T/flows.err" "the count of incidents written"
 sql() { sqlite3 -batch -noheader -separator '|' "$DB" "$1"; }
 expect_eq "incidents: kind, severity, client, name, destination, rule, count, bytes" \
 "data_zone_egress|critical|127.0.3.9||198.51.100.7||1|800
@@ -132,8 +134,7 @@ for l in open(sys.argv[1]):
 expect_eq "inference.log's findings after a later file: as when read alone" "$(findings "$T/flows.json")" \
     "$(findings "$T/order.json")"
 # In time order but for one flow of 1970 between: that one is read again
-# for, and the later file after it starts a fresh read at its own time
-# instead of reading the three days between.
+# for (once), and inference.log's flows are judged as when read alone.
 {
     echo "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
     echo "$V2 eni-inf 127.0.2.9 198.51.100.97 40011 443 6 1 40 0 60 ACCEPT OK"

@@ -270,29 +270,19 @@ static void test_flowmon_answer_in_the_flows_second_explains_it(void **state)
 static void test_flowmon_initiator_wins_over_ports(void **state)
 {
 	struct world *w = *state;
-	struct al_flowrec r;
 
-	/* The data zone connecting out from port 443: known to have opened
-	 * the connection (Azure), it is judged; logged only as egress (AWS,
-	 * as a server's answer is too) it passes for the answer to a
-	 * connection to port 443. */
-	r = rec("10.0.3.7", 443, "198.51.100.7", 8443, 6, 800, T0, true);
-	r.opened = true;
-	assert_int_equal(al_flowmon_add(w->m, &r, collect, w), 0);
-	r = rec("10.0.3.8", 443, "198.51.100.7", 8443, 6, 800, T0, true);
-	r.dir = AL_FLOW_EGRESS;
-	assert_int_equal(al_flowmon_add(w->m, &r, collect, w), 0);
-	/* The answering side of a flow the rules allow stays unjudged,
-	 * whatever its direction. */
-	r = rec("10.0.3.7", 6333, "10.0.2.40", 50001, 6, 500, T0, true);
-	r.dir = AL_FLOW_EGRESS;
-	assert_int_equal(al_flowmon_add(w->m, &r, collect, w), 0);
-	r.dir = AL_FLOW_INGRESS;
-	assert_int_equal(al_flowmon_add(w->m, &r, collect, w), 0);
+	/* The data zone connecting out from port 443: an Azure tuple, whose
+	 * source opened the connection, is judged; a record that does not say
+	 * who opened it (AWS and GCP say only how packets crossed) passes for
+	 * the answer to a connection to port 443. */
+	flows_of(w, "azure-nsg-v1-lowport.json", 1);
+	flow(w, "10.0.3.8", 443, "198.51.100.7", 8443, 6, 800, T0, true);
+	/* The answering side of a flow the rules allow stays unjudged. */
+	flow(w, "10.0.3.7", 6333, "10.0.2.40", 50001, 6, 500, T0, true);
 	assert_string_equal(flush(w),
-			    "data_zone_egress 10.0.3.7>198.51.100.7:8443 - x1 800B\n"
-			    "no_dns_answer 10.0.3.7>198.51.100.7:8443 - x1 800B\n"
-			    "policy_violation 10.0.3.7>198.51.100.7:8443 - default deny x1 800B\n");
+			    "data_zone_egress 10.0.3.7>198.51.100.7:8443 - x1 0B\n"
+			    "no_dns_answer 10.0.3.7>198.51.100.7:8443 - x1 0B\n"
+			    "policy_violation 10.0.3.7>198.51.100.7:8443 - default deny x1 0B\n");
 }
 
 static void test_flowmon_probe_threshold(void **state)
