@@ -122,10 +122,20 @@ bool al_ip_equal(const struct al_ip *a, const struct al_ip *b)
 	       memcmp(a->bytes, b->bytes, (size_t)addr_len(a->family)) == 0;
 }
 
-int al_ip_from_sockaddr(const struct sockaddr *sa, struct al_ip *out)
+bool al_ip_unmap(struct al_ip *ip)
 {
 	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 
+	if (ip->family != AF_INET6 || memcmp(ip->bytes, mapped, sizeof(mapped)) != 0)
+		return false;
+	memmove(ip->bytes, ip->bytes + 12, 4);
+	memset(ip->bytes + 4, 0, 12);
+	ip->family = AF_INET;
+	return true;
+}
+
+int al_ip_from_sockaddr(const struct sockaddr *sa, struct al_ip *out)
+{
 	memset(out, 0, sizeof(*out));
 	if (sa->sa_family == AF_INET) {
 		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
@@ -135,14 +145,9 @@ int al_ip_from_sockaddr(const struct sockaddr *sa, struct al_ip *out)
 	}
 	if (sa->sa_family == AF_INET6) {
 		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-		const uint8_t *b = in6->sin6_addr.s6_addr;
-		if (memcmp(b, mapped, sizeof(mapped)) == 0) {
-			out->family = AF_INET;
-			memcpy(out->bytes, b + 12, 4);
-		} else {
-			out->family = AF_INET6;
-			memcpy(out->bytes, b, 16);
-		}
+		out->family = AF_INET6;
+		memcpy(out->bytes, in6->sin6_addr.s6_addr, 16);
+		al_ip_unmap(out);
 		return 0;
 	}
 	return -EAFNOSUPPORT;

@@ -244,14 +244,8 @@ static int set_zone(struct al_logfilter *f, const char *opt, const char *text,
  * the log stores. */
 static void unmap(struct al_cidr *c)
 {
-	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
-	if (c->ip.family != AF_INET6 || c->prefix < 96 || memcmp(c->ip.bytes, mapped, 12) != 0)
-		return;
-	memmove(c->ip.bytes, c->ip.bytes + 12, 4);
-	memset(c->ip.bytes + 4, 0, 12);
-	c->ip.family = AF_INET;
-	c->prefix -= 96;
+	if (c->prefix >= 96 && al_ip_unmap(&c->ip))
+		c->prefix -= 96;
 }
 
 static int set_client(struct al_logfilter *f, const char *opt, const char *text,
@@ -500,13 +494,13 @@ int al_logfilter_set(struct al_logfilter *f, const char *opt, const char *text,
 
 int al_logfilter_set_ip(struct al_logfilter *f, const char *text, struct al_err *err)
 {
-	struct al_cidr c = { .prefix = 128 };
+	struct al_ip ip;
 
-	if (al_ip_parse(text, &c.ip) < 0)
+	if (al_ip_parse(text, &ip) < 0)
 		return al_err_set(err, "\"%s\": not an IP address (expected e.g. 192.0.2.7 or 2001:db8::7)",
 				  text);
-	unmap(&c); /* ::ffff:192.0.2.7 was logged as 192.0.2.7 */
-	al_ip_format(&c.ip, f->ip, sizeof(f->ip));
+	al_ip_unmap(&ip); /* ::ffff:192.0.2.7 was logged as 192.0.2.7 */
+	al_ip_format(&ip, f->ip, sizeof(f->ip));
 	return 0;
 }
 

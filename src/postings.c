@@ -16,7 +16,6 @@ struct list {
 	uint64_t hash;
 	int64_t *ids;
 	uint32_t n, cap;
-	bool idle; /* empty since the last take: the next one frees it */
 };
 
 struct al_postings {
@@ -82,9 +81,9 @@ static struct list *find(const struct al_postings *p, const char *key, uint64_t 
 }
 
 /* Moves the lists into a table of n slots (a power of two, more than
- * them), but for the idle ones, which are freed.  Returns 0 or -ENOMEM
- * (the table is left as it was). */
-static int rehash(struct al_postings *p, size_t n)
+ * them); with drop_empty, those without ids are freed instead.  Returns 0
+ * or -ENOMEM (the table is left as it was). */
+static int rehash(struct al_postings *p, size_t n, bool drop_empty)
 {
 	struct al_postings old = *p;
 	size_t i;
@@ -97,7 +96,7 @@ static int rehash(struct al_postings *p, size_t n)
 		struct list *l = &old.slots[i];
 		if (!l->key)
 			continue;
-		if (l->idle) {
+		if (drop_empty && !l->n) {
 			free(l->key);
 			free(l->ids);
 			continue;
@@ -117,7 +116,7 @@ int al_postings_add(struct al_postings *p, const char *key, int64_t id)
 	if (!l->key) {
 		/* At most 3/4 full, so probes stay short. */
 		if ((p->used + 1) * 4 > (p->mask + 1) * 3) {
-			if (rehash(p, (p->mask + 1) * 2) < 0)
+			if (rehash(p, (p->mask + 1) * 2, false) < 0)
 				return -ENOMEM;
 			l = find(p, key, hash);
 		}
@@ -126,7 +125,6 @@ int al_postings_add(struct al_postings *p, const char *key, int64_t id)
 		l->hash = hash;
 		p->used++;
 	}
-	l->idle = false;
 	if (l->n && l->ids[l->n - 1] == id)
 		return 0;
 	if (l->n == l->cap) {
@@ -209,7 +207,7 @@ static int by_key(const void *a, const void *b)
 int al_postings_take(struct al_postings *p, int64_t last, al_postings_fn fn, void *arg)
 {
 	struct list **sel;
-	size_t i, n = 0, idle = 0, slots = SLOTS_MIN;
+	size_t i, n = 0, empty = 0, slots = SLOTS_MIN;
 	int rc = 0;
 
 	if (!(sel = malloc((p->used ? p->used : 1) * sizeof(*sel))))
@@ -227,29 +225,26 @@ int al_postings_take(struct al_postings *p, int64_t last, al_postings_fn fn, voi
 	free(sel);
 	if (rc != 0)
 		return rc;
-	/* The ids go.  A list emptied now keeps its key and room for the
-	 * next slice, where most keys come back; one that stays empty until
-	 * the next take is freed, so memory follows the last two slices'
-	 * keys, not every key ever seen. */
+	/* A list emptied by the take before keeps its key and room for the
+	 * next slice, where most keys come back; one still empty now (no id
+	 * since) is freed, so memory follows the last two slices' keys, not
+	 * every key ever seen.  Out of memory here only keeps them. */
+	for (i = 0; i <= p->mask; i++)
+		empty += p->slots[i].key && !p->slots[i].n;
+	while (slots * 3 < (p->used - empty) * 4 + 4)
+		slots *= 2;
+	if (empty)
+		(void)rehash(p, slots, true);
+	/* The ids go. */
 	for (i = 0; i <= p->mask; i++) {
 		struct list *l = &p->slots[i];
 		uint32_t k;
 		if (!l->key)
 			continue;
-		if (!l->n) {
-			l->idle = true;
-			idle++;
-			continue;
-		}
 		k = upto(l, last);
 		memmove(l->ids, l->ids + k, (l->n - k) * sizeof(*l->ids));
 		l->n -= k;
 	}
-	while (slots * 3 < (p->used - idle) * 4 + 4)
-		slots *= 2;
-	/* Out of memory here only leaves the idle lists in place. */
-	if (idle)
-		(void)rehash(p, slots);
 	return 0;
 }
 
@@ -258,6 +253,11 @@ void al_postings_clear(struct al_postings *p)
 	free_lists(p);
 	memset(p->slots, 0, (p->mask + 1) * sizeof(*p->slots));
 	p->used = 0;
+}
+
+size_t al_postings_held(const struct al_postings *p)
+{
+	return p->used;
 }
 
 size_t al_postings_keys(const struct al_postings *p)

@@ -578,8 +578,7 @@ static void db_close(struct al_qlog *log)
 static int db_open(struct al_qlog *log, struct al_err *err)
 {
 	if (al_logwrite_connect(log->path, BUSY_MS, SQLITE_OPEN_NOMUTEX, &log->db, err) < 0 ||
-	    qlog_exec(log->db, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF;"
-		 " PRAGMA cache_size=-" AL_STR(CACHE_KIB) "; PRAGMA wal_autocheckpoint=" AL_STR(CHECKPOINT_PAGES),
+	    qlog_exec(log->db, "PRAGMA foreign_keys=OFF; PRAGMA cache_size=-" AL_STR(CACHE_KIB) "; PRAGMA wal_autocheckpoint=" AL_STR(CHECKPOINT_PAGES),
 		 err, "cannot set up the query log") < 0 ||
 	    prepare(log, err) < 0) {
 		db_close(log);

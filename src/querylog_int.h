@@ -47,7 +47,9 @@ void qlog_store_free(struct qlog_store *s);
 /* The id for the next queries row: one past the largest, and never below
  * the end of the last slice (were every row pruned, SQLite would start
  * again from 1, and new rows would be neither in a slice nor in the
- * tail).  Call it in the batch's transaction.  Returns 0 or -EIO. */
+ * tail), nor inside the range of the slice being closed (its index tables
+ * already written name its rows).  Call it in the batch's transaction.
+ * Returns 0 or -EIO. */
 int qlog_store_next_id(struct qlog_store *s, int64_t *id);
 
 /* The index tables of the slices: one row per key of a slice, with the
@@ -58,8 +60,9 @@ enum qlog_idx { QLOG_QNAME, QLOG_CLIENT, QLOG_ANSWER, NIDX };
  * ids ascending (a queries row's qname and client, an A or AAAA answer's
  * data), then whether the batch of n rows from first_id committed.  The
  * store keeps the lists in memory for the slice to come; without them
- * (a failed batch, rows from before the connection) it reads the rows
- * back when it closes the slice. */
+ * (a failed batch, rows from before the connection, retention deleting
+ * rows of the tail, a tail too long to hold: an upgraded log) it reads the
+ * rows back when it closes the slice. */
 void qlog_store_post(struct qlog_store *s, enum qlog_idx idx, const char *key, int64_t id);
 void qlog_store_batch_end(struct qlog_store *s, int64_t first_id, size_t n, bool committed);
 

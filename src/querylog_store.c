@@ -314,7 +314,7 @@ static int posts_cover(struct qlog_store *s, const struct closing *c, int64_t ro
 	unsigned i;
 
 	*read_back = false;
-	if (s->posted_from <= (c->first_row > c->first ? c->first_row : c->first))
+	if (s->posted_from <= c->first_row) /* first_row >= first */
 		return 0;
 	*read_back = true;
 	if (read_tail(s->sql[TAIL], &t) < 0)
@@ -389,7 +389,6 @@ int al_qlog_index_tail(struct sqlite3 *db, int64_t last_id, struct al_err *err)
 		c.slice = t.slice;
 		c.first = t.after_slices;
 		c.last = last_id;
-		c.first_row = t.first_row;
 		rc = c.first <= c.last ? posts_load(s, c.first, c.last) : 0;
 		for (i = 0; rc == 0 && c.first <= c.last && i < NIDX; i++)
 			rc = slice_fill(s, &c, i);

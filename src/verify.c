@@ -36,15 +36,10 @@ static const struct al_cidr internal_nets[] = {
 
 bool al_ip_is_internal(const struct al_ip *ip)
 {
-	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-	struct al_ip v4;
+	struct al_ip v4 = *ip;
 
-	if (ip->family == AF_INET6 && memcmp(ip->bytes, mapped, sizeof(mapped)) == 0) {
-		memset(&v4, 0, sizeof(v4));
-		v4.family = AF_INET;
-		memcpy(v4.bytes, ip->bytes + 12, 4);
+	if (al_ip_unmap(&v4))
 		ip = &v4;
-	}
 	return in_any(ip, internal_nets, sizeof(internal_nets) / sizeof(internal_nets[0]));
 }
 

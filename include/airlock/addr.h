@@ -28,6 +28,9 @@ bool al_cidr_contains(const struct al_cidr *cidr, const struct al_ip *ip);
 /* Every address of inner is in outer. */
 bool al_cidr_covers(const struct al_cidr *outer, const struct al_cidr *inner);
 bool al_ip_equal(const struct al_ip *a, const struct al_ip *b);
+/* An IPv4-mapped IPv6 address (::ffff:192.0.2.7) becomes the IPv4 one;
+ * returns whether it was one. */
+bool al_ip_unmap(struct al_ip *ip);
 
 /* sockaddr <-> al_ip; IPv4-mapped IPv6 client addresses become IPv4. */
 int al_ip_from_sockaddr(const struct sockaddr *sa, struct al_ip *out);

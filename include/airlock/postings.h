@@ -38,5 +38,7 @@ int al_postings_take(struct al_postings *p, int64_t last, al_postings_fn fn, voi
 void al_postings_clear(struct al_postings *p);
 /* How many keys have at least one id. */
 size_t al_postings_keys(const struct al_postings *p);
+/* How many keys are held, with ids or kept empty for the next slice. */
+size_t al_postings_held(const struct al_postings *p);
 
 #endif

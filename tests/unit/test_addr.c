@@ -84,6 +84,22 @@ static void test_ip_format_matches_inet_ntop(void **state)
 	assert_string_equal(al_ip_format(&ip, small, sizeof(small)), "?");
 }
 
+/* ::ffff:a.b.c.d becomes a.b.c.d; anything else stays as it is. */
+static void test_ip_unmap_only_mapped_addresses(void **state)
+{
+	struct al_ip ip;
+	char text[AL_ADDRSTRLEN];
+	(void)state;
+
+	assert_int_equal(al_ip_parse("::FFFF:192.0.2.7", &ip), 0);
+	assert_true(al_ip_unmap(&ip));
+	assert_string_equal(al_ip_format(&ip, text, sizeof(text)), "192.0.2.7");
+	assert_false(al_ip_unmap(&ip));
+	assert_int_equal(al_ip_parse("::fffe:192.0.2.7", &ip), 0);
+	assert_false(al_ip_unmap(&ip));
+	assert_string_equal(al_ip_format(&ip, text, sizeof(text)), "::fffe:c000:207");
+}
+
 static void test_cidr_parse_and_format(void **state)
 {
 	struct al_cidr c;
@@ -112,6 +128,7 @@ int main(void)
 		cmocka_unit_test(test_ip_parse_matches_inet_pton),
 		cmocka_unit_test(test_ip_parse_every_octet),
 		cmocka_unit_test(test_ip_format_matches_inet_ntop),
+		cmocka_unit_test(test_ip_unmap_only_mapped_addresses),
 		cmocka_unit_test(test_cidr_parse_and_format),
 	};
 

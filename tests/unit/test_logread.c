@@ -463,7 +463,7 @@ static void test_log_client_matches_address_and_cidr(void **state)
 	assert_string_equal(run(p, Q, "client", "10.0.4.0/24", NULL), "");
 }
 
-static void test_log_name_matches_suffix_with_like_escaped(void **state)
+static void test_log_name_matches_suffix_literally(void **state)
 {
 	const char *p = ((struct fixture *)*state)->path;
 
@@ -957,7 +957,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_log_filters_select_exact_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scan_reads_log_order_with_late_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_log_client_matches_address_and_cidr, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_log_name_matches_suffix_with_like_escaped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_log_name_matches_suffix_literally, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_log_name_ignores_escaped_dots, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_log_name_ignores_escaped_dots, setup_sliced, teardown),
 		cmocka_unit_test_setup_teardown(test_log_limit_keeps_most_recent_oldest_first, setup, teardown),
@@ -966,14 +966,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_who_resolved_and_at_window_edges, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_log_filters_select_exact_rows, setup_sliced, teardown),
 		cmocka_unit_test_setup_teardown(test_log_client_matches_address_and_cidr, setup_sliced, teardown),
-		cmocka_unit_test_setup_teardown(test_log_name_matches_suffix_with_like_escaped, setup_sliced, teardown),
+		cmocka_unit_test_setup_teardown(test_log_name_matches_suffix_literally, setup_sliced, teardown),
 		cmocka_unit_test_setup_teardown(test_log_limit_keeps_most_recent_oldest_first, setup_sliced, teardown),
 		cmocka_unit_test_setup_teardown(test_log_rows_carry_every_field, setup_sliced, teardown),
 		cmocka_unit_test_setup_teardown(test_incidents_filters, setup_sliced, teardown),
 		cmocka_unit_test_setup_teardown(test_who_resolved_and_at_window_edges, setup_sliced, teardown),
 		cmocka_unit_test_setup_teardown(test_log_filters_select_exact_rows, setup_all_sliced, teardown),
 		cmocka_unit_test_setup_teardown(test_log_client_matches_address_and_cidr, setup_all_sliced, teardown),
-		cmocka_unit_test_setup_teardown(test_log_name_matches_suffix_with_like_escaped, setup_all_sliced, teardown),
+		cmocka_unit_test_setup_teardown(test_log_name_matches_suffix_literally, setup_all_sliced, teardown),
 		cmocka_unit_test_setup_teardown(test_log_limit_keeps_most_recent_oldest_first, setup_all_sliced, teardown),
 		cmocka_unit_test_setup_teardown(test_log_rows_carry_every_field, setup_all_sliced, teardown),
 		cmocka_unit_test_setup_teardown(test_incidents_filters, setup_all_sliced, teardown),

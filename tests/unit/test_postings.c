@@ -161,12 +161,41 @@ static void test_postings_hold_many_keys_across_growth(void **state)
 	assert_int_equal(al_postings_keys(p), KEYS);
 	assert_int_equal(al_postings_take(p, c.last, check_list, &c), 0);
 	assert_int_equal(c.calls, KEYS);
-	/* The fourth round stays, every key still findable after the table shrank. */
+	/* The fourth round stays, every key still findable. */
 	assert_int_equal(al_postings_keys(p), KEYS);
 	assert_int_equal(al_postings_add(p, "k7", 4 * KEYS + 7), 0);
 	assert_int_equal(al_postings_keys(p), KEYS);
 	assert_int_equal(al_postings_take(p, 3 * KEYS + 6, NULL, NULL), 0);
 	assert_int_equal(al_postings_keys(p), KEYS - 7);
+	al_postings_free(p);
+}
+
+/* A key emptied by a take is kept for the next slice; one that got no id
+ * by the take after is freed. */
+static void test_postings_free_keys_empty_for_two_takes(void **state)
+{
+	struct al_postings *p = al_postings_new();
+	char key[32];
+	int64_t id;
+
+	(void)state;
+	for (id = 1; id <= 3000; id++) { /* the table grows past its first size */
+		snprintf(key, sizeof(key), "k%lld", (long long)id);
+		assert_int_equal(al_postings_add(p, key, id), 0);
+	}
+	assert_int_equal(al_postings_take(p, 3000, NULL, NULL), 0);
+	assert_int_equal(al_postings_keys(p), 0);
+	assert_int_equal(al_postings_held(p), 3000);
+	assert_int_equal(al_postings_add(p, "k7", 3001), 0);
+	assert_int_equal(al_postings_take(p, 3001, NULL, NULL), 0);
+	assert_int_equal(al_postings_held(p), 1);
+	/* k7 is still found: its next id joins its list. */
+	assert_int_equal(al_postings_add(p, "k7", 3002), 0);
+	assert_int_equal(al_postings_held(p), 1);
+	assert_int_equal(al_postings_keys(p), 1);
+	assert_int_equal(al_postings_take(p, 3002, NULL, NULL), 0);
+	assert_int_equal(al_postings_take(p, 3002, NULL, NULL), 0);
+	assert_int_equal(al_postings_held(p), 0);
 	al_postings_free(p);
 }
 
@@ -204,6 +233,7 @@ static void test_postings_write_long_lists_whole(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_postings_free_keys_empty_for_two_takes),
 		cmocka_unit_test(test_postings_take_hands_out_ids_up_to_last_in_key_order),
 		cmocka_unit_test(test_postings_keep_an_id_once_per_key),
 		cmocka_unit_test(test_postings_take_removes_nothing_when_stopped),
