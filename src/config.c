@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 
 #include "airlock/catalog.h"
 #include "airlock/config.h"
@@ -336,7 +337,8 @@ static int get_suffixes(struct al_jctx *c, const cJSON *root, struct al_config *
 
 /* A file named in the config: relative names are relative to the config
  * file's directory, so a config and its zone files move together. */
-char *config_relative(const char *cfgpath, const char *name)
+/* A file named in the config, relative to the config file's directory. */
+static char *config_relative(const char *cfgpath, const char *name)
 {
 	const char *slash = cfgpath ? strrchr(cfgpath, '/') : NULL;
 	char *out;
@@ -349,8 +351,9 @@ char *config_relative(const char *cfgpath, const char *name)
 }
 
 int config_file(struct al_jctx *c, const cJSON *v, const char *where, const char *example,
-		size_t max, char **out)
+		bool socket, char **out)
 {
+	const size_t max = sizeof(((struct sockaddr_un *)0)->sun_path) - 1;
 	char shown[80];
 
 	if (!cJSON_IsString(v) || !v->valuestring[0])
@@ -358,7 +361,7 @@ int config_file(struct al_jctx *c, const cJSON *v, const char *where, const char
 				    al_json_show(v, shown, sizeof(shown)), example);
 	if (!(*out = config_relative(c->file, v->valuestring)))
 		return -ENOMEM;
-	if (max && strlen(*out) > max)
+	if (socket && strlen(*out) > max)
 		return al_json_fail(c, where, "\"%s\" is %zu bytes long (expected at most %zu: the limit of a unix socket path; use a shorter one)",
 				    *out, strlen(*out), max);
 	return 0;
@@ -374,7 +377,7 @@ static int get_endpoint_policy(struct al_jctx *c, const cJSON *root, struct al_c
 	if ((rc = al_json_section(c, root, "endpoints", keys, &s)) < 0 || !s)
 		return rc;
 	if ((v = cJSON_GetObjectItemCaseSensitive(s, "catalog")) &&
-	    (rc = config_file(c, v, "endpoints.catalog", "ai-endpoints.json", 0, &cfg->catalog_path)) < 0)
+	    (rc = config_file(c, v, "endpoints.catalog", "ai-endpoints.json", false, &cfg->catalog_path)) < 0)
 		return rc;
 	if ((rc = get_cidrs(c, s, "private_cidrs", "endpoints", &cfg->private_cidrs, &cfg->nprivate)) < 0 ||
 	    (rc = al_json_choice(c, s, "on_public_answer", "endpoints", answers, &pick)) < 0)
@@ -399,7 +402,7 @@ static int get_files(struct al_jctx *c, const cJSON *section, const char *key, c
 	al_json_join(where, sizeof(where), path, key);
 	cJSON_ArrayForEach(it, arr) {
 		al_json_index(ipath, sizeof(ipath), where, i++);
-		if ((rc = config_file(c, it, ipath, "zones/private-endpoints.zone", 0, &(*out)[*n])) < 0)
+		if ((rc = config_file(c, it, ipath, "zones/private-endpoints.zone", false, &(*out)[*n])) < 0)
 			return rc;
 		(*n)++;
 	}

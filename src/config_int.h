@@ -9,14 +9,12 @@
 #include "airlock/config.h"
 #include "airlock/jsonread.h"
 
-/* A file named in the config, relative to the config file's directory. */
-char *config_relative(const char *cfgpath, const char *name);
 /* The file name at v (where: its JSON path; example: one to show in the
  * error), relative to the config file's directory, in *out (malloc'd);
- * at most max bytes (a unix socket's limit; 0: none).  Returns 0,
+ * with socket, no longer than a unix socket's path may be.  Returns 0,
  * -ENOMEM or the error al_json_fail gives. */
 int config_file(struct al_jctx *c, const cJSON *v, const char *where, const char *example,
-		size_t max, char **out);
+		bool socket, char **out);
 
 /* The service sections: cache, timeouts, limits, edns, threads, log,
  * metrics, dnstap, control.  Needs cfg->listen parsed first. */

@@ -6,7 +6,6 @@
 #include <grp.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/un.h>
 
 #include "airlock/config.h"
 #include "airlock/jsonread.h"
@@ -141,8 +140,7 @@ static int get_control(struct al_jctx *c, const cJSON *root, struct al_config *c
 	v = cJSON_GetObjectItemCaseSensitive(s, "path");
 	if (!v)
 		return al_json_fail(c, "control.path", "missing (expected the socket's file name, e.g. \"/run/airlock/control.sock\")");
-	if ((rc = config_file(c, v, "control.path", "/run/airlock/control.sock",
-			      sizeof(((struct sockaddr_un *)0)->sun_path) - 1, &cfg->control_path)) < 0)
+	if ((rc = config_file(c, v, "control.path", "/run/airlock/control.sock", true, &cfg->control_path)) < 0)
 		return rc;
 	v = cJSON_GetObjectItemCaseSensitive(s, "mode");
 	if (v) {
@@ -172,7 +170,6 @@ static int get_dnstap(struct al_jctx *c, const cJSON *root, struct al_config *cf
 	static const char *const keys[] = { "socket", "file", "identity", "version", "client_query",
 					    "client_response", "forwarder_query", "forwarder_response", NULL };
 	struct al_dnstap_conf *d = &cfg->dnstap;
-	struct sockaddr_un un;
 	const cJSON *s, *sock, *file;
 	int rc;
 
@@ -184,10 +181,8 @@ static int get_dnstap(struct al_jctx *c, const cJSON *root, struct al_config *cf
 		return al_json_fail(c, "dnstap", "has both socket and file (expected one of them: \"socket\" for a collector such as Vector, \"file\" for a Frame Streams file)");
 	if (!sock && !file)
 		return al_json_fail(c, "dnstap", "has neither socket nor file (expected e.g. \"socket\": \"/run/vector/dnstap.sock\" or \"file\": \"/var/lib/airlock/dnstap.fstrm\")");
-	if ((sock && (rc = config_file(c, sock, "dnstap.socket", "/run/vector/dnstap.sock",
-					   sizeof(un.sun_path) - 1, &d->socket)) < 0) ||
-	    (file && (rc = config_file(c, file, "dnstap.file", "/var/lib/airlock/dnstap.fstrm",
-					   0, &d->file)) < 0))
+	if ((sock && (rc = config_file(c, sock, "dnstap.socket", "/run/vector/dnstap.sock", true, &d->socket)) < 0) ||
+	    (file && (rc = config_file(c, file, "dnstap.file", "/var/lib/airlock/dnstap.fstrm", false, &d->file)) < 0))
 		return rc;
 	if ((rc = al_json_string(c, s, "identity", "dnstap", "a server name, e.g. \"resolver-1\"", &d->identity)) < 0 ||
 	    (rc = al_json_string(c, s, "version", "dnstap", "a version string, e.g. \"airlock\"", &d->version)) < 0 ||

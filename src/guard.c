@@ -187,10 +187,17 @@ size_t al_guard_size(const struct al_guard *g)
 	return sizeof(*g) + (g->mask + 1) * sizeof(*g->slots);
 }
 
-/* The domain's slot, found or taken (evicting the least recently seen of
- * the probed slots): a flood of new domains only recycles slots.  *forgot
- * says whether the slot taken held a domain whose window still ran. */
-static struct dom *slot(struct al_guard *g, uint64_t key, bool take, uint64_t now, bool *forgot)
+/* Whether d's window, started at d->window_ms, still runs at now. */
+static bool in_window(const struct al_guard *g, const struct dom *d, uint64_t now)
+{
+	return now - d->window_ms < g->window_ms;
+}
+
+/* The domain's slot: found, or with forgot, taken (evicting the least
+ * recently seen of the probed slots: a flood of new domains only recycles
+ * slots), *forgot then saying whether it held a domain whose window still
+ * ran.  forgot NULL: found or NULL. */
+static struct dom *slot(struct al_guard *g, uint64_t key, uint64_t now, bool *forgot)
 {
 	struct dom *victim = NULL, *d;
 	size_t i, at = (size_t)key & g->mask;
@@ -206,9 +213,9 @@ static struct dom *slot(struct al_guard *g, uint64_t key, bool take, uint64_t no
 		if (!victim || d->last_ms < victim->last_ms)
 			victim = d;
 	}
-	if (!take)
+	if (!forgot)
 		return NULL;
-	*forgot = victim->key && now - victim->window_ms < g->window_ms;
+	*forgot = victim->key && in_window(g, victim, now);
 	memset(victim, 0, sizeof(*victim));
 	victim->key = key;
 	return victim;
@@ -216,7 +223,7 @@ static struct dom *slot(struct al_guard *g, uint64_t key, bool take, uint64_t no
 
 static void roll(struct al_guard *g, struct dom *d, uint64_t now)
 {
-	if (!d->window_ms || now - d->window_ms >= g->window_ms) {
+	if (!d->window_ms || !in_window(g, d, now)) {
 		d->window_ms = now;
 		d->queries = d->nx = d->volume = d->enc_names = d->enc_volume = 0;
 		d->reported = 0;
@@ -303,7 +310,7 @@ int al_guard_check(struct al_guard *g, const psl_ctx_t *psl, const struct al_zon
 	for (off = 0, n = v->f.labels; n > 0; n--)
 		off += (size_t)q->qname_lc[off] + 1;
 	v->domain_key = al_hash(q->qname_lc + off, q->qname_len - off, g->seed) | 1;
-	d = slot(g, v->domain_key, true, now_ms, &v->forgot);
+	d = slot(g, v->domain_key, now_ms, &v->forgot);
 	roll(g, d, now_ms);
 	d->last_ms = now_ms;
 	d->queries++;
@@ -339,9 +346,9 @@ int al_guard_check(struct al_guard *g, const psl_ctx_t *psl, const struct al_zon
 
 void al_guard_note_rcode(struct al_guard *g, uint64_t domain_key, int rcode, uint64_t now_ms)
 {
-	struct dom *d = slot(g, domain_key, false, now_ms, NULL);
+	struct dom *d = slot(g, domain_key, now_ms, NULL);
 
-	if (d && rcode == AL_RCODE_NXDOMAIN && now_ms - d->window_ms < g->window_ms)
+	if (d && rcode == AL_RCODE_NXDOMAIN && in_window(g, d, now_ms))
 		d->nx++;
 }
 

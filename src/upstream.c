@@ -668,7 +668,7 @@ static int pick(const struct txn *t, uint64_t now)
 	int best = -1;
 	size_t i, u;
 
-	if (t->gen != f->gen || t->group >= f->ngroups)
+	if (t->gen != f->gen)
 		return -1; /* a reload renumbered the groups and upstreams: the same
 			    * index may be another group's, so no other is tried */
 	g = &f->groups[t->group];
@@ -736,9 +736,11 @@ static void start_try(struct txn *t)
 int al_fwd_query(struct al_fwd *f, const struct al_query *q, unsigned group, al_fwd_cb cb,
 		 void *arg)
 {
-	struct txn *t = calloc(1, sizeof(*t));
+	struct txn *t;
 
-	if (!t)
+	if (group >= f->ngroups)
+		return -EINVAL;
+	if (!(t = calloc(1, sizeof(*t))))
 		return -ENOMEM;
 	t->fwd = f;
 	t->cb = cb;

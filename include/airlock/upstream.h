@@ -37,7 +37,8 @@ int al_fwd_new(uv_loop_t *loop, struct al_stats *stats, struct al_fwd **out);
  * its current try but moves on to no other upstream. */
 int al_fwd_configure(struct al_fwd *fwd, const struct al_config *cfg);
 /* Asks the upstreams of group (0: the default list, i + 1: forward[i]) and
- * only those: a name is never sent to a resolver outside its group. */
+ * only those: a name is never sent to a resolver outside its group.
+ * Returns 0, -EINVAL for a group the config has not, or -ENOMEM. */
 int al_fwd_query(struct al_fwd *fwd, const struct al_query *q, unsigned group,
 		 al_fwd_cb cb, void *arg);
 /* Before the first al_fwd_configure: tries, failures and RTT per

@@ -147,19 +147,6 @@ grep -q "flows out of time order: the query log's answers read again 1 time " "$
 expect_eq "inference.log's findings with a flow of 1970 after it: as when read alone" "$(findings "$T/flows.json")" \
     "$(findings "$T/gap.json")"
 
-# wait_sql WHAT QUERY EXPECTED TIMEOUT_MS: polls the log while --follow runs.
-wait_sql() {
-    local deadline seen
-    deadline=$(($(now_ms) + $4))
-    while :; do
-        seen=$(sql "$2" 2>&1)
-        [ "$seen" = "$3" ] && return 0
-        kill -0 "$FOLLOW_PID" 2>/dev/null || fail_out "$T/follow.err" "airlock flows --follow exited"
-        [ "$(now_ms)" -lt "$deadline" ] || fail_out "$T/follow.err" "$1: expected '$3', saw '$seen'"
-        sleep 0.1
-    done
-}
-
 start_airlockd "$T/airlock.json" "$LPORT" airlockd2
 F=$T/follow.log
 S=$(($(date +%s) - 1000))
@@ -173,24 +160,22 @@ S=$(($(date +%s) - 1000))
 FOLLOW_PID=$!
 PIDS="$PIDS $FOLLOW_PID"
 FOLLOWED="json_extract(detail, '\$.flow.file') = '$F'"
-wait_sql "--follow: a finding is committed as its window closes" \
-    "SELECT kind FROM incidents WHERE $FOLLOWED ORDER BY kind" "data_zone_egress
+wait_sql "SELECT kind FROM incidents WHERE $FOLLOWED ORDER BY kind" "data_zone_egress
 no_dns_answer
-policy_violation" 5000
+policy_violation" "--follow: a finding is committed as its window closes" 5000
 sqlite3 -cmd ".timeout 200" "$DB" "BEGIN IMMEDIATE; ROLLBACK;" >"$T/lock.err" 2>&1 ||
     fail_out "$T/lock.err" "--follow holds the log's write lock: airlockd's writer would wait"
 q 127.0.2.9 late.example A >"$T/a3"
 expect_answer "$T/a3" A 203.0.113.51 "a name resolved while --follow runs"
-wait_sql "airlockd logs a query while --follow runs" "SELECT count(*) FROM queries WHERE qname = 'late.example.'" 1 5000
+wait_sql "SELECT count(*) FROM queries WHERE qname = 'late.example.'" 1 "airlockd logs a query while --follow runs" 5000
 S=$(($(date +%s) + 5))
 {
     echo "$V2 eni-inf 127.0.2.9 203.0.113.51 40302 443 6 10 700 $S $((S + 60)) ACCEPT OK"
     echo "$V2 eni-x 192.0.2.1 192.0.2.2 40303 443 6 1 40 $((S + 700)) $((S + 760)) ACCEPT OK"
 } >>"$F"
-wait_sql "--follow: the answer written after the first flows explains the next one" \
-    "SELECT kind, name FROM incidents WHERE $FOLLOWED AND json_extract(detail, '\$.flow.dst') = '203.0.113.51'
+wait_sql "SELECT kind, name FROM incidents WHERE $FOLLOWED AND json_extract(detail, '\$.flow.dst') = '203.0.113.51'
      ORDER BY kind" "policy_violation|late.example.
-unapproved_endpoint|late.example." 5000
+unapproved_endpoint|late.example." "--follow: the answer written after the first flows explains the next one" 5000
 kill -TERM "$FOLLOW_PID"
 wait_exit "$FOLLOW_PID" 5000
 expect_eq "airlock flows --follow stops on SIGTERM" 143 "$EXIT_STATUS"

@@ -418,6 +418,20 @@ wait_err() {
     fail "airlockd never logged '$1' ($2 times)"
 }
 
+# wait_sql SQL EXPECTED WHAT [TIMEOUT_MS]: polls the test's own `sql`
+# function until SQL returns EXPECTED (default 10 s); fails the test
+# otherwise.
+wait_sql() {
+    local deadline seen
+    deadline=$(($(now_ms) + ${4:-10000}))
+    while [ "$(now_ms)" -lt "$deadline" ]; do
+        seen=$(sql "$1" 2>/dev/null)
+        [ "$seen" = "$2" ] && return 0
+        sleep 0.1
+    done
+    fail "$3: expected '$2', saw '$seen'"
+}
+
 # ----- reading dig/kdig output -----
 
 # status_of FILE: the rcode (NOERROR, REFUSED, ...) or NO-REPLY.

@@ -30,17 +30,6 @@ logged_config false
 start_airlockd "$T/airlock.json" "$LPORT"
 
 sql() { sqlite3 -batch -noheader -separator '|' "$DB" "$1"; }
-# wait_sql SQL EXPECTED WHAT: polls the log until SQL returns EXPECTED (10 s).
-wait_sql() {
-    local deadline seen
-    deadline=$(($(now_ms) + 10000))
-    while [ "$(now_ms)" -lt "$deadline" ]; do
-        seen=$(sql "$1" 2>/dev/null)
-        [ "$seen" = "$2" ] && return 0
-        sleep 0.1
-    done
-    fail "$3: expected '$2', saw '$seen'"
-}
 # burst PREFIX N: N queries, one after another, every one answered.
 burst() {
     local i

@@ -172,8 +172,7 @@ for i in 1 2 3; do
         expect_answer "$T/over" A 192.0.2.1 "full table, alert zone: n$i.$d.example answered"
     done
 done
-kill -TERM "$AL_PID"
-wait_exit "$AL_PID" 5000
+stop_daemon airlockd4
 grep -q "seen_full=6 " "$T/airlockd4.err" || fail "counter seen_full=6 missing at exit: $(grep -o 'seen_full=[0-9]*' "$T/airlockd4.err")"
 grep -q "new_domain_alerts=22 " "$T/airlockd4.err" || fail "counter new_domain_alerts=22 missing at exit"
 expect_eq "incidents: one per domain remembered, one for the full table (not one per query)" \

@@ -43,10 +43,7 @@ reload_during() {
     before=$(grep -c ']: reloaded ' "$T/airlockd.err")
     dig -p "$LPORT" @127.0.0.1 -b 127.0.2.5 +tries=1 +time=8 "$1" A >"$T/asked" 2>&1 &
     ASKED=$!
-    while [ "$(log_count "$2" "$1")" = 0 ]; do
-        [ $(($(now_ms) - start)) -lt 1500 ] || fail "$3: the question never reached its upstream"
-        sleep 0.02
-    done
+    wait_log "$2" "$1" 1500 || fail "$3: the question never reached its upstream"
     kill -HUP "$AL_PID"
     wait_err ']: reloaded ' $((before + 1)) 1500
     [ $(($(now_ms) - start)) -lt 1500 ] || fail "$3: the reload took over 1.5 s; the test needs it sooner"
@@ -54,19 +51,28 @@ reload_during() {
 
 # 1. A protected name (Azure OpenAI) asked from the inference zone: under
 # the first config its answer, 192.0.2.1, is in the private range.  The
-# fake answers after 2 s; the reload narrows the range meanwhile.
+# fake answers after 2 s; the reload narrows the range meanwhile.  The
+# question answers its client by the old config, but no later query joins
+# it and its answer is not cached.
 config 192.0.2.0/24
 start_airlockd "$CFG" "$LPORT"
 NAME=delay2000.openai.azure.com
 config 10.0.2.0/24
 reload_during $NAME "$T/up.log" "private range narrowed"
+# Asked again while the first is on its way: it does not join it.
+q 127.0.2.6 $NAME A +time=6 >"$T/joined" &
+JOINED=$!
 wait "$ASKED"
+wait "$JOINED"
 expect_status "$T/asked" NOERROR "the question asked before the reload"
 expect_answer "$T/asked" A 192.0.2.1 "the question asked before the reload (judged by the old config)"
+expect_status "$T/joined" SERVFAIL "the same name asked during the flight, after the reload (not joined)"
+expect_eq "upstream questions for $NAME, two asked" 2 "$(log_count "$T/up.log" $NAME)"
+# After both: the first answer was not cached.
 q 127.0.2.5 $NAME A +time=6 >"$T/again"
 expect_status "$T/again" SERVFAIL "the same name after the reload (public answer refused, not cached)"
 expect_answer "$T/again" A "" "the same name after the reload"
-expect_eq "upstream questions for $NAME" 2 "$(log_count "$T/up.log" $NAME)"
+expect_eq "upstream questions for $NAME, three asked" 3 "$(log_count "$T/up.log" $NAME)"
 stop_daemon airlockd
 
 # 2. corp.example goes to its own resolver, which never answers drop*

@@ -92,6 +92,5 @@ for i in $(seq 1 40); do
     expect_answer "$T/d$i" A 192.0.2.1 "domain $i of 40"
 done
 expect_int "domains forgotten for room" -ge 8 "$(scrape_value "$MPORT" airlock_guard_tunnel_domains_forgotten_total)"
-kill -TERM "$AL_PID"
-wait_exit "$AL_PID" 5000
+stop_daemon airlockd-small
 pass

@@ -320,6 +320,45 @@ static void test_guard_daily_cap_is_a_hard_limit(void **state)
 	al_guard_free(g);
 }
 
+/* What the score does not see (docs/DETECTION.md): names whose labels are
+ * all under 16 characters score 0 at any rate, however much they carry;
+ * they are counted all the same, for tunnel.daily_bytes. */
+static void test_guard_short_labels_score_nothing(void **state)
+{
+	static const char b32[] = "abcdefghijklmnopqrstuvwxyz234567";
+	struct al_guard *g;
+	struct al_guard_verdict v;
+	struct al_query q;
+	char name[256];
+	uint64_t x = 88172645463325252ull; /* xorshift: random-looking payload */
+	size_t o;
+	int i, l, k;
+	(void)state;
+
+	assert_int_equal(al_guard_new(64, 60000, &g), 0);
+	for (i = 0; i < 2000; i++) {
+		/* 14 labels of 15 base32 characters, then t.example.com. */
+		for (o = 0, l = 0; l < 14; l++) {
+			for (k = 0; k < 15; k++) {
+				x ^= x << 13;
+				x ^= x >> 7;
+				x ^= x << 17;
+				name[o++] = b32[x % 32];
+			}
+			name[o++] = '.';
+		}
+		snprintf(name + o, sizeof(name) - o, "t.example.com.");
+		query(&q, name, 16 /* TXT */);
+		assert_int_equal(al_guard_check(g, psl, &zone, &q, 1000 + (uint64_t)i, &v), 0);
+		if (v.s.total != 0.0 || v.over)
+			fail_msg("query %d scored %f: %s", i, v.s.total, name);
+	}
+	/* Counted though never scored: 226 bytes a name below example.com. */
+	assert_int_equal(v.d.queries, 2000);
+	assert_true(v.d.day_volume > 2000 * 226 / 2);
+	al_guard_free(g);
+}
+
 static void test_guard_explains_its_verdict(void **state)
 {
 	struct al_guard *g;
@@ -526,6 +565,7 @@ int main(void)
 		cmocka_unit_test(test_guard_hex_stream_crosses_threshold_by_volume),
 		cmocka_unit_test(test_guard_counts_nxdomain_share),
 		cmocka_unit_test(test_guard_daily_cap_is_a_hard_limit),
+		cmocka_unit_test(test_guard_short_labels_score_nothing),
 		cmocka_unit_test(test_guard_explains_its_verdict),
 		cmocka_unit_test(test_guard_says_when_it_forgets_a_domain),
 		cmocka_unit_test(test_guard_memory_is_fixed_under_flood),

@@ -63,6 +63,21 @@ static void test_seen_merge_keeps_the_earlier_time(void **state)
 	al_seen_free(s);
 }
 
+/* Notes d0.example. ... d<n-1>.example. from zone 0, first seen at 1 s, 2 s,
+ * ...: each one added. */
+static void fill(struct al_seen *s, int n)
+{
+	struct al_sighting a;
+	char name[64];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "d%d.example.", i);
+		assert_int_equal(al_seen_note(s, name, 0, (i + 1) * S, &a), 0);
+		assert_true(a.added);
+	}
+}
+
 static void test_seen_cap_holds_and_full_is_reported(void **state)
 {
 	struct al_seen *s;
@@ -73,11 +88,7 @@ static void test_seen_cap_holds_and_full_is_reported(void **state)
 	(void)state;
 	assert_int_equal(al_seen_new(3000, &s), 0);
 	/* Far past the first 1024 slots: the table grows and finds all. */
-	for (i = 0; i < 3000; i++) {
-		snprintf(name, sizeof(name), "d%d.example.", i);
-		assert_int_equal(al_seen_note(s, name, 0, (i + 1) * S, &a), 0);
-		assert_true(a.added);
-	}
+	fill(s, 3000);
 	assert_int_equal(al_seen_count(s), 3000);
 	for (i = 0; i < 3000; i += 7) {
 		snprintf(name, sizeof(name), "d%d.example.", i);
@@ -105,15 +116,11 @@ static void test_seen_full_table_tells_each_zone_once(void **state)
 {
 	struct al_seen *s;
 	struct al_sighting a;
-	char name[64];
 	int i;
 
 	(void)state;
 	assert_int_equal(al_seen_new(16, &s), 0);
-	for (i = 0; i < 16; i++) {
-		snprintf(name, sizeof(name), "d%d.example.", i);
-		assert_int_equal(al_seen_note(s, name, 0, (i + 1) * S, &a), 0);
-	}
+	fill(s, 16);
 	for (i = 0; i < 5; i++) {
 		assert_int_equal(al_seen_note(s, "late.example.", 0, (100 + i) * S, &a), 0);
 		assert_true(a.full);
